@@ -1,0 +1,84 @@
+"""The inbox folder: which files are complete, their identity (sha256), archiving, and atomic submission."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+IGNORED_SUFFIXES = (".part", ".tmp")
+_HASH_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    path: Path
+    size: int
+    mtime_ns: int
+
+    @property
+    def look(self) -> list[int]:
+        return [self.size, self.mtime_ns]
+
+
+def is_ignored(name: str) -> bool:
+    return name.startswith(".") or name.lower().endswith(IGNORED_SUFFIXES)
+
+
+def scan(inbox: Path) -> list[InboxEntry]:
+    """Regular files a user dropped, oldest first; half-written (*.part, *.tmp) and hidden files are skipped."""
+    if not inbox.is_dir():
+        return []
+    entries = []
+    with os.scandir(inbox) as listing:
+        for item in listing:
+            if is_ignored(item.name) or not item.is_file(follow_symlinks=False):
+                continue
+            stat = item.stat(follow_symlinks=False)
+            entries.append(InboxEntry(Path(item.path), stat.st_size, stat.st_mtime_ns))
+    return sorted(entries, key=lambda e: (e.mtime_ns, e.path.name))
+
+
+def stable(entries: list[InboxEntry], previous_looks: dict[str, list[int]]) -> list[InboxEntry]:
+    """Entries whose size and mtime are the same as at the previous look: the writer is done with them."""
+    return [e for e in entries if previous_looks.get(e.path.name) == e.look]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while block := stream.read(_HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def archive(path: Path, archive_dir: Path, file_id: str) -> Path:
+    """Move the original to archive/<sha256>.csv; a re-drop of archived bytes is simply removed from the inbox."""
+    archive_dir.mkdir(parents=True, exist_ok=True)
+    target = archive_dir / f"{file_id}.csv"
+    if target.exists():
+        path.unlink(missing_ok=True)
+    else:
+        try:
+            os.replace(path, target)
+        except OSError:  # another filesystem: copy, then drop the original
+            shutil.copyfile(path, target.with_suffix(".part"))
+            os.replace(target.with_suffix(".part"), target)
+            path.unlink()
+    return target
+
+
+def submit(source: Path, inbox: Path) -> Path:
+    """Copy a file into the inbox so the sensor never sees it half-written: write `.part`, then rename."""
+    if not source.is_file():
+        raise FileNotFoundError(f"{source} is not a file")
+    inbox.mkdir(parents=True, exist_ok=True)
+    target = inbox / source.name
+    if is_ignored(target.name):
+        target = inbox / (target.name.lstrip(".").removesuffix(".part").removesuffix(".tmp") or "file.csv")
+    partial = inbox / f".{target.name}.part"
+    shutil.copyfile(source, partial)
+    os.replace(partial, target)
+    return target

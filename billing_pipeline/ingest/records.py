@@ -1,0 +1,86 @@
+"""Read one chunk span back into a frame of trimmed string fields, keeping each record's line number and raw text.
+
+Records the CSV reader cannot shape into one value per column become structural rejects here; everything else
+goes to the Pandera schema as strings.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from billing_pipeline.ingest.header import REQUIRED_COLUMNS
+from billing_pipeline.ingest.split import ChunkSpan
+from billing_pipeline.validation.codes import MESSAGES, RejectCode
+
+# A single oversized value must become a FIELD_TOO_LONG reject, not a csv.Error that hides the whole record.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+RAW_LINE_LIMIT = 8192
+REJECT_COLUMNS = ["line_number", "column", "code", "message", "raw_line"]
+
+
+def clip_raw(raw: str) -> str:
+    if len(raw) <= RAW_LINE_LIMIT:
+        return raw.rstrip("\r")
+    return f"{raw[:RAW_LINE_LIMIT]}…[{len(raw) - RAW_LINE_LIMIT} more characters]"
+
+
+@dataclass
+class ChunkRecords:
+    fields: pd.DataFrame  # line_number, raw_line, then REQUIRED_COLUMNS as trimmed strings
+    rejects: pd.DataFrame  # REJECT_COLUMNS
+
+
+def read_chunk(path: Path, span: ChunkSpan, columns: list[str]) -> ChunkRecords:
+    with open(path, "rb") as stream:
+        stream.seek(span.byte_start)
+        text = stream.read(span.byte_end - span.byte_start).decode("utf-8")
+
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    reader = csv.reader(line + "\n" for line in lines)
+    wanted = [columns.index(name) for name in REQUIRED_COLUMNS]
+
+    values: list[list[str]] = []
+    line_numbers: list[int] = []
+    raw_lines: list[str] = []
+    rejects: list[tuple[int, str, str, str, str]] = []
+    consumed = 0
+    while True:
+        start = consumed
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            consumed = reader.line_num
+            raw = "\n".join(lines[start:consumed])
+            message = f"{MESSAGES[RejectCode.MALFORMED_RECORD]}: {error}"
+            rejects.append((span.start_line + start, "", RejectCode.MALFORMED_RECORD, message, clip_raw(raw)))
+            continue
+        consumed = reader.line_num
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        line_number = span.start_line + start
+        if len(row) != len(columns):
+            raw = "\n".join(lines[start:consumed])
+            message = f"expected {len(columns)} values, found {len(row)}"
+            rejects.append((line_number, "", RejectCode.WRONG_FIELD_COUNT, message, clip_raw(raw)))
+            continue
+        values.append([row[i] for i in wanted])
+        line_numbers.append(line_number)
+        raw_lines.append(lines[start] if consumed == start + 1 else "\n".join(lines[start:consumed]))
+
+    frame = pd.DataFrame(values, columns=list(REQUIRED_COLUMNS), dtype="str")
+    for column in REQUIRED_COLUMNS:
+        frame[column] = frame[column].str.strip()
+    frame.insert(0, "line_number", pd.array(line_numbers, dtype="int64"))
+    frame.insert(1, "raw_line", pd.array([clip_raw(raw) for raw in raw_lines], dtype="str"))
+    return ChunkRecords(frame, pd.DataFrame(rejects, columns=REJECT_COLUMNS))
+

@@ -1,0 +1,163 @@
+"""Write what a chunk's stages decided: validation rejects, then debts loaded set-based and idempotently.
+
+A stage's writes are one transaction, so a run killed anywhere leaves the chunk either before or after the
+stage, and re-running the stage replaces (never adds to) what it wrote before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, func, select, text, update
+
+from billing_pipeline.store.bulk import copy_frame
+from billing_pipeline.store.files import ChunkRef
+from billing_pipeline.store.tables import chunks, debts, line_verdicts, rejects
+from billing_pipeline.validation.codes import MESSAGES, RejectCode
+from billing_pipeline.validation.schema import format_cents
+from billing_pipeline.validation.validate import ChunkValidation
+
+STAGING_COLUMNS = ["debt_id", "government_id", "name", "email", "amount", "due_date", "line_number"]
+_STAGING_DDL = {
+    "postgresql": (
+        "CREATE TEMP TABLE staging_debts (debt_id uuid, government_id varchar(14), name text, email text,"
+        " amount numeric(12,2), due_date date, line_number integer) ON COMMIT DROP"
+    ),
+    "sqlite": (
+        "CREATE TEMP TABLE staging_debts (debt_id TEXT, government_id TEXT, name TEXT, email TEXT,"
+        " amount NUMERIC(12,2), due_date DATE, line_number INTEGER)"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class LoadOutcome:
+    accepted: int
+    duplicates: int
+    conflicts: int
+
+
+def _replace_rejects(connection: Connection, ref: ChunkRef, stage: str, frame: pd.DataFrame) -> None:
+    connection.execute(rejects.delete().where(rejects.c.chunk_key == ref.chunk_key, rejects.c.stage == stage))
+    if frame.empty:
+        return
+    rows = pd.DataFrame(
+        {
+            "file_id": ref.file_id,
+            "chunk_key": ref.chunk_key,
+            "stage": stage,
+            "line_number": frame["line_number"].to_numpy(),
+            "column_name": frame["column"].to_numpy(),
+            "code": frame["code"].to_numpy(),
+            "message": frame["message"].to_numpy(),
+            "raw_line": frame["raw_line"].to_numpy(),
+        }
+    )
+    copy_frame(connection, "rejects", rows)
+
+
+def record_validation(engine: Engine, ref: ChunkRef, validation: ChunkValidation) -> None:
+    with engine.begin() as connection:
+        _replace_rejects(connection, ref, "validate", validation.rejects)
+        _replace_rejects(connection, ref, "load", validation.rejects.iloc[0:0])
+        connection.execute(
+            update(chunks)
+            .where(chunks.c.chunk_key == ref.chunk_key)
+            .values(status="validated", rejected=validation.rejected_rows,
+                    duplicates=len(validation.duplicate_lines), accepted=None, validated_at=func.now())
+        )
+
+
+def load_debts(engine: Engine, ref: ChunkRef, accepted: pd.DataFrame) -> LoadOutcome:
+    """COPY the chunk's accepted debts into a staging table, then one INSERT ... ON CONFLICT DO NOTHING.
+
+    A debtId already stored by another chunk (this file or an earlier one) is a duplicate when its content is
+    identical and a DUPLICATE_CONFLICT reject otherwise; rows stored by this same chunk count as accepted, so
+    re-running a chunk gives the same numbers and adds nothing.
+    """
+    staging = pd.DataFrame(
+        {
+            "debt_id": accepted["debt_id"],
+            "government_id": accepted["government_id"],
+            "name": accepted["name"],
+            "email": accepted["email"],
+            "amount": format_cents(accepted["amount_cents"]),
+            "due_date": accepted["due_date"],
+            "line_number": accepted["line_number"],
+        },
+        columns=STAGING_COLUMNS,
+    )
+    dialect = engine.dialect.name
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS staging_debts")
+        connection.exec_driver_sql(_STAGING_DDL[dialect])
+        copy_frame(connection, "staging_debts", staging)
+        connection.execute(
+            text(
+                "INSERT INTO debts (debt_id, government_id, name, email, amount, due_date, file_id, chunk_key,"
+                " line_number) SELECT debt_id, government_id, name, email, amount, due_date, :file_id,"
+                " :chunk_key, line_number FROM staging_debts WHERE true ON CONFLICT (debt_id) DO NOTHING"
+            ),
+            {"file_id": ref.file_id, "chunk_key": ref.chunk_key},
+        )
+        clashes = connection.execute(
+            text(
+                "SELECT s.line_number, s.debt_id, d.file_id, d.line_number AS stored_line,"
+                " CASE WHEN d.government_id = s.government_id AND d.name = s.name AND d.email = s.email"
+                " AND d.amount = s.amount AND d.due_date = s.due_date THEN 1 ELSE 0 END AS identical"
+                " FROM staging_debts s JOIN debts d ON d.debt_id = s.debt_id WHERE d.chunk_key <> :chunk_key"
+            ),
+            {"chunk_key": ref.chunk_key},
+        ).mappings().all()
+        if dialect == "sqlite":
+            connection.exec_driver_sql("DROP TABLE staging_debts")
+
+        conflicts = [c for c in clashes if not c["identical"]]
+        raw_by_line = dict(zip(accepted["line_number"], accepted["raw_line"], strict=True))
+        conflict_rejects = pd.DataFrame(
+            [
+                {
+                    "line_number": c["line_number"],
+                    "column": "debtId",
+                    "code": RejectCode.DUPLICATE_CONFLICT.value,
+                    "message": f"{MESSAGES[RejectCode.DUPLICATE_CONFLICT]}: debtId {c['debt_id']} is already"
+                    f" stored with other content (file {str(c['file_id']).strip()[:12]}, line {c['stored_line']})",
+                    "raw_line": raw_by_line.get(c["line_number"], ""),
+                }
+                for c in conflicts
+            ],
+            columns=["line_number", "column", "code", "message", "raw_line"],
+        )
+        _replace_rejects(connection, ref, "load", conflict_rejects)
+        outcome = LoadOutcome(
+            accepted=len(staging) - len(clashes),
+            duplicates=len(clashes) - len(conflicts),
+            conflicts=len(conflicts),
+        )
+        rejected_lines = connection.execute(
+            select(func.count(rejects.c.line_number.distinct())).where(rejects.c.chunk_key == ref.chunk_key)
+        ).scalar_one()
+        repeated_in_file = connection.execute(
+            select(func.count()).where(
+                line_verdicts.c.file_id == ref.file_id,
+                line_verdicts.c.verdict == "duplicate",
+                line_verdicts.c.line_number.between(ref.span.first_line, ref.span.last_line),
+            )
+        ).scalar_one()
+        connection.execute(
+            update(chunks)
+            .where(chunks.c.chunk_key == ref.chunk_key)
+            .values(status="loaded", accepted=outcome.accepted, rejected=rejected_lines,
+                    duplicates=repeated_in_file + outcome.duplicates, loaded_at=func.now())
+        )
+    return outcome
+
+
+def stored_debt_ids(engine: Engine, chunk_key: str) -> tuple[int, int]:
+    """(rows, distinct debt ids) stored for a chunk: the asset check's evidence that nothing was stored twice."""
+    query = select(func.count(), func.count(debts.c.debt_id.distinct())).where(debts.c.chunk_key == chunk_key)
+    with engine.connect() as connection:
+        rows, distinct = connection.execute(query).one()
+    return int(rows), int(distinct)
+

@@ -1,0 +1,168 @@
+"""The file and chunk registry: what arrived, how it was cut, and where each chunk stands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Engine, Integer, RowMapping, func, insert, select, update
+
+from billing_pipeline.ingest.split import ChunkSpan, FileLayout, LineVerdict
+from billing_pipeline.store.bulk import copy_frame
+from billing_pipeline.store.tables import chunks, line_verdicts, rejects, source_files
+
+CHUNK_KEY_PREFIX_LENGTH = 12
+
+
+def chunk_key(file_id: str, chunk_no: int) -> str:
+    return f"{file_id[:CHUNK_KEY_PREFIX_LENGTH]}-{chunk_no:04d}"
+
+
+@dataclass(frozen=True)
+class ChunkRef:
+    chunk_key: str
+    file_id: str
+    span: ChunkSpan
+    status: str
+    header: list[str]
+
+
+def register_file(engine: Engine, file_id: str, original_name: str, size_bytes: int) -> bool:
+    """True when the file is new; False when the same bytes were registered before (under any name)."""
+    with engine.begin() as connection:
+        if connection.execute(select(source_files.c.seq).where(source_files.c.file_id == file_id)).first():
+            return False
+        connection.execute(
+            insert(source_files).values(file_id=file_id, original_name=original_name, size_bytes=size_bytes,
+                                        status="registered", registered_at=func.now())
+        )
+        return True
+
+
+def get_file(engine: Engine, file_id: str) -> RowMapping | None:
+    with engine.connect() as connection:
+        return connection.execute(select(source_files).where(source_files.c.file_id == file_id)).mappings().first()
+
+
+def files_after(engine: Engine, seq: int) -> list[RowMapping]:
+    query = select(source_files).where(source_files.c.seq > seq).order_by(source_files.c.seq)
+    with engine.connect() as connection:
+        return list(connection.execute(query).mappings())
+
+
+def record_file_rejected(engine: Engine, file_id: str, code: str, message: str, line_number: int | None) -> None:
+    with engine.begin() as connection:
+        connection.execute(rejects.delete().where(rejects.c.file_id == file_id, rejects.c.stage == "file"))
+        connection.execute(
+            insert(rejects).values(file_id=file_id, stage="file", line_number=line_number or 0, column_name="",
+                                   code=code, message=message, raw_line="", created_at=func.now())
+        )
+        connection.execute(
+            update(source_files)
+            .where(source_files.c.file_id == file_id)
+            .values(status="rejected", error_code=code, error_message=message, rows=None, chunk_count=0,
+                    processed_at=func.now())
+        )
+
+
+def record_split(engine: Engine, file_id: str, layout: FileLayout) -> list[str]:
+    """Store the chunk spans and file-wide verdicts; idempotent (a re-run of the split changes nothing)."""
+    keys = [chunk_key(file_id, span.chunk_no) for span in layout.chunks]
+    with engine.begin() as connection:
+        existing = set(connection.execute(select(chunks.c.chunk_key).where(chunks.c.file_id == file_id)).scalars())
+        new_chunks = pd.DataFrame(
+            [
+                {"chunk_key": key, "file_id": file_id, "chunk_no": s.chunk_no, "byte_start": s.byte_start,
+                 "byte_end": s.byte_end, "start_line": s.start_line, "first_line": s.first_line,
+                 "last_line": s.last_line, "rows": s.rows, "status": "pending"}
+                for key, s in zip(keys, layout.chunks, strict=True)
+                if key not in existing
+            ]
+        )
+        copy_frame(connection, "chunks", new_chunks)
+        connection.execute(line_verdicts.delete().where(line_verdicts.c.file_id == file_id))
+        copy_frame(
+            connection,
+            "line_verdicts",
+            pd.DataFrame(
+                [(file_id, v.line_number, v.verdict, v.debt_id, v.first_line) for v in layout.verdicts],
+                columns=["file_id", "line_number", "verdict", "debt_id", "first_line"],
+            ),
+        )
+        connection.execute(
+            update(source_files)
+            .where(source_files.c.file_id == file_id, source_files.c.status.in_(("registered", "split")))
+            .values(status="split", header=",".join(layout.columns), data_offset=layout.data_offset,
+                    rows=layout.data_rows, chunk_count=len(layout.chunks), split_at=func.now())
+        )
+    return keys
+
+
+def chunks_after(engine: Engine, seq: int) -> list[RowMapping]:
+    query = select(chunks.c.seq, chunks.c.chunk_key, chunks.c.file_id).where(chunks.c.seq > seq)
+    with engine.connect() as connection:
+        return list(connection.execute(query.order_by(chunks.c.seq)).mappings())
+
+
+def get_chunk(engine: Engine, key: str) -> ChunkRef:
+    query = select(chunks, source_files.c.header).join(source_files, source_files.c.file_id == chunks.c.file_id)
+    with engine.connect() as connection:
+        row = connection.execute(query.where(chunks.c.chunk_key == key)).mappings().first()
+    if row is None:
+        raise LookupError(f"unknown chunk {key!r}: was its file split into this store?")
+    span = ChunkSpan(row["chunk_no"], row["byte_start"], row["byte_end"], row["start_line"], row["first_line"],
+                     row["last_line"], row["rows"])
+    return ChunkRef(key, row["file_id"].strip(), span, row["status"], row["header"].split(","))
+
+
+def chunk_verdicts(engine: Engine, ref: ChunkRef) -> list[LineVerdict]:
+    query = select(line_verdicts).where(
+        line_verdicts.c.file_id == ref.file_id,
+        line_verdicts.c.line_number.between(ref.span.first_line, ref.span.last_line),
+    )
+    with engine.connect() as connection:
+        return [
+            LineVerdict(r["line_number"], r["verdict"], r["debt_id"], r["first_line"])
+            for r in connection.execute(query).mappings()
+        ]
+
+
+def file_chunks(engine: Engine, file_id: str) -> list[RowMapping]:
+    query = select(chunks).where(chunks.c.file_id == file_id).order_by(chunks.c.chunk_no)
+    with engine.connect() as connection:
+        return list(connection.execute(query).mappings())
+
+
+def finalise_file(engine: Engine, file_id: str) -> bool:
+    """Roll the chunk counts up into the file once every chunk is loaded; True when the file is complete."""
+    with engine.begin() as connection:
+        totals = connection.execute(
+            select(
+                func.count().label("chunks"),
+                func.sum((chunks.c.status != "loaded").cast(Integer)).label("unfinished"),
+                func.coalesce(func.sum(chunks.c.accepted), 0).label("accepted"),
+                func.coalesce(func.sum(chunks.c.rejected), 0).label("rejected"),
+                func.coalesce(func.sum(chunks.c.duplicates), 0).label("duplicates"),
+            ).where(chunks.c.file_id == file_id)
+        ).mappings().one()
+        if totals["unfinished"]:
+            return False
+        connection.execute(
+            update(source_files)
+            .where(source_files.c.file_id == file_id, source_files.c.status != "rejected")
+            .values(status="processed", accepted=totals["accepted"], rejected=totals["rejected"],
+                    duplicates=totals["duplicates"], processed_at=func.now())
+        )
+        return True
+
+
+def file_rejects(engine: Engine, file_id: str) -> pd.DataFrame:
+    query = (
+        select(rejects.c.line_number, rejects.c.column_name.label("column"), rejects.c.code, rejects.c.message,
+               rejects.c.raw_line)
+        .where(rejects.c.file_id == file_id)
+        .order_by(rejects.c.line_number, rejects.c.column_name, rejects.c.code)
+    )
+    with engine.connect() as connection:
+        return pd.DataFrame(connection.execute(query).all(), columns=["line_number", "column", "code", "message",
+                                                                       "raw_line"])

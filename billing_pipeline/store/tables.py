@@ -1,0 +1,104 @@
+"""SQLAlchemy Core tables mirroring sql/<dialect>/*.sql (a test compares them with the migrated schema)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects import postgresql
+
+metadata = MetaData()
+
+DebtId = String(36).with_variant(postgresql.UUID(as_uuid=False), "postgresql")
+
+source_files = Table(
+    "source_files",
+    metadata,
+    Column("seq", BigInteger, primary_key=True),
+    Column("file_id", String(64), nullable=False, unique=True),
+    Column("original_name", Text, nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("header", Text),
+    Column("data_offset", BigInteger),
+    Column("rows", Integer),
+    Column("chunk_count", Integer),
+    Column("accepted", Integer),
+    Column("rejected", Integer),
+    Column("duplicates", Integer),
+    Column("error_code", Text),
+    Column("error_message", Text),
+    Column("registered_at", DateTime(timezone=True)),
+    Column("split_at", DateTime(timezone=True)),
+    Column("processed_at", DateTime(timezone=True)),
+)
+
+chunks = Table(
+    "chunks",
+    metadata,
+    Column("seq", BigInteger, primary_key=True),
+    Column("chunk_key", Text, nullable=False, unique=True),
+    Column("file_id", String(64), nullable=False),
+    Column("chunk_no", Integer, nullable=False),
+    Column("byte_start", BigInteger, nullable=False),
+    Column("byte_end", BigInteger, nullable=False),
+    Column("start_line", Integer, nullable=False),
+    Column("first_line", Integer, nullable=False),
+    Column("last_line", Integer, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("accepted", Integer),
+    Column("rejected", Integer),
+    Column("duplicates", Integer),
+    Column("validated_at", DateTime(timezone=True)),
+    Column("loaded_at", DateTime(timezone=True)),
+)
+
+line_verdicts = Table(
+    "line_verdicts",
+    metadata,
+    Column("file_id", String(64), primary_key=True),
+    Column("line_number", Integer, primary_key=True),
+    Column("verdict", Text, nullable=False),
+    Column("debt_id", Text, nullable=False),
+    Column("first_line", Integer, nullable=False),
+)
+
+debts = Table(
+    "debts",
+    metadata,
+    Column("debt_id", DebtId, primary_key=True),
+    Column("government_id", String(14), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("email", Text, nullable=False),
+    Column("amount", Numeric(12, 2), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("file_id", String(64), nullable=False),
+    Column("chunk_key", Text, nullable=False),
+    Column("line_number", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True)),
+)
+
+rejects = Table(
+    "rejects",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("file_id", String(64), nullable=False),
+    Column("chunk_key", Text),
+    Column("stage", Text, nullable=False),
+    Column("line_number", Integer, nullable=False),
+    Column("column_name", Text, nullable=False),
+    Column("code", Text, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("raw_line", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True)),
+)

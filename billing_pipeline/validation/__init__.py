@@ -1,0 +1,1 @@
+"""Pandera schemas, stable reject codes and the rejects report."""

@@ -1,0 +1,113 @@
+"""The Pandera schema of a debt row. Every check is named by the reject code it produces.
+
+Checks receive whole columns of trimmed strings and answer with a boolean mask; an empty value fails only
+MISSING_VALUE, so each bad value gets the one code that says what is wrong with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import pandera.pandas as pa
+
+from billing_pipeline import government_id
+from billing_pipeline.validation.codes import RejectCode
+
+MAX_LENGTH = {"name": 200, "governmentId": 32, "email": 254, "debtAmount": 32, "debtDueDate": 10, "debtId": 36}
+MAX_AMOUNT_INTEGER_DIGITS = 8  # 99,999,999.99: the boleto barcode's ten-digit amount field
+
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@" + _LABEL + r"(?:\." + _LABEL + r")+"
+_AMOUNT = r"[+-]?[0-9]+(?:\.[0-9]+)?"
+_ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+
+def _check(code: RejectCode, test: Callable[[pd.Series], pd.Series]) -> pa.Check:
+    return pa.Check(lambda s: (s == "") | test(s), name=code.value)
+
+
+def _matches(pattern: str) -> Callable[[pd.Series], pd.Series]:
+    return lambda s: s.str.fullmatch(pattern).fillna(False).astype(bool)
+
+
+def _amount_parts(s: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    well_formed = s.str.fullmatch(_AMOUNT).fillna(False).astype(bool)
+    unsigned = s.str.lstrip("+-")
+    integer = unsigned.str.split(".", n=1).str[0].str.lstrip("0")
+    decimals = unsigned.str.split(".", n=1).str[1].fillna("")
+    return well_formed, integer, decimals
+
+
+def _not_positive(s: pd.Series) -> pd.Series:
+    well_formed, integer, decimals = _amount_parts(s)
+    zero = (integer == "") & (decimals.str.strip("0") == "")
+    return ~well_formed | ~(s.str.startswith("-") | zero)
+
+
+def _too_precise(s: pd.Series) -> pd.Series:
+    well_formed, _, decimals = _amount_parts(s)
+    return ~well_formed | (decimals.str.rstrip("0").str.len() <= 2)
+
+
+def _too_large(s: pd.Series) -> pd.Series:
+    well_formed, integer, _ = _amount_parts(s)
+    return ~well_formed | (integer.str.len() <= MAX_AMOUNT_INTEGER_DIGITS)
+
+
+def _real_date(s: pd.Series) -> pd.Series:
+    shaped = s.str.fullmatch(_ISO_DATE).fillna(False).astype(bool)
+    parsed = pd.to_datetime(s.where(shaped), format="%Y-%m-%d", errors="coerce")
+    return shaped & parsed.notna()
+
+
+def _government_id(policy: str) -> Callable[[pd.Series], pd.Series]:
+    return lambda s: government_id.valid_mask(government_id.normalise_series(s), policy)
+
+
+def _column(name: str, *checks: pa.Check) -> pa.Column:
+    return pa.Column(
+        str,
+        checks=[
+            pa.Check(lambda s: s != "", name=RejectCode.MISSING_VALUE.value),
+            _check(RejectCode.FIELD_TOO_LONG, lambda s, n=MAX_LENGTH[name]: s.str.len() <= n),
+            *checks,
+        ],
+        name=name,
+    )
+
+
+def debt_schema(government_id_policy: str) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(
+        {
+            "name": _column("name"),
+            "governmentId": _column(
+                "governmentId", _check(RejectCode.INVALID_GOVERNMENT_ID, _government_id(government_id_policy))
+            ),
+            "email": _column("email", _check(RejectCode.INVALID_EMAIL, _matches(_EMAIL))),
+            "debtAmount": _column(
+                "debtAmount",
+                _check(RejectCode.INVALID_AMOUNT, _matches(_AMOUNT)),
+                _check(RejectCode.AMOUNT_NOT_POSITIVE, _not_positive),
+                _check(RejectCode.AMOUNT_TOO_PRECISE, _too_precise),
+                _check(RejectCode.AMOUNT_TOO_LARGE, _too_large),
+            ),
+            "debtDueDate": _column("debtDueDate", _check(RejectCode.INVALID_DUE_DATE, _real_date)),
+            "debtId": _column("debtId", _check(RejectCode.INVALID_DEBT_ID, _matches(_UUID))),
+        },
+        strict=False,
+        name="debt",
+    )
+
+
+def amount_cents(amounts: pd.Series) -> pd.Series:
+    """Exact cents of validated amounts ('10' -> 1000, '10.5' -> 1050, '+3.10' -> 310): no float on the way."""
+    _, integer, decimals = _amount_parts(amounts)
+    integer = integer.where(integer != "", "0")
+    cents = decimals.str.rstrip("0").str.pad(2, side="right", fillchar="0")
+    return (integer + cents).astype("int64")
+
+
+def format_cents(cents: pd.Series) -> pd.Series:
+    return (cents // 100).astype(str) + "." + (cents % 100).astype(str).str.zfill(2)

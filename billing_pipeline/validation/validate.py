@@ -1,0 +1,139 @@
+"""Validate one chunk: structural rejects, file-wide duplicate verdicts and the Pandera schema, all collected.
+
+Row accounting of a chunk: every record ends in exactly one of accepted, rejected (any number of reject rows for
+the same line) or duplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+
+from billing_pipeline import government_id
+from billing_pipeline.ingest.records import REJECT_COLUMNS, ChunkRecords
+from billing_pipeline.ingest.split import LineVerdict
+from billing_pipeline.validation.codes import MESSAGES, RejectCode
+from billing_pipeline.validation.schema import amount_cents, debt_schema
+
+DEBT_COLUMNS = ["line_number", "debt_id", "government_id", "name", "email", "amount_cents", "due_date", "raw_line"]
+
+
+@dataclass
+class ChunkValidation:
+    accepted: pd.DataFrame  # DEBT_COLUMNS, normalised
+    rejects: pd.DataFrame  # REJECT_COLUMNS, several rows may share a line
+    duplicate_lines: list[int]
+
+    @property
+    def rejected_rows(self) -> int:
+        return int(self.rejects["line_number"].nunique())
+
+
+def _empty_rejects() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "line_number" else "str") for c in REJECT_COLUMNS})
+
+
+def _preview(value: object, limit: int = 60) -> str:
+    text = str(value)
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}… ({len(text)} characters)"
+
+
+def _schema_rejects(fields: pd.DataFrame, government_id_policy: str) -> pd.DataFrame:
+    try:
+        debt_schema(government_id_policy).validate(fields, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+        unexpected = cases[~cases["check"].isin([code.value for code in RejectCode])]
+        if not unexpected.empty:  # a dtype or schema-shape failure is a bug of ours, not of the data
+            raise
+        rows = fields.loc[cases["index"].to_numpy()]
+        return pd.DataFrame(
+            {
+                "line_number": rows["line_number"].to_numpy(),
+                "column": cases["column"].to_numpy(),
+                "code": cases["check"].to_numpy(),
+                "message": [
+                    f"{MESSAGES[RejectCode(code)]} (got {_preview(value)})"
+                    for code, value in zip(cases["check"], cases["failure_case"], strict=True)
+                ],
+                "raw_line": rows["raw_line"].to_numpy(),
+            }
+        )
+    return _empty_rejects()
+
+
+def _verdict_rejects(fields: pd.DataFrame, verdicts: Iterable[LineVerdict], code: RejectCode) -> pd.DataFrame:
+    by_line = {v.line_number: v for v in verdicts}
+    rows = fields[fields["line_number"].isin(by_line)]
+    messages = [
+        f"{MESSAGES[code]} (debtId {by_line[line].debt_id}, first seen on line {by_line[line].first_line})"
+        for line in rows["line_number"]
+    ]
+    return pd.DataFrame(
+        {
+            "line_number": rows["line_number"].to_numpy(),
+            "column": "debtId",
+            "code": code.value,
+            "message": messages,
+            "raw_line": rows["raw_line"].to_numpy(),
+        },
+        columns=REJECT_COLUMNS,
+    )
+
+
+def validate_chunk(
+    records: ChunkRecords, verdicts: Iterable[LineVerdict], government_id_policy: str
+) -> ChunkValidation:
+    verdicts = list(verdicts)
+    unterminated = {v.line_number for v in verdicts if v.verdict == "unterminated"}
+    duplicates = {v.line_number for v in verdicts if v.verdict == "duplicate"}
+    conflicts = [v for v in verdicts if v.verdict == "conflict"]
+
+    structural = records.rejects[~records.rejects["line_number"].isin(unterminated | duplicates)]
+    fields = records.fields
+    unterminated_rows = fields[fields["line_number"].isin(unterminated)]
+    unterminated_rejects = pd.DataFrame(
+        {
+            "line_number": sorted(unterminated),
+            "column": "",
+            "code": RejectCode.UNTERMINATED_QUOTE.value,
+            "message": MESSAGES[RejectCode.UNTERMINATED_QUOTE],
+            "raw_line": [
+                next(iter(unterminated_rows.loc[unterminated_rows["line_number"] == line, "raw_line"]), "")
+                for line in sorted(unterminated)
+            ],
+        },
+        columns=REJECT_COLUMNS,
+    )
+    fields = fields[~fields["line_number"].isin(unterminated | duplicates)].reset_index(drop=True)
+
+    parts = [
+        part
+        for part in (
+            structural,
+            unterminated_rejects,
+            _verdict_rejects(fields, conflicts, RejectCode.DUPLICATE_CONFLICT),
+            _schema_rejects(fields, government_id_policy),
+        )
+        if not part.empty
+    ]
+    rejects = pd.concat(parts, ignore_index=True) if parts else _empty_rejects()
+    rejects["line_number"] = rejects["line_number"].astype("int64")
+
+    good = fields[~fields["line_number"].isin(rejects["line_number"])]
+    accepted = pd.DataFrame(
+        {
+            "line_number": good["line_number"].astype("int64"),
+            "debt_id": good["debtId"].str.lower(),
+            "government_id": government_id.normalise_series(good["governmentId"]),
+            "name": good["name"],
+            "email": good["email"],
+            "amount_cents": amount_cents(good["debtAmount"]),
+            "due_date": good["debtDueDate"],
+            "raw_line": good["raw_line"],
+        }
+    ).reset_index(drop=True)
+    return ChunkValidation(accepted, rejects, sorted(duplicates))
