@@ -98,7 +98,8 @@ class Settings:
             raw = env.get(name, "").strip() or spec.default
             return parse(name, raw)
 
-        data_dir = Path(env.get("BILLING_DATA_DIR", "").strip() or "data").expanduser().resolve()
+        data_dir = overrides.pop("data_dir", None) or Path(env.get("BILLING_DATA_DIR", "").strip() or "data")
+        data_dir = Path(data_dir).expanduser().resolve()
         database_url = env.get("BILLING_DATABASE_URL", "").strip() or f"sqlite:///{data_dir / 'billing.db'}"
         values: dict[str, Any] = {
             "data_dir": data_dir,

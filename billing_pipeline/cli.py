@@ -1,0 +1,164 @@
+"""The `billing` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from billing_pipeline.settings import Settings, SettingsError
+
+EMBEDDED_INSTANCE_YAML = Path(__file__).with_name("dagster_embedded.yaml")
+DEFAULT_DAGSTER_HOME = ".dagster"
+
+
+class CommandError(Exception):
+    """Printed as `error: ...` with exit status 2, never as a traceback."""
+
+
+def _process(args: argparse.Namespace) -> int:
+    from billing_pipeline.defs.local_run import ProcessError, process_file
+
+    path = Path(args.path)
+    if not path.is_file():
+        raise CommandError(f"{path} is not a file")
+    try:
+        summary = process_file(path, Settings.from_env(), until=args.until)
+    except ProcessError as error:
+        raise CommandError(str(error)) from None
+    if args.json:
+        print(json.dumps(summary.as_dict(), sort_keys=True))
+    else:
+        for key, value in summary.as_dict().items():
+            if value is not None:
+                print(f"{key:>16}: {value}")
+    if summary.status == "rejected":
+        print(f"error: file rejected: {summary.error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from billing_pipeline.sample import write_sample
+
+    try:
+        injected = write_sample(Path(args.output), args.rows, args.seed, args.invalid_rate)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    if args.manifest:
+        Path(args.manifest).write_text(
+            json.dumps([{"line_number": e.line_number, "code": str(e.code)} for e in injected], indent=1)
+        )
+    print(f"wrote {args.rows} rows ({len({e.line_number for e in injected})} with deliberate errors) to {args.output}")
+    return 0
+
+
+def _submit(args: argparse.Namespace) -> int:
+    from billing_pipeline.ingest.inbox import submit
+
+    settings = Settings.from_env()
+    try:
+        target = submit(Path(args.path), settings.inbox_dir)
+    except FileNotFoundError as error:
+        raise CommandError(str(error)) from None
+    print(f"submitted {args.path} as {target}")
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from billing_pipeline.store.engine import create_store_engine
+    from billing_pipeline.store.migrate import pending, upgrade
+
+    engine = create_store_engine(Settings.from_env().database_url)
+    applied = upgrade(engine)
+    for migration in applied:
+        print(f"applied {migration.version:04d}_{migration.name}")
+    if not applied:
+        print("schema is current" if not pending(engine) else "pending migrations remain")
+    engine.dispose()
+    return 0
+
+
+def prepare_dagster_home() -> Path:
+    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copyfile(EMBEDDED_INSTANCE_YAML, home / "dagster.yaml")
+    return home
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from billing_pipeline.store.engine import create_store_engine
+    from billing_pipeline.store.migrate import upgrade
+
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    engine = create_store_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+    home = prepare_dagster_home()
+    environment = dict(os.environ, DAGSTER_HOME=str(home), BILLING_DATA_DIR=str(settings.data_dir),
+                       BILLING_DATABASE_URL=settings.database_url)
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [str(dagster), "dev", "-m", "billing_pipeline.defs.definitions", "-h", args.host, "-p", str(args.port)]
+    print(f"Dagster UI: http://{args.host}:{args.port}  (DAGSTER_HOME={home}, data in {settings.data_dir},"
+          f" drop CSV files into {settings.inbox_dir})", flush=True)
+    os.execve(dagster, command, environment)
+    return 0  # not reached
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="billing", description="Smart Billing: CSV of debts in, debts out.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    process = commands.add_parser("process", help="run the pipeline for one file in this process (no daemon)")
+    process.add_argument("path")
+    process.add_argument("--json", action="store_true", help="print one JSON object")
+    process.add_argument("--until", default="debts", choices=("source_file", "validated_chunk", "debts"),
+                         help="stop after this stage")
+    process.set_defaults(handler=_process)
+
+    sample = commands.add_parser("sample", help="write a realistic input file")
+    sample.add_argument("--rows", type=int, required=True)
+    sample.add_argument("--seed", type=int, default=1)
+    sample.add_argument("--invalid-rate", type=float, default=0.0, help="share of rows with a deliberate error")
+    sample.add_argument("-o", "--output", required=True)
+    sample.add_argument("--manifest", help="also write the injected errors (line, code) as JSON here")
+    sample.set_defaults(handler=_sample)
+
+    submit = commands.add_parser("submit", help="copy a file into the inbox atomically")
+    submit.add_argument("path")
+    submit.set_defaults(handler=_submit)
+
+    database = commands.add_parser("db", help="the store's schema")
+    database_commands = database.add_subparsers(dest="db_command", required=True)
+    database_commands.add_parser("upgrade", help="apply pending migrations").set_defaults(handler=_db_upgrade)
+
+    dev = commands.add_parser("dev", help="Dagster webserver + daemon on the configured store")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.set_defaults(handler=_dev)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (CommandError, SettingsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # the store unreachable, a full disk: say so in one line
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(error, SQLAlchemyError | OSError):
+            print(f"error: {type(error).__name__}: {str(error).splitlines()[0]}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

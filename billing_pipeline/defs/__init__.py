@@ -1,0 +1,1 @@
+"""Dagster only: thin, declarative wiring of the domain stages. Nothing here computes billing logic."""

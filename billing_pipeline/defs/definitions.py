@@ -1,0 +1,17 @@
+"""Every Dagster definition of Smart Billing; `dagster dev -m billing_pipeline.defs.definitions` loads this."""
+
+import dagster as dg
+
+from billing_pipeline.defs.ingest.assets import debts, source_file, validated_chunk
+from billing_pipeline.defs.ingest.jobs import ingest_file_job, process_chunk_job
+from billing_pipeline.defs.ingest.sensors import chunk_sensor, inbox_sensor
+from billing_pipeline.defs.resources import BillingResource, ChunkFrameIOManager
+
+ASSETS = [source_file, validated_chunk, debts]
+
+defs = dg.Definitions(
+    assets=ASSETS,
+    jobs=[ingest_file_job, process_chunk_job],
+    sensors=[inbox_sensor, chunk_sensor],
+    resources={"billing": BillingResource(), "chunk_io_manager": ChunkFrameIOManager()},
+)

@@ -1,0 +1,82 @@
+"""Sensors: the inbox (register complete files, one run per new file) and chunks (one run per new chunk)."""
+
+
+import json
+
+import dagster as dg
+
+from billing_pipeline import stages
+from billing_pipeline.defs.ingest.jobs import ingest_file_job, process_chunk_job
+from billing_pipeline.defs.partitions import chunk_partitions, source_file_partitions
+from billing_pipeline.defs.resources import BillingResource
+from billing_pipeline.ingest import inbox
+from billing_pipeline.settings import Settings
+from billing_pipeline.store import files as registry
+
+POLL_SECONDS = Settings.from_env().inbox_poll_seconds
+
+
+@dg.sensor(
+    job=ingest_file_job,
+    minimum_interval_seconds=POLL_SECONDS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Registers each complete file in <BILLING_DATA_DIR>/inbox (same size and mtime on two looks) "
+    "by its sha256 and requests one ingest_file run per new file. Re-dropped bytes start nothing.",
+)
+def inbox_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) -> dg.SensorResult:
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    previous_looks: dict[str, list[int]] = cursor.get("looks", {})
+    file_seq: int = cursor.get("file_seq", 0)
+
+    entries = inbox.scan(billing.settings.inbox_dir)
+    ready = inbox.stable(entries, previous_looks)
+    for entry in ready:
+        registration = stages.register_stage(billing.engine, billing.settings, entry.path)
+        if registration.new:
+            context.log.info(f"registered {registration.original_name} as file {registration.file_id}")
+        else:
+            first = registry.get_file(billing.engine, registration.file_id)
+            context.log.info(
+                f"{registration.original_name} has the same bytes as file {registration.file_id} (first "
+                f"received as {first['original_name']}, status {first['status']}): nothing new to do, removed "
+                "from the inbox"
+            )
+    waiting = {e.path.name: e.look for e in entries if e not in ready}
+
+    new_files = registry.files_after(billing.engine, file_seq)
+    if new_files:
+        file_seq = new_files[-1]["seq"]
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                partition_key=f["file_id"],
+                run_key=f["file_id"],
+                tags={"billing/original_name": f["original_name"][:200]},
+            )
+            for f in new_files
+        ],
+        dynamic_partitions_requests=(
+            [source_file_partitions.build_add_request([f["file_id"] for f in new_files])] if new_files else []
+        ),
+        cursor=json.dumps({"looks": waiting, "file_seq": file_seq}),
+        skip_reason=None if new_files or ready else f"{len(waiting)} file(s) waiting for a second look",
+    )
+
+
+@dg.sensor(
+    job=process_chunk_job,
+    minimum_interval_seconds=POLL_SECONDS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Requests one process_chunk run per chunk partition that a file's split created.",
+)
+def chunk_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) -> dg.SensorResult:
+    seq = int(context.cursor) if context.cursor else 0
+    new_chunks = registry.chunks_after(billing.engine, seq)
+    if not new_chunks:
+        return dg.SensorResult(skip_reason="no new chunks")
+    keys = [c["chunk_key"] for c in new_chunks]
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(partition_key=key, run_key=key) for key in keys],
+        dynamic_partitions_requests=[chunk_partitions.build_add_request(keys)],
+        cursor=str(new_chunks[-1]["seq"]),
+    )

@@ -1,0 +1,136 @@
+"""`billing process`: the same assets materialised in this process for one file, no daemon.
+
+It uses an ephemeral Dagster instance (nothing is written to DAGSTER_HOME) and the configured store and data
+folders, so its results are the ones the daemon would produce.
+"""
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from billing_pipeline.defs.definitions import ASSETS
+from billing_pipeline.defs.ingest.assets import debts, source_file, validated_chunk
+from billing_pipeline.defs.partitions import chunk_partitions, source_file_partitions
+from billing_pipeline.defs.resources import BillingResource, ChunkFrameIOManager
+from billing_pipeline.ingest.inbox import sha256_of
+from billing_pipeline.settings import Settings
+from billing_pipeline.stages import archived_path
+from billing_pipeline.store import files as registry
+from billing_pipeline.store.engine import create_store_engine
+from billing_pipeline.store.migrate import upgrade
+
+STAGES = ("source_file", "validated_chunk", "debts")
+
+
+class ProcessError(Exception):
+    """A step failed for a reason that is not about the data (the message says which step and why)."""
+
+
+@dataclass
+class ProcessSummary:
+    file_id: str
+    original_name: str
+    status: str
+    rows: int | None = None
+    accepted: int | None = None
+    rejected: int | None = None
+    duplicates: int | None = None
+    chunks: int = 0
+    stage: str = "debts"
+    error: str | None = None
+    rejects_report: str | None = None
+    elapsed_seconds: float = 0.0
+    chunk_keys: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        data = dict(self.__dict__)
+        data.pop("chunk_keys")
+        return data
+
+
+def process_file(path: Path, settings: Settings, until: str = "debts") -> ProcessSummary:
+    if until not in STAGES:
+        raise ValueError(f"--until must be one of {', '.join(STAGES)}")
+    started = time.perf_counter()
+    settings.ensure_dirs()
+    engine = create_store_engine(settings.database_url)
+    upgrade(engine)
+
+    file_id = sha256_of(path)
+    registry.register_file(engine, file_id, path.name, path.stat().st_size)
+    archive = archived_path(settings, file_id)
+    if not archive.exists():
+        partial = archive.with_suffix(".part")
+        shutil.copyfile(path, partial)
+        partial.replace(archive)
+
+    instance = dg.DagsterInstance.ephemeral()
+    resources = {
+        "billing": BillingResource(data_dir=str(settings.data_dir), database_url=settings.database_url),
+        "chunk_io_manager": ChunkFrameIOManager(base_dir=str(settings.staging_dir)),
+    }
+    instance.add_dynamic_partitions(source_file_partitions.name, [file_id])
+    try:
+        _materialize([source_file], file_id, instance, resources)
+    except ProcessError:
+        if registry.get_file(engine, file_id)["status"] != "rejected":  # a rejected file fails on purpose
+            raise
+
+    row = registry.get_file(engine, file_id)
+    keys = [c["chunk_key"] for c in registry.file_chunks(engine, file_id)]
+    if row["status"] != "rejected" and until != "source_file":
+        instance.add_dynamic_partitions(chunk_partitions.name, keys)
+        selection = [validated_chunk] if until == "validated_chunk" else [validated_chunk, debts]
+        for key in keys:
+            _materialize(selection, key, instance, resources)
+        row = registry.get_file(engine, file_id)
+
+    chunks = registry.file_chunks(engine, file_id)
+    engine.dispose()
+    summary = ProcessSummary(
+        file_id=file_id,
+        original_name=row["original_name"],
+        status=row["status"],
+        rows=row["rows"],
+        chunks=len(chunks),
+        stage=until,
+        chunk_keys=keys,
+        elapsed_seconds=round(time.perf_counter() - started, 3),
+    )
+    if row["status"] == "rejected":
+        summary.error = f"{row['error_code']}: {row['error_message']}"
+    if until != "source_file" and chunks:
+        summary.rejected = sum(c["rejected"] or 0 for c in chunks)
+        summary.duplicates = sum(c["duplicates"] or 0 for c in chunks)
+        if until == "debts":
+            summary.accepted = sum(c["accepted"] or 0 for c in chunks)
+    elif row["status"] == "processed":
+        summary.accepted, summary.rejected, summary.duplicates = 0, 0, 0
+    report = settings.rejects_dir / f"{file_id}.csv"
+    if report.exists():
+        summary.rejects_report = str(report)
+    return summary
+
+
+def _materialize(selection: list, partition_key: str, instance: dg.DagsterInstance, resources: dict) -> None:
+    result = dg.materialize(
+        ASSETS,
+        selection=selection,
+        partition_key=partition_key,
+        instance=instance,
+        resources=resources,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
+    if result.success:
+        return
+    failures = [event for event in result.all_events if event.is_step_failure]
+    detail = "; ".join(
+        f"{event.step_key}: {event.step_failure_data.error.message.strip()}"
+        for event in failures
+        if event.step_failure_data.error is not None
+    )
+    raise ProcessError(f"the run for partition {partition_key} failed: {detail or 'no step reported why'}")
