@@ -39,7 +39,8 @@ def _statements(script: str) -> list[str]:
         if sqlite3.complete_statement(buffer):
             statements.append(buffer.strip())
             buffer = ""
-    if buffer.strip() and not all(l.strip().startswith("--") for l in buffer.splitlines() if l.strip()):
+    leftover = [line.strip() for line in buffer.splitlines() if line.strip()]
+    if leftover and not all(line.startswith("--") for line in leftover):
         raise ValueError(f"unterminated SQL statement: {buffer.strip()[:80]}")
     return statements
 

@@ -1,18 +1,15 @@
 import dagster as dg
 
 from billing_pipeline.defs.ingest.assets import debts, source_file, validated_chunk
-from billing_pipeline.defs.partitions import chunk_partitions, source_file_partitions
 
 ingest_file_job = dg.define_asset_job(
     "ingest_file",
     selection=dg.AssetSelection.assets(source_file),
-    partitions_def=source_file_partitions,
     description="Archive a received file and cut it into chunk partitions.",
 )
 
 process_chunk_job = dg.define_asset_job(
     "process_chunk",
     selection=dg.AssetSelection.assets(validated_chunk, debts),
-    partitions_def=chunk_partitions,
     description="Validate one chunk and load its debts.",
 )

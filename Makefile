@@ -1,0 +1,28 @@
+# The two commands of the README: `make demo` and `make test`. Both create .venv and install the pinned
+# dependencies (constraints.txt) when needed, so they work on a fresh machine and are safe to repeat.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.install-stamp
+DEMO_FILE := data/samples/demo.csv
+
+.PHONY: install demo test lint
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/billing db upgrade
+	$(BIN)/billing sample --rows 20000 --seed 1 --invalid-rate 0.01 -o $(DEMO_FILE)
+	$(BIN)/billing submit $(DEMO_FILE)
+	$(BIN)/billing dev
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .

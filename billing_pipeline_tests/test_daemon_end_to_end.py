@@ -1,0 +1,123 @@
+"""The real thing: dagster-daemon with a temporary DAGSTER_HOME, an inbox, PostgreSQL as the store."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+from sqlalchemy import func, select
+
+from billing_pipeline.cli import EMBEDDED_INSTANCE_YAML
+from billing_pipeline.ingest.inbox import submit
+from billing_pipeline.sample import write_sample
+from billing_pipeline.settings import Settings
+from billing_pipeline.store.engine import create_store_engine
+from billing_pipeline.store.migrate import upgrade
+from billing_pipeline.store.tables import debts, source_files
+
+pytestmark = pytest.mark.daemon
+
+DEADLINE_SECONDS = 240
+
+
+def wait_for(condition: Callable[[], bool], what: str, log: Path, timeout: float = DEADLINE_SECONDS) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(1)
+    tail = log.read_text(errors="replace")[-4000:] if log.exists() else ""
+    pytest.fail(f"timed out after {timeout}s waiting for {what}; daemon log tail:\n{tail}")
+
+
+@pytest.fixture
+def daemon(postgres, tmp_path: Path) -> Iterator[dict]:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(EMBEDDED_INSTANCE_YAML, home / "dagster.yaml")
+    settings = Settings.from_env({}, data_dir=tmp_path / "data", database_url=postgres.create_database(),
+                                 chunk_rows=400)
+    settings.ensure_dirs()
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "BILLING_DATA_DIR": str(settings.data_dir),
+        "BILLING_DATABASE_URL": settings.database_url,
+        "BILLING_CHUNK_ROWS": "400",
+        "BILLING_INBOX_POLL_SECONDS": "1",
+    }
+    log = tmp_path / "daemon.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-m", "billing_pipeline.defs.definitions"],
+            env=env, cwd=tmp_path, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        yield {"settings": settings, "home": home, "log": log, "process": process}
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def test_dropped_file_becomes_stored_debts_and_a_redrop_creates_no_run(daemon, tmp_path):
+    settings: Settings = daemon["settings"]
+    log: Path = daemon["log"]
+    engine = create_store_engine(settings.database_url)
+    upgrade(engine)  # as `billing dev` does before starting Dagster
+    source = tmp_path / "debts.csv"
+    injected = write_sample(source, rows=1_000, seed=21, invalid_rate=0.02)
+    rejected_lines = {e.line_number for e in injected}
+
+    submit(source, settings.inbox_dir)
+
+    def file_status() -> str | None:
+        with engine.connect() as connection:
+            return connection.execute(select(source_files.c.status)).scalar()
+
+    wait_for(lambda: file_status() == "processed", "the file to be processed", log)
+
+    instance = DagsterInstance.from_config(str(daemon["home"]))
+
+    def chunk_runs() -> list:
+        return instance.get_runs(RunsFilter(job_name="process_chunk"))
+
+    wait_for(lambda: all(r.status == DagsterRunStatus.SUCCESS for r in chunk_runs()), "chunk runs to end", log)
+    with engine.connect() as connection:
+        stored = connection.execute(select(func.count()).select_from(debts)).scalar_one()
+        row = connection.execute(select(source_files)).mappings().one()
+    file_runs = instance.get_runs(RunsFilter(job_name="ingest_file"))
+    assert [(r.tags["dagster/partition"], r.status) for r in file_runs] == [
+        (row["file_id"], DagsterRunStatus.SUCCESS)]
+    assert sorted(r.tags["dagster/partition"] for r in chunk_runs()) == [
+        f"{row['file_id'][:12]}-{n:04d}" for n in range(3)
+    ]
+    assert stored == 1_000 - len(rejected_lines)
+    assert (row["rows"], row["accepted"], row["rejected"], row["duplicates"]) == (
+        1_000, stored, len(rejected_lines), 0)
+    assert (settings.archive_dir / f"{row['file_id']}.csv").read_bytes() == source.read_bytes()
+    assert (settings.rejects_dir / f"{row['file_id']}.csv").exists()
+
+    runs_before = len(instance.get_runs())
+    redrop = tmp_path / "same-bytes-other-name.csv"
+    shutil.copyfile(source, redrop)
+    submit(redrop, settings.inbox_dir)
+    wait_for(lambda: not any(settings.inbox_dir.iterdir()), "the sensor to take the re-dropped file", log)
+    time.sleep(5)  # several more sensor ticks: nothing may start
+
+    assert len(instance.get_runs()) == runs_before
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(source_files)).scalar_one() == 1
+        assert connection.execute(select(func.count()).select_from(debts)).scalar_one() == stored
+    engine.dispose()

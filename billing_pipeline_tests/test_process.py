@@ -1,0 +1,120 @@
+"""`billing process` end to end on SQLite and PostgreSQL: accounting, rejects report, idempotency."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from billing_pipeline.cli import main
+from billing_pipeline.sample import write_sample
+from billing_pipeline.store.tables import debts, rejects
+
+
+def _debt_count(engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(debts)).scalar_one()
+
+
+def _process_json(path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> dict:
+    status = main(["process", str(path), "--json", *extra])
+    output = capsys.readouterr().out.strip().splitlines()[-1]
+    summary = json.loads(output)
+    summary["exit_status"] = status
+    return summary
+
+
+def test_100k_rows_with_one_percent_errors_are_accounted_exactly_and_rerun_adds_nothing(
+    billing_env, engine, tmp_path, capsys
+):
+    source = tmp_path / "debts.csv"
+    injected = write_sample(source, rows=100_000, seed=11, invalid_rate=0.01)
+    error_lines = {e.line_number for e in injected}
+
+    summary = _process_json(source, capsys)
+
+    assert summary["exit_status"] == 0
+    assert summary["status"] == "processed"
+    assert summary["rows"] == 100_000
+    assert summary["rejected"] == len(error_lines)
+    assert summary["duplicates"] == 0
+    assert summary["accepted"] + summary["rejected"] + summary["duplicates"] == summary["rows"]
+    assert summary["chunks"] == 2
+    assert _debt_count(engine) == summary["accepted"]
+
+    report = pd.read_csv(summary["rejects_report"], keep_default_na=False)
+    assert set(zip(report["line_number"], report["code"], strict=True)) == {
+        (e.line_number, str(e.code)) for e in injected
+    }
+    lines = source.read_text(encoding="utf-8").splitlines()
+    for line_number, raw in zip(report["line_number"].head(50), report["raw_line"].head(50), strict=True):
+        assert raw == lines[line_number - 1]
+
+    again = _process_json(source, capsys)
+    assert _debt_count(engine) == summary["accepted"]
+    assert {k: again[k] for k in ("accepted", "rejected", "duplicates", "rows")} == {
+        k: summary[k] for k in ("accepted", "rejected", "duplicates", "rows")
+    }
+    with engine.connect() as connection:
+        stored_rejects = connection.execute(select(func.count()).select_from(rejects)).scalar_one()
+    assert stored_rejects == len(report)
+
+
+def test_second_file_repeating_stored_debts_counts_duplicates_and_conflicts(billing_env, engine, tmp_path, capsys):
+    first = tmp_path / "first.csv"
+    write_sample(first, rows=300, seed=5)
+    assert _process_json(first, capsys)["accepted"] == 300
+
+    frame = pd.read_csv(first, dtype=str, keep_default_na=False)
+    later = pd.concat([frame.head(10), frame.iloc[10:15].assign(debtAmount="1.23")])
+    second = tmp_path / "second.csv"
+    later.to_csv(second, index=False)
+
+    summary = _process_json(second, capsys)
+
+    assert summary["rows"] == 15
+    assert summary["duplicates"] == 10
+    assert summary["rejected"] == 5
+    assert summary["accepted"] == 0
+    report = pd.read_csv(summary["rejects_report"])
+    assert set(report["code"]) == {"DUPLICATE_CONFLICT"}
+    assert _debt_count(engine) == 300
+
+
+def test_repeated_debt_ids_inside_one_file_across_chunks(billing_env, engine, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("BILLING_CHUNK_ROWS", "4")
+    source = tmp_path / "repeats.csv"
+    write_sample(source, rows=12, seed=9)
+    frame = pd.read_csv(source, dtype=str, keep_default_na=False)
+    identical = frame.iloc[[1]]
+    conflicting = frame.iloc[[2]].assign(name="Someone Else")
+    pd.concat([frame, identical, conflicting]).to_csv(source, index=False)  # lines 14 and 15 repeat 3 and 4
+
+    summary = _process_json(source, capsys)
+
+    assert summary["chunks"] == 4
+    assert summary["rows"] == 14
+    assert summary["duplicates"] == 1
+    assert summary["rejected"] == 2
+    assert summary["accepted"] == 11
+    report = pd.read_csv(summary["rejects_report"])
+    assert list(zip(report["line_number"], report["code"], strict=True)) == [
+        (4, "DUPLICATE_CONFLICT"),
+        (15, "DUPLICATE_CONFLICT"),
+    ]
+    assert _debt_count(engine) == 11
+
+
+def test_until_validated_chunk_stores_no_debts(billing_env, engine, tmp_path, capsys):
+    source = tmp_path / "debts.csv"
+    write_sample(source, rows=50, seed=2, invalid_rate=0.1)
+
+    summary = _process_json(source, capsys, "--until", "validated_chunk")
+
+    assert summary["stage"] == "validated_chunk"
+    assert summary["rejected"] == 5
+    assert summary["accepted"] is None
+    assert _debt_count(engine) == 0
