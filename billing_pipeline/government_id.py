@@ -26,6 +26,8 @@ def normalise_series(values: pd.Series) -> pd.Series:
 
 def kind(normalised: str) -> str | None:
     """'cpf', 'cnpj' or None for a normalised id whose check digits verify."""
+    if len(set(normalised)) == 1:  # 000.000.000-00 ... 999.999.999-99 pass the arithmetic but are never issued
+        return None
     if len(normalised) == 11 and cpf.is_valid(normalised):
         return "cpf"
     if len(normalised) == 14 and cnpj.is_valid(normalised):

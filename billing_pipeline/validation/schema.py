@@ -34,10 +34,8 @@ def _matches(pattern: str) -> Callable[[pd.Series], pd.Series]:
 
 def _amount_parts(s: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     well_formed = s.str.fullmatch(_AMOUNT).fillna(False).astype(bool)
-    unsigned = s.str.lstrip("+-")
-    integer = unsigned.str.split(".", n=1).str[0].str.lstrip("0")
-    decimals = unsigned.str.split(".", n=1).str[1].fillna("")
-    return well_formed, integer, decimals
+    parts = s.str.extract(r"^[+-]?([^.]*)\.?(.*)$", expand=True)
+    return well_formed, parts[0].fillna("").str.lstrip("0"), parts[1].fillna("")
 
 
 def _not_positive(s: pd.Series) -> pd.Series:
