@@ -123,7 +123,8 @@ def _materialize(selection: list, partition_key: str, instance: dg.DagsterInstan
         instance=instance,
         resources=resources,
         raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        # Failures reach the user as one line (ProcessError or the store's verdict), not as a logged stack trace.
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
     )
     if result.success:
         return
