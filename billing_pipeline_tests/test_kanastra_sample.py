@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import SHARED_DIR
 
 from billing_pipeline.cli import main
-from conftest import SHARED_DIR
 
 KANASTRA_SAMPLE = SHARED_DIR / "data" / "kanastra_sample_9577.csv"
 
