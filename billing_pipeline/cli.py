@@ -7,6 +7,8 @@ import json
 import os
 import shutil
 import sys
+import uuid
+from decimal import Decimal
 from pathlib import Path
 
 from billing_pipeline.settings import Settings, SettingsError
@@ -82,6 +84,45 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _boleto_show(args: argparse.Namespace) -> int:
+    from billing_pipeline.boleto.banks import BANKS
+    from billing_pipeline.boleto.linha import format_linha
+    from billing_pipeline.government_id import mask
+    from billing_pipeline.store.boletos import boleto_of
+    from billing_pipeline.store.engine import create_store_engine
+    from billing_pipeline.store.migrate import upgrade
+
+    try:
+        debt_id = str(uuid.UUID(args.debt_id.strip()))
+    except ValueError:
+        raise CommandError(f"{args.debt_id!r} is not a debtId (a UUID)") from None
+    settings = Settings.from_env()
+    engine = create_store_engine(settings.database_url)
+    upgrade(engine)
+    row = boleto_of(engine, debt_id)
+    engine.dispose()
+    if row is None:
+        raise CommandError(f"no boleto for debt {args.debt_id}: is the debt loaded and its chunk past `boletos`?")
+    shown = {
+        "debt_id": str(row["debt_id"]),
+        "bank": f"{row['bank_code']} {BANKS[row['bank_code']].name}",
+        "linha_digitavel": format_linha(row["linha_digitavel"]),
+        "barcode": row["barcode"],
+        "nosso_numero": row["nosso_numero"],
+        "due_date": str(row["due_date"]),
+        "original_due_date": str(row["original_due_date"]),
+        "amount": f"{Decimal(str(row['amount'])):.2f}",
+        "payer": row["name"],
+        "payer_document": mask(row["government_id"]),
+    }
+    if args.json:
+        print(json.dumps(shown, ensure_ascii=False))
+    else:
+        for key, value in shown.items():
+            print(f"{key:>18}: {value}")
+    return 0
+
+
 def prepare_dagster_home() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
     home.mkdir(parents=True, exist_ok=True)
@@ -117,8 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     process = commands.add_parser("process", help="run the pipeline for one file in this process (no daemon)")
     process.add_argument("path")
     process.add_argument("--json", action="store_true", help="print one JSON object")
-    process.add_argument("--until", default="debts", choices=("source_file", "validated_chunk", "debts"),
-                         help="stop after this stage")
+    process.add_argument("--until", default="boletos",
+                         choices=("source_file", "validated_chunk", "debts", "boletos"), help="stop after this stage")
     process.set_defaults(handler=_process)
 
     sample = commands.add_parser("sample", help="write a realistic input file")
@@ -136,6 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
     database = commands.add_parser("db", help="the store's schema")
     database_commands = database.add_subparsers(dest="db_command", required=True)
     database_commands.add_parser("upgrade", help="apply pending migrations").set_defaults(handler=_db_upgrade)
+
+    boleto = commands.add_parser("boleto", help="boletos in the store")
+    boleto_commands = boleto.add_subparsers(dest="boleto_command", required=True)
+    show = boleto_commands.add_parser("show", help="print one debt's boleto")
+    show.add_argument("debt_id")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=_boleto_show)
 
     dev = commands.add_parser("dev", help="Dagster webserver + daemon on the configured store")
     dev.add_argument("--port", type=int, default=3000)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from billing_pipeline.boleto.account import BeneficiaryAccount
+
 GOVERNMENT_ID_POLICIES = ("strict", "lenient")
 
 
@@ -50,6 +52,34 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "2",
         "How often the inbox sensor looks; a file is taken after two looks that see the same size and mtime.",
     ),
+    SettingSpec(
+        "BILLING_BANK",
+        "341",
+        "Issuing bank: 001 Banco do Brasil, 033 Santander, 104 Caixa (SIGCB), 237 Bradesco, 341 Itaú.",
+    ),
+    SettingSpec("BILLING_AGENCIA", "0057", "Agência (4 digits). The default is a DEMO account."),
+    SettingSpec("BILLING_CONTA", "12345", "Conta without its DV (Itaú 5 digits, Bradesco 7). DEMO default."),
+    SettingSpec("BILLING_CARTEIRA", "109", "Carteira (Itaú 3 digits, Bradesco/BB 2, Santander 3). DEMO default."),
+    SettingSpec(
+        "BILLING_CONVENIO",
+        "",
+        "Convênio (BB, 7 digits) or código do beneficiário (Caixa 6, Santander 7); unused by Itaú and Bradesco.",
+    ),
+    SettingSpec(
+        "BILLING_BENEFICIARY_NAME",
+        "DEMO Smart Billing Beneficiário (exemplo, não pagar)",
+        "Beneficiário printed on boletos. The default marks every boleto as a demo.",
+    ),
+    SettingSpec(
+        "BILLING_BENEFICIARY_DOCUMENT",
+        "11.222.333/0001-81",
+        "Beneficiário's CNPJ (or CPF). The default is a well-known example CNPJ, not a real company.",
+    ),
+    SettingSpec(
+        "BILLING_MIN_DAYS_TO_DUE",
+        "3",
+        "A boleto is due on the debt's due date when that is at least this many days ahead, else today + this.",
+    ),
 )
 
 
@@ -73,6 +103,26 @@ def _rate(name: str, raw: str) -> float:
     return value
 
 
+def _text(name: str, raw: str) -> str:
+    return raw.strip()
+
+
+def _document(name: str, raw: str) -> str:
+    from billing_pipeline.government_id import normalise
+
+    return normalise(raw)
+
+
+def _non_negative_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 0:
+        raise SettingsError(f"{name} must be zero or more, got {value}")
+    return value
+
+
 def _policy(name: str, raw: str) -> str:
     value = raw.strip().lower()
     if value not in GOVERNMENT_ID_POLICIES:
@@ -88,6 +138,34 @@ class Settings:
     government_id_policy: str = "strict"
     max_reject_rate: float = 0.05
     inbox_poll_seconds: int = 2
+    bank_code: str = "341"
+    agencia: str = "0057"
+    conta: str = "12345"
+    carteira: str = "109"
+    convenio: str = ""
+    beneficiary_name: str = "DEMO Smart Billing Beneficiário (exemplo, não pagar)"
+    beneficiary_document: str = "11222333000181"
+    min_days_to_due: int = 3
+
+    def __post_init__(self) -> None:
+        from billing_pipeline import government_id
+        from billing_pipeline.boleto.banks import BANKS
+
+        bank = BANKS.get(self.bank_code)
+        if bank is None:
+            raise SettingsError(f"BILLING_BANK must be one of {', '.join(sorted(BANKS))}, got {self.bank_code!r}")
+        problems = bank.check_account(self.account)
+        if government_id.kind(self.beneficiary_document) is None:
+            problems.append(f"BILLING_BENEFICIARY_DOCUMENT is not a valid CNPJ or CPF: {self.beneficiary_document!r}")
+        if not self.beneficiary_name.strip():
+            problems.append("BILLING_BENEFICIARY_NAME must not be empty")
+        if problems:
+            raise SettingsError(f"the issuing account for {bank.name} is not usable: " + "; ".join(problems))
+
+    @property
+    def account(self) -> BeneficiaryAccount:
+        return BeneficiaryAccount(self.bank_code, self.agencia, self.conta, self.carteira, self.convenio,
+                                  self.beneficiary_name, self.beneficiary_document)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -108,6 +186,14 @@ class Settings:
             "government_id_policy": read("BILLING_GOVERNMENT_ID_POLICY", _policy),
             "max_reject_rate": read("BILLING_MAX_REJECT_RATE", _rate),
             "inbox_poll_seconds": read("BILLING_INBOX_POLL_SECONDS", _positive_int),
+            "bank_code": read("BILLING_BANK", _text),
+            "agencia": read("BILLING_AGENCIA", _text),
+            "conta": read("BILLING_CONTA", _text),
+            "carteira": read("BILLING_CARTEIRA", _text),
+            "convenio": read("BILLING_CONVENIO", _text),
+            "beneficiary_name": read("BILLING_BENEFICIARY_NAME", _text),
+            "beneficiary_document": read("BILLING_BENEFICIARY_DOCUMENT", _document),
+            "min_days_to_due": read("BILLING_MIN_DAYS_TO_DUE", _non_negative_int),
         }
         values.update(overrides)
         return cls(**values)

@@ -7,6 +7,7 @@ Dagster assets call these (and nothing else does the work), so the same code run
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,7 @@ from billing_pipeline.ingest.records import read_chunk
 from billing_pipeline.ingest.split import split_file
 from billing_pipeline.settings import Settings
 from billing_pipeline.store import files as registry
+from billing_pipeline.store.boletos import BoletoOutcome, create_boletos
 from billing_pipeline.store.chunk_results import LoadOutcome, load_debts, record_validation
 from billing_pipeline.validation.rejects import write_rejects_csv
 from billing_pipeline.validation.validate import ChunkValidation, validate_chunk
@@ -94,3 +96,8 @@ def register_stage(engine: Engine, settings: Settings, path: Path) -> Registrati
     new = registry.register_file(engine, file_id, path.name, path.stat().st_size)
     archive(path, settings.archive_dir, file_id)
     return Registration(file_id, path.name, new)
+
+
+def boleto_stage(engine: Engine, settings: Settings, chunk_key: str, today: date | None = None) -> BoletoOutcome:
+    """Number and store a boleto for every loaded debt of the chunk that has none yet."""
+    return create_boletos(engine, chunk_key, settings.account, today or date.today(), settings.min_days_to_due)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from billing_pipeline.defs.boletos.assets import boletos
 from billing_pipeline.defs.definitions import ASSETS
 from billing_pipeline.defs.ingest.assets import debts, source_file, validated_chunk
 from billing_pipeline.defs.partitions import chunk_partitions, source_file_partitions
@@ -19,10 +20,11 @@ from billing_pipeline.ingest.inbox import sha256_of
 from billing_pipeline.settings import Settings
 from billing_pipeline.stages import archived_path
 from billing_pipeline.store import files as registry
+from billing_pipeline.store.boletos import file_boleto_count
 from billing_pipeline.store.engine import create_store_engine
 from billing_pipeline.store.migrate import upgrade
 
-STAGES = ("source_file", "validated_chunk", "debts")
+STAGES = ("source_file", "validated_chunk", "debts", "boletos")
 
 
 class ProcessError(Exception):
@@ -39,7 +41,8 @@ class ProcessSummary:
     rejected: int | None = None
     duplicates: int | None = None
     chunks: int = 0
-    stage: str = "debts"
+    boletos: int | None = None
+    stage: str = "boletos"
     error: str | None = None
     rejects_report: str | None = None
     elapsed_seconds: float = 0.0
@@ -51,7 +54,7 @@ class ProcessSummary:
         return data
 
 
-def process_file(path: Path, settings: Settings, until: str = "debts") -> ProcessSummary:
+def process_file(path: Path, settings: Settings, until: str = "boletos") -> ProcessSummary:
     if until not in STAGES:
         raise ValueError(f"--until must be one of {', '.join(STAGES)}")
     started = time.perf_counter()
@@ -83,13 +86,12 @@ def process_file(path: Path, settings: Settings, until: str = "debts") -> Proces
     keys = [c["chunk_key"] for c in registry.file_chunks(engine, file_id)]
     if row["status"] != "rejected" and until != "source_file":
         instance.add_dynamic_partitions(chunk_partitions.name, keys)
-        selection = [validated_chunk] if until == "validated_chunk" else [validated_chunk, debts]
+        selection = [validated_chunk, debts, boletos][: STAGES.index(until)]
         for key in keys:
             _materialize(selection, key, instance, resources)
         row = registry.get_file(engine, file_id)
 
     chunks = registry.file_chunks(engine, file_id)
-    engine.dispose()
     summary = ProcessSummary(
         file_id=file_id,
         original_name=row["original_name"],
@@ -98,20 +100,23 @@ def process_file(path: Path, settings: Settings, until: str = "debts") -> Proces
         chunks=len(chunks),
         stage=until,
         chunk_keys=keys,
-        elapsed_seconds=round(time.perf_counter() - started, 3),
     )
     if row["status"] == "rejected":
         summary.error = f"{row['error_code']}: {row['error_message']}"
     if until != "source_file" and chunks:
         summary.rejected = sum(c["rejected"] or 0 for c in chunks)
         summary.duplicates = sum(c["duplicates"] or 0 for c in chunks)
-        if until == "debts":
+        if until in ("debts", "boletos"):
             summary.accepted = sum(c["accepted"] or 0 for c in chunks)
+        if until == "boletos":
+            summary.boletos = file_boleto_count(engine, file_id)
     elif row["status"] == "processed":
-        summary.accepted, summary.rejected, summary.duplicates = 0, 0, 0
+        summary.accepted, summary.rejected, summary.duplicates, summary.boletos = 0, 0, 0, 0
+    engine.dispose()
     report = settings.rejects_dir / f"{file_id}.csv"
     if report.exists():
         summary.rejects_report = str(report)
+    summary.elapsed_seconds = round(time.perf_counter() - started, 3)
     return summary
 
 

@@ -102,3 +102,27 @@ rejects = Table(
     Column("raw_line", Text, nullable=False),
     Column("created_at", DateTime(timezone=True)),
 )
+
+sequences = Table(
+    "sequences",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+boletos = Table(
+    "boletos",
+    metadata,
+    Column("debt_id", DebtId, primary_key=True),
+    Column("chunk_key", Text, nullable=False),
+    Column("bank_code", String(3), nullable=False),
+    Column("account_key", Text, nullable=False),
+    Column("sequence", BigInteger, nullable=False),
+    Column("nosso_numero", Text, nullable=False),
+    Column("barcode", String(44), nullable=False),
+    Column("linha_digitavel", String(47), nullable=False),
+    Column("amount", Numeric(12, 2), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("original_due_date", Date, nullable=False),
+    Column("created_at", DateTime(timezone=True)),
+)

@@ -6,7 +6,7 @@ import json
 import dagster as dg
 
 from billing_pipeline import stages
-from billing_pipeline.defs.ingest.jobs import ingest_file_job, process_chunk_job
+from billing_pipeline.defs.jobs import ingest_file_job, process_chunk_job
 from billing_pipeline.defs.partitions import chunk_partitions, source_file_partitions
 from billing_pipeline.defs.resources import BillingResource
 from billing_pipeline.ingest import inbox

@@ -1,5 +1,6 @@
 import dagster as dg
 
+from billing_pipeline.defs.boletos.assets import boletos
 from billing_pipeline.defs.ingest.assets import debts, source_file, validated_chunk
 
 ingest_file_job = dg.define_asset_job(
@@ -10,6 +11,6 @@ ingest_file_job = dg.define_asset_job(
 
 process_chunk_job = dg.define_asset_job(
     "process_chunk",
-    selection=dg.AssetSelection.assets(validated_chunk, debts),
-    description="Validate one chunk and load its debts.",
+    selection=dg.AssetSelection.assets(validated_chunk, debts, boletos),
+    description="Validate one chunk, load its debts and number their boletos.",
 )

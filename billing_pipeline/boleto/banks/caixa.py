@@ -1,0 +1,58 @@
+"""Caixa Econômica Federal (104), SIGCB.
+
+Nosso número: 17 digits, "1" (cobrança registrada) + "4" (emitido pelo beneficiário) + sequence (15).
+Campo livre: código do beneficiário (6) + its DV + nosso número 3-5 + constante 1 + nosso número 6-8 + constante 2 +
+nosso número 9-17 + DV of those 24 digits. Both DVs are módulo 11 (weights 2..9), 11 - remainder, above 9 -> 0
+(CAIXA, "Leiaute de arquivo eletrônico padrão CNAB 240 / SIGCB", código de barras).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from billing_pipeline.boleto.account import BeneficiaryAccount
+from billing_pipeline.boleto.banks.base import (
+    CampoLivre,
+    as_ascii,
+    check_sequences,
+    column,
+    constant,
+    numbers,
+    printed,
+    require_digits,
+)
+from billing_pipeline.boleto.check_digits import mod11_sum_many
+
+code = "104"
+name = "Caixa Econômica Federal"
+max_sequence = 10**15 - 1
+MODALIDADE_REGISTRADA = "1"
+EMISSAO_BENEFICIARIO = "4"
+
+
+def check_account(account: BeneficiaryAccount) -> list[str]:
+    problems: list[str] = []
+    require_digits(problems, "BILLING_CONVENIO (código do beneficiário)", account.convenio, 6)
+    require_digits(problems, "BILLING_AGENCIA", account.agencia, 4)
+    return problems
+
+
+def mod11_caixa(digits: np.ndarray) -> np.ndarray:
+    result = 11 - mod11_sum_many(digits, list(range(2, 10))) % 11
+    return np.where(result > 9, 0, result).astype(np.uint8)
+
+
+def campo_livre(account: BeneficiaryAccount, sequences: np.ndarray) -> CampoLivre:
+    check_sequences(sequences, max_sequence)
+    rows = len(sequences)
+    beneficiary = constant(account.convenio, rows)
+    nosso_numero = np.hstack([constant(MODALIDADE_REGISTRADA + EMISSAO_BENEFICIARIO, rows), numbers(sequences, 15)])
+    body = np.hstack([
+        beneficiary, column(mod11_caixa(beneficiary)),
+        nosso_numero[:, 2:5], nosso_numero[:, 0:1],
+        nosso_numero[:, 5:8], nosso_numero[:, 1:2],
+        nosso_numero[:, 8:17],
+    ])
+    digits = np.hstack([body, column(mod11_caixa(body))])
+    label = printed(as_ascii(nosso_numero), "-", as_ascii(mod11_caixa(nosso_numero)), rows=rows)
+    return CampoLivre(digits, label)

@@ -1,0 +1,49 @@
+"""Santander (033). Campo livre: 9 + código do beneficiário (7) + nosso número (12 + DV) + IOS (0) + carteira (3).
+
+The nosso número's DV is módulo 11 (weights 2..9) of its 12 digits: 11 - remainder, and 0 when that is 10 or 11
+(Santander, "Layout de cobrança – código de barras").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from billing_pipeline.boleto.account import BeneficiaryAccount
+from billing_pipeline.boleto.banks.base import (
+    CampoLivre,
+    as_ascii,
+    check_sequences,
+    column,
+    constant,
+    numbers,
+    printed,
+    require_digits,
+)
+from billing_pipeline.boleto.check_digits import mod11_sum_many
+
+code = "033"
+name = "Santander"
+max_sequence = 10**12 - 1
+IOS = "0"
+
+
+def check_account(account: BeneficiaryAccount) -> list[str]:
+    problems: list[str] = []
+    require_digits(problems, "BILLING_CONVENIO (código do beneficiário)", account.convenio, 7)
+    require_digits(problems, "BILLING_CARTEIRA", account.carteira, 3)
+    return problems
+
+
+def nosso_numero_dv(number: np.ndarray) -> np.ndarray:
+    result = 11 - mod11_sum_many(number, list(range(2, 10))) % 11
+    return np.where(result >= 10, 0, result).astype(np.uint8)
+
+
+def campo_livre(account: BeneficiaryAccount, sequences: np.ndarray) -> CampoLivre:
+    check_sequences(sequences, max_sequence)
+    rows = len(sequences)
+    number = numbers(sequences, 12)
+    dv = nosso_numero_dv(number)
+    digits = np.hstack([constant("9", rows), constant(account.convenio, rows), number, column(dv),
+                        constant(IOS, rows), constant(account.carteira, rows)])
+    return CampoLivre(digits, printed(as_ascii(number), "-", as_ascii(dv), rows=rows))

@@ -1,0 +1,64 @@
+"""Boleto assets: the FEBRABAN numbers of every loaded debt of a chunk."""
+
+import dagster as dg
+
+from billing_pipeline import stages
+from billing_pipeline.boleto.vectorized import verify_many
+from billing_pipeline.defs.ingest.assets import STORE_RETRY, debts
+from billing_pipeline.defs.partitions import chunk_partitions
+from billing_pipeline.defs.resources import BillingResource
+from billing_pipeline.store.boletos import chunk_boletos, chunk_debt_count
+
+BOLETO_CHECKS = [
+    dg.AssetCheckSpec(
+        "linha_matches_barcode",
+        asset="boletos",
+        description="Every stored barcode's general check digit verifies and its linha digitável converts back "
+        "to exactly that barcode (all field check digits right).",
+    ),
+    dg.AssetCheckSpec(
+        "every_debt_has_one_boleto",
+        asset="boletos",
+        description="The chunk's stored debts and boletos match one to one.",
+    ),
+]
+
+
+@dg.asset(
+    partitions_def=chunk_partitions,
+    deps=[debts],
+    group_name="boletos",
+    kinds={"numpy", "sql"},
+    owners=["team:billing"],
+    retry_policy=STORE_RETRY,
+    check_specs=BOLETO_CHECKS,
+    description="One boleto per loaded debt: nosso número from the account's sequence, due date by policy "
+    "(BILLING_MIN_DAYS_TO_DUE), 44-digit barcode and 47-digit linha digitável computed for the whole chunk.",
+)
+def boletos(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.MaterializeResult:
+    key = context.partition_key
+    outcome = stages.boleto_stage(billing.engine, billing.settings, key)
+    stored = chunk_boletos(billing.engine, key)
+    valid = verify_many(stored["barcode"].to_numpy(dtype=str), stored["linha_digitavel"].to_numpy(dtype=str))
+    bad = stored.loc[~valid, "debt_id"].astype(str).head(10).tolist()
+    loaded = chunk_debt_count(billing.engine, key)
+    return dg.MaterializeResult(
+        metadata={
+            "created": outcome.created,
+            "boletos": outcome.total,
+            "bank": billing.settings.bank_code,
+            "first_linha": stored["linha_digitavel"].iloc[0] if len(stored) else "",
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="linha_matches_barcode",
+                passed=bool(valid.all()),
+                metadata={"checked": len(stored), "invalid": int((~valid).sum()), "first_invalid": ", ".join(bad)},
+            ),
+            dg.AssetCheckResult(
+                check_name="every_debt_has_one_boleto",
+                passed=outcome.total == loaded,
+                metadata={"debts": loaded, "boletos": outcome.total},
+            ),
+        ],
+    )

@@ -1,0 +1,101 @@
+"""Boleto rows: numbered and written in one transaction per chunk, idempotently (one boleto per debt)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, RowMapping, func, select, text
+
+from billing_pipeline.boleto.account import BeneficiaryAccount
+from billing_pipeline.boleto.vectorized import boleto_due_dates, boleto_numbers
+from billing_pipeline.store.bulk import copy_frame
+from billing_pipeline.store.sequences import allocate
+from billing_pipeline.store.tables import boletos, debts
+from billing_pipeline.validation.schema import format_cents
+
+
+@dataclass(frozen=True)
+class BoletoOutcome:
+    created: int
+    total: int
+
+
+def create_boletos(
+    engine: Engine, chunk_key: str, account: BeneficiaryAccount, today: date, min_days_to_due: int
+) -> BoletoOutcome:
+    with engine.begin() as connection:
+        pending = pd.DataFrame(
+            connection.execute(
+                text(
+                    "SELECT d.debt_id, CAST(ROUND(d.amount * 100) AS BIGINT) AS cents, d.due_date"
+                    " FROM debts d LEFT JOIN boletos b ON b.debt_id = d.debt_id"
+                    " WHERE d.chunk_key = :chunk_key AND b.debt_id IS NULL ORDER BY d.line_number"
+                ),
+                {"chunk_key": chunk_key},
+            ).all(),
+            columns=["debt_id", "cents", "due_date"],
+        )
+        if not pending.empty:
+            first = allocate(connection, account.sequence_name, len(pending))
+            sequences = np.arange(first, first + len(pending), dtype=np.int64)
+            original = np.array([str(d) for d in pending["due_date"]], dtype="datetime64[D]")
+            due = boleto_due_dates(original, np.datetime64(today, "D"), min_days_to_due)
+            cents = pending["cents"].to_numpy(dtype=np.int64)
+            numbers = boleto_numbers(account, sequences, cents, due)
+            copy_frame(
+                connection,
+                "boletos",
+                pd.DataFrame({
+                    "debt_id": pending["debt_id"].astype(str),
+                    "chunk_key": chunk_key,
+                    "bank_code": account.bank_code,
+                    "account_key": account.sequence_name,
+                    "sequence": sequences,
+                    "nosso_numero": numbers.nosso_numero,
+                    "barcode": numbers.barcode,
+                    "linha_digitavel": numbers.linha_digitavel,
+                    "amount": format_cents(pd.Series(cents)),
+                    "due_date": due.astype(str),
+                    "original_due_date": original.astype(str),
+                }),
+            )
+        total = connection.execute(
+            select(func.count()).select_from(boletos).where(boletos.c.chunk_key == chunk_key)
+        ).scalar_one()
+    return BoletoOutcome(len(pending), int(total))
+
+
+def chunk_boletos(engine: Engine, chunk_key: str) -> pd.DataFrame:
+    query = select(boletos.c.debt_id, boletos.c.barcode, boletos.c.linha_digitavel).where(
+        boletos.c.chunk_key == chunk_key
+    )
+    with engine.connect() as connection:
+        return pd.DataFrame(connection.execute(query).all(), columns=["debt_id", "barcode", "linha_digitavel"])
+
+
+def chunk_debt_count(engine: Engine, chunk_key: str) -> int:
+    with engine.connect() as connection:
+        return connection.execute(
+            select(func.count()).select_from(debts).where(debts.c.chunk_key == chunk_key)
+        ).scalar_one()
+
+
+def boleto_of(engine: Engine, debt_id: str) -> RowMapping | None:
+    query = (
+        select(boletos, debts.c.name, debts.c.government_id, debts.c.email)
+        .join(debts, debts.c.debt_id == boletos.c.debt_id)
+        .where(boletos.c.debt_id == debt_id)
+    )
+    with engine.connect() as connection:
+        return connection.execute(query).mappings().first()
+
+
+def file_boleto_count(engine: Engine, file_id: str) -> int:
+    query = select(func.count()).select_from(boletos.join(debts, debts.c.debt_id == boletos.c.debt_id)).where(
+        debts.c.file_id == file_id
+    )
+    with engine.connect() as connection:
+        return connection.execute(query).scalar_one()
