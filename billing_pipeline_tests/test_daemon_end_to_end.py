@@ -21,7 +21,7 @@ from billing_pipeline.sample import write_sample
 from billing_pipeline.settings import Settings
 from billing_pipeline.store.engine import create_store_engine
 from billing_pipeline.store.migrate import upgrade
-from billing_pipeline.store.tables import debts, source_files
+from billing_pipeline.store.tables import boletos, debts, source_files
 
 pytestmark = pytest.mark.daemon
 
@@ -71,7 +71,7 @@ def daemon(postgres, tmp_path: Path) -> Iterator[dict]:
             process.wait()
 
 
-def test_dropped_file_becomes_stored_debts_and_a_redrop_creates_no_run(daemon, tmp_path):
+def test_dropped_file_becomes_debts_and_boletos_and_a_redrop_creates_no_run(daemon, tmp_path):
     settings: Settings = daemon["settings"]
     log: Path = daemon["log"]
     engine = create_store_engine(settings.database_url)
@@ -106,6 +106,8 @@ def test_dropped_file_becomes_stored_debts_and_a_redrop_creates_no_run(daemon, t
     assert stored == 1_000 - len(rejected_lines)
     assert (row["rows"], row["accepted"], row["rejected"], row["duplicates"]) == (
         1_000, stored, len(rejected_lines), 0)
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(boletos)).scalar_one() == stored
     assert (settings.archive_dir / f"{row['file_id']}.csv").read_bytes() == source.read_bytes()
     assert (settings.rejects_dir / f"{row['file_id']}.csv").exists()
 
