@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from billing_pipeline import government_id
 from billing_pipeline.boleto.account import BeneficiaryAccount
+from billing_pipeline.boleto.banks import BANKS
 
 GOVERNMENT_ID_POLICIES = ("strict", "lenient")
 
@@ -108,9 +110,7 @@ def _text(name: str, raw: str) -> str:
 
 
 def _document(name: str, raw: str) -> str:
-    from billing_pipeline.government_id import normalise
-
-    return normalise(raw)
+    return government_id.normalise(raw)
 
 
 def _non_negative_int(name: str, raw: str) -> int:
@@ -148,9 +148,6 @@ class Settings:
     min_days_to_due: int = 3
 
     def __post_init__(self) -> None:
-        from billing_pipeline import government_id
-        from billing_pipeline.boleto.banks import BANKS
-
         bank = BANKS.get(self.bank_code)
         if bank is None:
             raise SettingsError(f"BILLING_BANK must be one of {', '.join(sorted(BANKS))}, got {self.bank_code!r}")
