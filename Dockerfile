@@ -1,0 +1,35 @@
+# One image for the three Dagster services of docker-compose.yml: the code-location server (`code`), the
+# webserver and the daemon. Every dependency version comes from constraints.txt.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DAGSTER_HOME=/opt/dagster/home \
+    BILLING_DATA_DIR=/opt/billing/data
+
+WORKDIR /app
+
+# The package is installed editable, so the migrations in /app/sql (found relative to the source tree) and the
+# workspace files in /app/deploy are used in place.
+COPY pyproject.toml constraints.txt README.md ./
+COPY billing_pipeline/ billing_pipeline/
+COPY sql/ sql/
+COPY deploy/ deploy/
+COPY dagster.yaml ./
+RUN pip install --no-cache-dir -c constraints.txt -e .
+
+# The production Dagster instance (PostgreSQL storage; connection settings from DAGSTER_POSTGRES_*).
+# $DAGSTER_HOME/storage and $BILLING_DATA_DIR are named volumes in docker-compose.yml; they are created here,
+# owned by the unprivileged user, so that new volumes start with that ownership.
+RUN useradd --system --uid 1000 --user-group --home-dir /opt/dagster --no-create-home dagster \
+    && mkdir -p "$DAGSTER_HOME/storage" "$BILLING_DATA_DIR" \
+    && cp dagster.yaml "$DAGSTER_HOME/dagster.yaml" \
+    && chown -R dagster:dagster /opt/dagster /opt/billing
+
+USER dagster
+
+# 3000: dagster-webserver, 4000: the gRPC code-location server.
+EXPOSE 3000 4000
+
+CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "billing_pipeline.defs.definitions"]

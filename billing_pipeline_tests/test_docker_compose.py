@@ -1,0 +1,359 @@
+"""The production deployment files agree with each other and with the code, checked statically (no Docker).
+
+docker-compose.yml, .env.example, Dockerfile, dagster.yaml, workspace.yaml and deploy/workspace.docker.yaml.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import PROJECT_ROOT
+from sqlalchemy.engine import make_url
+
+from billing_pipeline.settings import SETTINGS
+
+COMPOSE_PATH = PROJECT_ROOT / "docker-compose.yml"
+ENV_EXAMPLE_PATH = PROJECT_ROOT / ".env.example"
+DOCKERFILE_PATH = PROJECT_ROOT / "Dockerfile"
+DAGSTER_YAML_PATH = PROJECT_ROOT / "dagster.yaml"
+WORKSPACE_PATH = PROJECT_ROOT / "workspace.yaml"
+DOCKER_WORKSPACE_PATH = PROJECT_ROOT / "deploy" / "workspace.docker.yaml"
+
+SERVICES = ("postgres", "code", "webserver", "daemon")
+DAGSTER_SERVICES = ("code", "webserver", "daemon")
+POSTGRES_DB_FIELDS = {
+    "username": "DAGSTER_POSTGRES_USER",
+    "password": "DAGSTER_POSTGRES_PASSWORD",
+    "hostname": "DAGSTER_POSTGRES_HOST",
+    "db_name": "DAGSTER_POSTGRES_DB",
+    "port": "DAGSTER_POSTGRES_PORT",
+}
+LOCATION_NAME = "billing_pipeline"
+DEFS_MODULE = "billing_pipeline.defs.definitions"
+
+# `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`; `$$VAR` is Compose's escape for a literal `$`.
+INTERPOLATION = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
+
+
+def _compose_text() -> str:
+    return COMPOSE_PATH.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load(_compose_text())
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, Any]:
+    return compose["services"]
+
+
+def _env_example() -> dict[str, str | None]:
+    """Every variable .env.example documents: its value, or None when the line is commented out."""
+    documented: dict[str, str | None] = {}
+    for line in ENV_EXAMPLE_PATH.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^(#?)\s*([A-Z][A-Z0-9_]*)=(.*)$", line)
+        if match:
+            commented, name, value = match.groups()
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            documented.setdefault(name, None if commented else value)
+    return documented
+
+
+def _environment(service: dict[str, Any]) -> dict[str, str]:
+    environment = service.get("environment") or {}
+    if isinstance(environment, list):
+        environment = dict(item.split("=", 1) if "=" in item else (item, "") for item in environment)
+    return {str(key): str(value) for key, value in environment.items()}
+
+
+def _strings(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield str(key)
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _strings(item)
+
+
+def _command(service: dict[str, Any]) -> str:
+    command = service["command"]
+    return command if isinstance(command, str) else shlex.join(command)
+
+
+def _is_interpolation(value: str) -> bool:
+    return INTERPOLATION.fullmatch(value) is not None
+
+
+# --- docker-compose.yml ----------------------------------------------------------------------------------------
+
+
+def test_the_four_services_exist(services):
+    assert set(SERVICES) <= set(services)
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_service_has_a_healthcheck(services, name):
+    healthcheck = services[name].get("healthcheck")
+    assert healthcheck and healthcheck.get("test"), name
+    assert not healthcheck.get("disable", False), name
+
+
+def _depends_on(service: dict[str, Any]) -> dict[str, Any]:
+    depends_on = service.get("depends_on") or {}
+    assert isinstance(depends_on, dict), "depends_on must be the long form, with a condition"
+    return depends_on
+
+
+@pytest.mark.parametrize(
+    ("name", "needs"), [("code", ("postgres",)), ("webserver", ("postgres", "code")), ("daemon", ("postgres", "code"))]
+)
+def test_services_start_only_when_what_they_need_is_healthy(services, name, needs):
+    depends_on = _depends_on(services[name])
+    for dependency in needs:
+        assert dependency in depends_on, f"{name} does not depend on {dependency}"
+        assert depends_on[dependency].get("condition") == "service_healthy", f"{name} -> {dependency}"
+
+
+def test_healthchecks_probe_the_right_thing(services):
+    postgres_test = " ".join(services["postgres"]["healthcheck"]["test"])
+    assert "pg_isready" in postgres_test
+    assert "$$POSTGRES_USER" in postgres_test and "$$POSTGRES_DB" in postgres_test
+    assert services["code"]["healthcheck"]["test"][1:] == ["dagster", "api", "grpc-health-check", "-p", "4000"]
+    assert "http://localhost:3000/server_info" in " ".join(services["webserver"]["healthcheck"]["test"])
+    assert services["daemon"]["healthcheck"]["test"][1:] == ["dagster-daemon", "liveness-check"]
+
+
+def test_commands(services):
+    code = _command(services["code"])
+    assert "billing db upgrade &&" in code
+    assert f"dagster code-server start -h 0.0.0.0 -p 4000 -m {DEFS_MODULE}" in code
+    assert _command(services["webserver"]).startswith("dagster-webserver -h 0.0.0.0 -p 3000 -w ")
+    assert _command(services["daemon"]).startswith("dagster-daemon run -w ")
+    assert any(port.endswith(":3000") for port in services["webserver"]["ports"])
+
+
+def test_every_interpolated_variable_is_documented_in_env_example(compose):
+    documented = _env_example()
+    referenced = {match.group(1) for value in _strings(compose) for match in INTERPOLATION.finditer(value)}
+    assert referenced, "docker-compose.yml is expected to be configured through ${VAR} interpolation"
+    assert not referenced - set(documented), f"not in .env.example: {sorted(referenced - set(documented))}"
+
+
+def test_compose_defaults_equal_env_example_and_settings_defaults(compose):
+    documented = _env_example()
+    code_defaults = {spec.env_var: spec.default for spec in SETTINGS}
+    for match in (match for value in _strings(compose) for match in INTERPOLATION.finditer(value)):
+        name, operator, default = match.groups()
+        assert operator in (None, ":-"), f"${{{name}}}: use ${{{name}:-default}}"
+        if operator is None:
+            continue
+        if documented.get(name) is not None:
+            assert default == documented[name], f"{name}: compose {default!r} != .env.example {documented[name]!r}"
+        if name in code_defaults:
+            assert default == code_defaults[name], f"{name}: compose {default!r} != settings {code_defaults[name]!r}"
+
+
+def test_env_example_values_are_the_settings_defaults():
+    documented = _env_example()
+    for spec in SETTINGS:
+        assert spec.env_var in documented, spec.env_var
+        if documented[spec.env_var] is not None:
+            assert documented[spec.env_var] == spec.default, spec.env_var
+
+
+def test_env_example_marks_demo_credentials():
+    text = ENV_EXAMPLE_PATH.read_text(encoding="utf-8")
+    assert "DEMO CREDENTIALS" in text
+    for line in text.splitlines():
+        if re.match(r"^#?\s*[A-Z_]*PASSWORD=", line):
+            assert "demo" in line.lower(), line
+
+
+def test_no_service_has_a_literal_password(services):
+    for name, service in services.items():
+        for key, value in _environment(service).items():
+            if re.search(r"PASSWORD|SECRET|TOKEN", key):
+                assert _is_interpolation(value), f"{name}.{key} must be ${{...}}, not a literal"
+        for value in _strings(service):
+            masked = INTERPOLATION.sub(lambda match: f"<{match.group(1)}>", value)
+            for match in re.finditer(r"://[^:/@\s]+:([^@\s]+)@", masked):
+                assert re.fullmatch(r"<[A-Z0-9_]+>", match.group(1)), f"{name}: literal password in a URL: {value}"
+
+
+def test_dagster_services_share_settings_and_volumes(services, compose):
+    required = set(POSTGRES_DB_FIELDS.values()) | {spec.env_var for spec in SETTINGS}
+    for name in DAGSTER_SERVICES:
+        environment = _environment(services[name])
+        assert not required - set(environment), f"{name} lacks {sorted(required - set(environment))}"
+        assert make_url(environment["BILLING_DATABASE_URL"]).drivername == "postgresql+psycopg", name
+        assert "@postgres:5432/" in environment["BILLING_DATABASE_URL"], name
+        assert environment["DAGSTER_POSTGRES_HOST"] == "postgres", name
+        assert environment["BILLING_DATA_DIR"] == "/opt/billing/data", name
+        volumes = services[name].get("volumes") or []
+        data_volumes = [v.split(":", 1)[0] for v in volumes if v.split(":")[1] == environment["BILLING_DATA_DIR"]]
+        assert data_volumes and data_volumes[0] in compose["volumes"], f"{name}: data dir is not a named volume"
+    mounts = [sorted(services[name]["volumes"]) for name in DAGSTER_SERVICES]
+    assert mounts[0] == mounts[1] == mounts[2], "code, webserver and daemon must mount the same volumes"
+
+
+def test_postgres_service_is_configured_from_the_environment(services):
+    postgres = services["postgres"]
+    assert postgres["image"].startswith("postgres:16")
+    environment = _environment(postgres)
+    for key in ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"):
+        assert _is_interpolation(environment[key]), key
+    assert any(volume.endswith(":/var/lib/postgresql/data") for volume in postgres["volumes"])
+
+
+# --- Dockerfile ------------------------------------------------------------------------------------------------
+
+
+def test_dockerfile_installs_the_pinned_package():
+    dockerfile = DOCKERFILE_PATH.read_text(encoding="utf-8")
+    joined = re.sub(r"\\\n\s*", " ", dockerfile)
+    assert re.search(r"^FROM python:3\.11-slim\b", joined, re.M)
+    copied = " ".join(re.findall(r"^COPY (.*)$", joined, re.M))
+    for needed in ("pyproject.toml", "constraints.txt", "README.md", "billing_pipeline/", "sql/", "dagster.yaml",
+                   "deploy/"):
+        assert needed in copied, needed
+    assert re.search(r"pip install --no-cache-dir -c constraints\.txt -e \.", joined)
+    assert re.search(r"DAGSTER_HOME=/opt/dagster/home\b", joined)
+    assert re.search(r"BILLING_DATA_DIR=/opt/billing/data\b", joined)
+    assert re.search(r"dagster\.yaml \"?\$DAGSTER_HOME/dagster\.yaml", joined)
+    assert "WORKDIR /app" in joined
+
+
+def test_the_images_paths_are_the_ones_compose_uses(services):
+    workspace_in_image = "/app/" + DOCKER_WORKSPACE_PATH.relative_to(PROJECT_ROOT).as_posix()
+    for name in ("webserver", "daemon"):
+        assert f"-w {workspace_in_image}" in _command(services[name]), name
+
+
+# --- dagster.yaml ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def instance_yaml() -> dict[str, Any]:
+    return yaml.safe_load(DAGSTER_YAML_PATH.read_text(encoding="utf-8"))
+
+
+def test_dagster_yaml_uses_postgres_from_the_environment(instance_yaml):
+    postgres_db = instance_yaml["storage"]["postgres"]["postgres_db"]
+    assert postgres_db["scheme"] == "postgresql+psycopg2"
+    for field, variable in POSTGRES_DB_FIELDS.items():
+        assert postgres_db[field] == {"env": variable}, field
+    assert set(postgres_db) == set(POSTGRES_DB_FIELDS) | {"scheme"}
+    documented = _env_example()
+    assert not set(POSTGRES_DB_FIELDS.values()) - set(documented)
+
+
+def test_dagster_yaml_settings(instance_yaml):
+    assert instance_yaml["concurrency"]["runs"]["max_concurrent_runs"] == 4
+    assert instance_yaml["sensors"] == {"use_threads": True, "num_workers": 2}
+    assert instance_yaml["run_retries"] == {"enabled": True, "max_retries": 1, "retry_on_asset_or_op_failure": False}
+    assert instance_yaml["telemetry"] == {"enabled": False}
+    assert instance_yaml["local_artifact_storage"]["config"]["base_dir"].startswith("/opt/dagster/home")
+    assert instance_yaml["compute_logs"]["config"]["base_dir"].startswith("/opt/dagster/home")
+
+
+def _set_dagster_postgres_env(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    parsed = make_url(url)
+    monkeypatch.setenv("DAGSTER_POSTGRES_USER", parsed.username or "")
+    monkeypatch.setenv("DAGSTER_POSTGRES_PASSWORD", parsed.password or "")
+    monkeypatch.setenv("DAGSTER_POSTGRES_HOST", parsed.host or "")
+    monkeypatch.setenv("DAGSTER_POSTGRES_DB", parsed.database or "")
+    monkeypatch.setenv("DAGSTER_POSTGRES_PORT", str(parsed.port or 5432))
+
+
+def test_dagster_yaml_matches_dagsters_instance_schema(instance_yaml):
+    """Validated by the installed Dagster (unknown keys and wrong types fail); `env:` is resolved on load."""
+    from dagster._core.instance.config import dagster_instance_config
+
+    config, custom_class = dagster_instance_config(str(PROJECT_ROOT))
+    assert custom_class is None
+    assert config["storage"] == instance_yaml["storage"]
+
+
+def test_dagster_yaml_loads_an_instance_on_postgresql_shared_with_the_store(postgres, tmp_path, monkeypatch):
+    """One database for Dagster and the store, as docker-compose.yml sets up: no table names collide."""
+    from dagster import DagsterInstance
+    from dagster._core.run_coordinator import QueuedRunCoordinator
+    from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
+
+    from billing_pipeline.store.engine import create_store_engine
+    from billing_pipeline.store.migrate import pending, upgrade
+
+    url = postgres.create_database("dagster_instance_test")
+    engine = create_store_engine(url)
+    upgrade(engine)
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(DAGSTER_YAML_PATH.read_text(encoding="utf-8"), encoding="utf-8")
+    _set_dagster_postgres_env(monkeypatch, url)
+    with DagsterInstance.from_config(str(home)) as instance:
+        assert isinstance(instance.run_storage, PostgresRunStorage)
+        assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
+        assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
+        assert instance.run_storage.postgres_url.startswith("postgresql+psycopg2://")
+        assert instance.get_runs() == []
+        assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+        assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 4
+        assert instance.run_retries_enabled and instance.run_retries_max_retries == 1
+        assert not instance.run_retries_retry_on_asset_or_op_failure
+        assert not instance.get_settings("telemetry")["enabled"]
+
+    assert not pending(engine)
+    engine.dispose()
+
+
+# --- workspaces ------------------------------------------------------------------------------------------------
+
+
+def test_workspaces_name_the_same_code_location(services):
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["tool"]["dagster"]["code_location_name"] == LOCATION_NAME
+
+    local = yaml.safe_load(WORKSPACE_PATH.read_text(encoding="utf-8"))
+    assert local["load_from"] == [{"python_module": {"module_name": DEFS_MODULE, "location_name": LOCATION_NAME}}]
+
+    docker = yaml.safe_load(DOCKER_WORKSPACE_PATH.read_text(encoding="utf-8"))
+    assert docker["load_from"] == [{"grpc_server": {"host": "code", "port": 4000, "location_name": LOCATION_NAME}}]
+    assert "code" in services
+
+
+def test_workspace_yaml_loads_and_validates(tmp_path):
+    dagster = Path(sys.executable).with_name("dagster")
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith(("BILLING_", "DAGSTER_"))
+    }
+    environment.update(DAGSTER_HOME=str(home), BILLING_DATA_DIR=str(tmp_path / "data"))
+    result = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", str(WORKSPACE_PATH)],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert LOCATION_NAME in result.stdout + result.stderr
