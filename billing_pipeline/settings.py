@@ -85,14 +85,17 @@ SETTINGS: tuple[SettingSpec, ...] = (
 )
 
 
-def _positive_int(name: str, raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < 1:
-        raise SettingsError(f"{name} must be at least 1, got {value}")
-    return value
+def _int_at_least(minimum: int) -> Callable[[str, str], int]:
+    def parse(name: str, raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+        if value < minimum:
+            raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+        return value
+
+    return parse
 
 
 def _rate(name: str, raw: str) -> float:
@@ -111,16 +114,6 @@ def _text(name: str, raw: str) -> str:
 
 def _document(name: str, raw: str) -> str:
     return government_id.normalise(raw)
-
-
-def _non_negative_int(name: str, raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < 0:
-        raise SettingsError(f"{name} must be zero or more, got {value}")
-    return value
 
 
 def _policy(name: str, raw: str) -> str:
@@ -179,10 +172,10 @@ class Settings:
         values: dict[str, Any] = {
             "data_dir": data_dir,
             "database_url": database_url,
-            "chunk_rows": read("BILLING_CHUNK_ROWS", _positive_int),
+            "chunk_rows": read("BILLING_CHUNK_ROWS", _int_at_least(1)),
             "government_id_policy": read("BILLING_GOVERNMENT_ID_POLICY", _policy),
             "max_reject_rate": read("BILLING_MAX_REJECT_RATE", _rate),
-            "inbox_poll_seconds": read("BILLING_INBOX_POLL_SECONDS", _positive_int),
+            "inbox_poll_seconds": read("BILLING_INBOX_POLL_SECONDS", _int_at_least(1)),
             "bank_code": read("BILLING_BANK", _text),
             "agencia": read("BILLING_AGENCIA", _text),
             "conta": read("BILLING_CONTA", _text),
@@ -190,7 +183,7 @@ class Settings:
             "convenio": read("BILLING_CONVENIO", _text),
             "beneficiary_name": read("BILLING_BENEFICIARY_NAME", _text),
             "beneficiary_document": read("BILLING_BENEFICIARY_DOCUMENT", _document),
-            "min_days_to_due": read("BILLING_MIN_DAYS_TO_DUE", _non_negative_int),
+            "min_days_to_due": read("BILLING_MIN_DAYS_TO_DUE", _int_at_least(0)),
         }
         values.update(overrides)
         return cls(**values)

@@ -7,6 +7,8 @@ that need it are skipped on a developer's machine and fail under CI=true.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,3 +102,13 @@ def billing_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings
     monkeypatch.setenv("BILLING_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("BILLING_DATABASE_URL", settings.database_url)
     return settings
+
+
+def stop_process_group(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
+    """Stop a process started with start_new_session=True and everything it spawned (run workers, servers)."""
+    os.killpg(process.pid, sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import stop_process_group
 
 pytestmark = pytest.mark.daemon
 
@@ -55,9 +56,4 @@ def test_billing_dev_serves_the_ui_with_our_code_location(tmp_path: Path):
         assert (tmp_path / "data" / "billing.db").exists()
         assert (tmp_path / "data" / "inbox").is_dir()
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process, signal.SIGINT)

@@ -121,7 +121,7 @@ def test_billing_process_reports_boletos_and_show_prints_one(billing_env, engine
         ({"BILLING_BANK": "237", "BILLING_CONTA": "123"}, "BILLING_CONTA must be 7 digits"),
         ({"BILLING_BANK": "104", "BILLING_CONVENIO": "12"}, "código do beneficiário) must be 6 digits"),
         ({"BILLING_BENEFICIARY_DOCUMENT": "11.222.333/0001-82"}, "not a valid CNPJ or CPF"),
-        ({"BILLING_MIN_DAYS_TO_DUE": "-1"}, "zero or more"),
+        ({"BILLING_MIN_DAYS_TO_DUE": "-1"}, "at least 0"),
     ],
 )
 def test_issuing_account_is_validated_at_start_up(env, message):

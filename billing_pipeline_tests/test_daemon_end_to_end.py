@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import stop_process_group
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from sqlalchemy import func, select
 
@@ -63,12 +63,7 @@ def daemon(postgres, tmp_path: Path) -> Iterator[dict]:
     try:
         yield {"settings": settings, "home": home, "log": log, "process": process}
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process)
 
 
 def test_dropped_file_becomes_debts_and_boletos_and_a_redrop_creates_no_run(daemon, tmp_path):

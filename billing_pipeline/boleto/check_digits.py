@@ -54,6 +54,12 @@ def general_dv_many(digits43: np.ndarray) -> np.ndarray:
     return np.where((result == 0) | (result >= 10), 1, result).astype(np.uint8)
 
 
+def mod11_zero_many(digits: np.ndarray) -> np.ndarray:
+    """Módulo 11 with weights 2..9, 11 - remainder, where 10 and 11 become 0 (Caixa's and Santander's DVs)."""
+    result = 11 - mod11_sum_many(digits, list(range(2, 10))) % 11
+    return np.where(result >= 10, 0, result).astype(np.uint8)
+
+
 def mod10(number: str) -> int:
     return int(mod10_many(string_digits(number))[0])
 

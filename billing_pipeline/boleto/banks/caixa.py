@@ -21,7 +21,7 @@ from billing_pipeline.boleto.banks.base import (
     printed,
     require_digits,
 )
-from billing_pipeline.boleto.check_digits import mod11_sum_many
+from billing_pipeline.boleto.check_digits import mod11_zero_many
 
 code = "104"
 name = "Caixa Econômica Federal"
@@ -37,22 +37,17 @@ def check_account(account: BeneficiaryAccount) -> list[str]:
     return problems
 
 
-def mod11_caixa(digits: np.ndarray) -> np.ndarray:
-    result = 11 - mod11_sum_many(digits, list(range(2, 10))) % 11
-    return np.where(result > 9, 0, result).astype(np.uint8)
-
-
 def campo_livre(account: BeneficiaryAccount, sequences: np.ndarray) -> CampoLivre:
     check_sequences(sequences, max_sequence)
     rows = len(sequences)
     beneficiary = constant(account.convenio, rows)
     nosso_numero = np.hstack([constant(MODALIDADE_REGISTRADA + EMISSAO_BENEFICIARIO, rows), numbers(sequences, 15)])
     body = np.hstack([
-        beneficiary, column(mod11_caixa(beneficiary)),
+        beneficiary, column(mod11_zero_many(beneficiary)),
         nosso_numero[:, 2:5], nosso_numero[:, 0:1],
         nosso_numero[:, 5:8], nosso_numero[:, 1:2],
         nosso_numero[:, 8:17],
     ])
-    digits = np.hstack([body, column(mod11_caixa(body))])
-    label = printed(as_ascii(nosso_numero), "-", as_ascii(mod11_caixa(nosso_numero)), rows=rows)
+    digits = np.hstack([body, column(mod11_zero_many(body))])
+    label = printed(as_ascii(nosso_numero), "-", as_ascii(mod11_zero_many(nosso_numero)), rows=rows)
     return CampoLivre(digits, label)

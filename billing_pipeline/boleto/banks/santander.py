@@ -19,7 +19,7 @@ from billing_pipeline.boleto.banks.base import (
     printed,
     require_digits,
 )
-from billing_pipeline.boleto.check_digits import mod11_sum_many
+from billing_pipeline.boleto.check_digits import mod11_zero_many
 
 code = "033"
 name = "Santander"
@@ -34,16 +34,11 @@ def check_account(account: BeneficiaryAccount) -> list[str]:
     return problems
 
 
-def nosso_numero_dv(number: np.ndarray) -> np.ndarray:
-    result = 11 - mod11_sum_many(number, list(range(2, 10))) % 11
-    return np.where(result >= 10, 0, result).astype(np.uint8)
-
-
 def campo_livre(account: BeneficiaryAccount, sequences: np.ndarray) -> CampoLivre:
     check_sequences(sequences, max_sequence)
     rows = len(sequences)
     number = numbers(sequences, 12)
-    dv = nosso_numero_dv(number)
+    dv = mod11_zero_many(number)
     digits = np.hstack([constant("9", rows), constant(account.convenio, rows), number, column(dv),
                         constant(IOS, rows), constant(account.carteira, rows)])
     return CampoLivre(digits, printed(as_ascii(number), "-", as_ascii(dv), rows=rows))
