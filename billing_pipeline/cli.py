@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 import uuid
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -123,6 +124,30 @@ def _boleto_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _boleto_pdf(args: argparse.Namespace) -> int:
+    from billing_pipeline.pdf.documents import render_pdfs
+    from billing_pipeline.store.boletos import boleto_rows
+    from billing_pipeline.store.engine import create_store_engine
+    from billing_pipeline.store.migrate import upgrade
+
+    try:
+        debt_id = str(uuid.UUID(args.debt_id.strip()))
+    except ValueError:
+        raise CommandError(f"{args.debt_id!r} is not a debtId (a UUID)") from None
+    settings = Settings.from_env()
+    engine = create_store_engine(settings.database_url)
+    upgrade(engine)
+    rows = boleto_rows(engine, debt_id=debt_id)
+    engine.dispose()
+    if not rows:
+        raise CommandError(f"no boleto for debt {debt_id}: is the debt loaded and its chunk past `boletos`?")
+    [(_, pdf)] = render_pdfs(rows, settings.account, settings.is_demo_account, date.today())
+    output = Path(args.output)
+    output.write_bytes(pdf)
+    print(f"wrote {output} ({len(pdf):,} bytes)")
+    return 0
+
+
 def prepare_dagster_home() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
     home.mkdir(parents=True, exist_ok=True)
@@ -158,8 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     process = commands.add_parser("process", help="run the pipeline for one file in this process (no daemon)")
     process.add_argument("path")
     process.add_argument("--json", action="store_true", help="print one JSON object")
-    process.add_argument("--until", default="boletos",
-                         choices=("source_file", "validated_chunk", "debts", "boletos"), help="stop after this stage")
+    process.add_argument("--until", default="boleto_pdfs",
+                         choices=("source_file", "validated_chunk", "debts", "boletos", "boleto_pdfs"),
+                         help="stop after this stage")
     process.set_defaults(handler=_process)
 
     sample = commands.add_parser("sample", help="write a realistic input file")
@@ -184,6 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("debt_id")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=_boleto_show)
+    pdf = boleto_commands.add_parser("pdf", help="render one debt's boleto as a PDF")
+    pdf.add_argument("debt_id")
+    pdf.add_argument("-o", "--output", required=True)
+    pdf.set_defaults(handler=_boleto_pdf)
 
     dev = commands.add_parser("dev", help="Dagster webserver + daemon on the configured store")
     dev.add_argument("--port", type=int, default=3000)

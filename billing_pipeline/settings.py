@@ -31,7 +31,9 @@ class SettingSpec:
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec("BILLING_DATA_DIR", "data", "Root of the runtime folders: inbox/, archive/, rejects/, staging/."),
+    SettingSpec(
+        "BILLING_DATA_DIR", "data", "Root of the runtime folders: inbox/, archive/, rejects/, staging/, boletos/."
+    ),
     SettingSpec(
         "BILLING_DATABASE_URL",
         "sqlite:///<BILLING_DATA_DIR>/billing.db",
@@ -153,6 +155,12 @@ class Settings:
             raise SettingsError(f"the issuing account for {bank.name} is not usable: " + "; ".join(problems))
 
     @property
+    def is_demo_account(self) -> bool:
+        """True while the issuing account is the shipped example: documents then say they are not payable."""
+        defaults = Settings(data_dir=self.data_dir, database_url=self.database_url)
+        return self.account == defaults.account
+
+    @property
     def account(self) -> BeneficiaryAccount:
         return BeneficiaryAccount(self.bank_code, self.agencia, self.conta, self.carteira, self.convenio,
                                   self.beneficiary_name, self.beneficiary_document)
@@ -201,9 +209,13 @@ class Settings:
         return self.data_dir / "rejects"
 
     @property
+    def boletos_dir(self) -> Path:
+        return self.data_dir / "boletos"
+
+    @property
     def staging_dir(self) -> Path:
         return self.data_dir / "staging"
 
     def ensure_dirs(self) -> None:
-        for folder in (self.inbox_dir, self.archive_dir, self.rejects_dir, self.staging_dir):
+        for folder in (self.inbox_dir, self.archive_dir, self.rejects_dir, self.staging_dir, self.boletos_dir):
             folder.mkdir(parents=True, exist_ok=True)

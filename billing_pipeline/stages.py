@@ -6,6 +6,7 @@ Dagster assets call these (and nothing else does the work), so the same code run
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,9 +18,10 @@ from billing_pipeline.ingest.file_rejected import FileRejected
 from billing_pipeline.ingest.inbox import archive, sha256_of
 from billing_pipeline.ingest.records import read_chunk
 from billing_pipeline.ingest.split import split_file
+from billing_pipeline.pdf.documents import render_pdfs, write_archive
 from billing_pipeline.settings import Settings
 from billing_pipeline.store import files as registry
-from billing_pipeline.store.boletos import BoletoOutcome, create_boletos
+from billing_pipeline.store.boletos import BoletoOutcome, boleto_rows, create_boletos
 from billing_pipeline.store.chunk_results import LoadOutcome, load_debts, record_validation
 from billing_pipeline.validation.rejects import write_rejects_csv
 from billing_pipeline.validation.validate import ChunkValidation, validate_chunk
@@ -101,3 +103,29 @@ def register_stage(engine: Engine, settings: Settings, path: Path) -> Registrati
 def boleto_stage(engine: Engine, settings: Settings, chunk_key: str, today: date | None = None) -> BoletoOutcome:
     """Number and store a boleto for every loaded debt of the chunk that has none yet."""
     return create_boletos(engine, chunk_key, settings.account, today or date.today(), settings.min_days_to_due)
+
+
+@dataclass(frozen=True)
+class PdfOutcome:
+    archive: Path
+    documents: int
+    bytes: int
+    seconds: float
+    first_pdf: bytes | None
+
+
+def pdf_stage(engine: Engine, settings: Settings, chunk_key: str, today: date | None = None) -> PdfOutcome:
+    """Write data/boletos/<chunk_key>.zip with one <debt_id>.pdf per boleto of the chunk (replaced whole)."""
+    rows = boleto_rows(engine, chunk_key=chunk_key)
+    started = time.perf_counter()
+    first: list[bytes] = []
+
+    def documents():
+        for debt_id, pdf in render_pdfs(rows, settings.account, settings.is_demo_account, today or date.today()):
+            if not first:
+                first.append(pdf)
+            yield debt_id, pdf
+
+    archive = settings.boletos_dir / f"{chunk_key}.zip"
+    count, size = write_archive(archive, documents())
+    return PdfOutcome(archive, count, size, time.perf_counter() - started, first[0] if first else None)

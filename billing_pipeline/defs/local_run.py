@@ -11,12 +11,13 @@ from pathlib import Path
 
 import dagster as dg
 
-from billing_pipeline.defs.boletos.assets import boletos
+from billing_pipeline.defs.boletos.assets import boleto_pdfs, boletos
 from billing_pipeline.defs.definitions import ASSETS
 from billing_pipeline.defs.ingest.assets import debts, source_file, validated_chunk
 from billing_pipeline.defs.partitions import chunk_partitions, source_file_partitions
 from billing_pipeline.defs.resources import BillingResource, ChunkFrameIOManager
 from billing_pipeline.ingest.inbox import sha256_of
+from billing_pipeline.pdf.documents import count_pdfs
 from billing_pipeline.settings import Settings
 from billing_pipeline.stages import archived_path
 from billing_pipeline.store import files as registry
@@ -24,7 +25,7 @@ from billing_pipeline.store.boletos import file_boleto_count
 from billing_pipeline.store.engine import create_store_engine
 from billing_pipeline.store.migrate import upgrade
 
-STAGES = ("source_file", "validated_chunk", "debts", "boletos")
+STAGES = ("source_file", "validated_chunk", "debts", "boletos", "boleto_pdfs")
 
 
 class ProcessError(Exception):
@@ -42,7 +43,8 @@ class ProcessSummary:
     duplicates: int | None = None
     chunks: int = 0
     boletos: int | None = None
-    stage: str = "boletos"
+    pdfs: int | None = None
+    stage: str = "boleto_pdfs"
     error: str | None = None
     rejects_report: str | None = None
     elapsed_seconds: float = 0.0
@@ -54,7 +56,7 @@ class ProcessSummary:
         return data
 
 
-def process_file(path: Path, settings: Settings, until: str = "boletos") -> ProcessSummary:
+def process_file(path: Path, settings: Settings, until: str = "boleto_pdfs") -> ProcessSummary:
     if until not in STAGES:
         raise ValueError(f"--until must be one of {', '.join(STAGES)}")
     started = time.perf_counter()
@@ -86,7 +88,7 @@ def process_file(path: Path, settings: Settings, until: str = "boletos") -> Proc
     keys = [c["chunk_key"] for c in registry.file_chunks(engine, file_id)]
     if row["status"] != "rejected" and until != "source_file":
         instance.add_dynamic_partitions(chunk_partitions.name, keys)
-        selection = [validated_chunk, debts, boletos][: STAGES.index(until)]
+        selection = [validated_chunk, debts, boletos, boleto_pdfs][: STAGES.index(until)]
         for key in keys:
             _materialize(selection, key, instance, resources)
         row = registry.get_file(engine, file_id)
@@ -106,12 +108,14 @@ def process_file(path: Path, settings: Settings, until: str = "boletos") -> Proc
     if until != "source_file" and chunks:
         summary.rejected = sum(c["rejected"] or 0 for c in chunks)
         summary.duplicates = sum(c["duplicates"] or 0 for c in chunks)
-        if until in ("debts", "boletos"):
+        if STAGES.index(until) >= STAGES.index("debts"):
             summary.accepted = sum(c["accepted"] or 0 for c in chunks)
-        if until == "boletos":
+        if STAGES.index(until) >= STAGES.index("boletos"):
             summary.boletos = file_boleto_count(engine, file_id)
+        if until == "boleto_pdfs":
+            summary.pdfs = count_pdfs(settings.boletos_dir, keys)
     elif row["status"] == "processed":
-        summary.accepted, summary.rejected, summary.duplicates, summary.boletos = 0, 0, 0, 0
+        summary.accepted, summary.rejected, summary.duplicates, summary.boletos, summary.pdfs = 0, 0, 0, 0, 0
     engine.dispose()
     report = settings.rejects_dir / f"{file_id}.csv"
     if report.exists():

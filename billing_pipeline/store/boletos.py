@@ -99,3 +99,19 @@ def file_boleto_count(engine: Engine, file_id: str) -> int:
     )
     with engine.connect() as connection:
         return connection.execute(query).scalar_one()
+
+
+def boleto_rows(engine: Engine, chunk_key: str | None = None, debt_id: str | None = None) -> list[dict]:
+    """Stored boletos joined with their debts, in file order: what a boleto document prints."""
+    query = text(
+        "SELECT b.debt_id, b.nosso_numero, b.barcode, b.linha_digitavel, b.due_date, b.created_at AS created_on,"
+        " CAST(ROUND(b.amount * 100) AS BIGINT) AS cents, d.name, d.government_id"
+        " FROM boletos b JOIN debts d ON d.debt_id = b.debt_id"
+        + (" WHERE b.chunk_key = :key ORDER BY d.line_number" if chunk_key else " WHERE b.debt_id = :key")
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query, {"key": chunk_key or debt_id}).mappings().all()
+    return [
+        {**row, "created_on": str(row["created_on"])[:10], "linha_digitavel": row["linha_digitavel"].strip()}
+        for row in rows
+    ]

@@ -20,7 +20,13 @@ from billing_pipeline.boleto.banks.base import (
 
 code = "001"
 name = "Banco do Brasil"
+label = "001-9"  # bank code and its check digit, as printed
 max_sequence = 10**10 - 1
+
+
+def account_label(account: BeneficiaryAccount) -> str:
+    """Agência / código do beneficiário as printed on the boleto."""
+    return f"{account.agencia} / {account.convenio}"
 
 
 def check_account(account: BeneficiaryAccount) -> list[str]:

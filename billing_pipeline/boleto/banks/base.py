@@ -20,7 +20,11 @@ class CampoLivre:
 class Bank(Protocol):
     code: str
     name: str
+    label: str
     max_sequence: int
+
+    def account_label(self, account: BeneficiaryAccount) -> str:
+        """Agência / código do beneficiário as printed on the boleto."""
 
     def check_account(self, account: BeneficiaryAccount) -> list[str]:
         """Problems with the account for this bank, as sentences naming the setting; empty when usable."""

@@ -23,7 +23,13 @@ from billing_pipeline.boleto.check_digits import mod11_sum_many
 
 code = "237"
 name = "Bradesco"
+label = "237-2"  # bank code and its check digit, as printed
 max_sequence = 10**11 - 1
+
+
+def account_label(account: BeneficiaryAccount) -> str:
+    """Agência / código do beneficiário as printed on the boleto."""
+    return f"{account.agencia} / {account.conta}"
 
 
 def check_account(account: BeneficiaryAccount) -> list[str]:

@@ -21,13 +21,19 @@ from billing_pipeline.boleto.banks.base import (
     printed,
     require_digits,
 )
-from billing_pipeline.boleto.check_digits import mod11_zero_many
+from billing_pipeline.boleto.check_digits import mod11_zero_many, string_digits
 
 code = "104"
 name = "Caixa Econômica Federal"
+label = "104-0"  # bank code and its check digit, as printed
 max_sequence = 10**15 - 1
 MODALIDADE_REGISTRADA = "1"
 EMISSAO_BENEFICIARIO = "4"
+
+
+def account_label(account: BeneficiaryAccount) -> str:
+    """Agência / código do beneficiário as printed on the boleto."""
+    return f"{account.agencia} / {account.convenio}-{int(mod11_zero_many(string_digits(account.convenio))[0])}"
 
 
 def check_account(account: BeneficiaryAccount) -> list[str]:

@@ -20,12 +20,18 @@ from billing_pipeline.boleto.banks.base import (
     printed,
     require_digits,
 )
-from billing_pipeline.boleto.check_digits import mod10_many
+from billing_pipeline.boleto.check_digits import mod10, mod10_many
 
 code = "341"
 name = "Itaú"
+label = "341-7"  # bank code and its check digit, as printed
 max_sequence = 10**8 - 1
 CARTEIRAS_DAC_WITHOUT_ACCOUNT = frozenset({"126", "131", "146", "150", "168"})
+
+
+def account_label(account: BeneficiaryAccount) -> str:
+    """Agência / código do beneficiário as printed on the boleto."""
+    return f"{account.agencia} / {account.conta}-{mod10(account.agencia + account.conta)}"
 
 
 def check_account(account: BeneficiaryAccount) -> list[str]:

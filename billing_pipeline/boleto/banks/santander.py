@@ -23,8 +23,14 @@ from billing_pipeline.boleto.check_digits import mod11_zero_many
 
 code = "033"
 name = "Santander"
+label = "033-7"  # bank code and its check digit, as printed
 max_sequence = 10**12 - 1
 IOS = "0"
+
+
+def account_label(account: BeneficiaryAccount) -> str:
+    """Agência / código do beneficiário as printed on the boleto."""
+    return f"{account.agencia} / {account.convenio}"
 
 
 def check_account(account: BeneficiaryAccount) -> list[str]:

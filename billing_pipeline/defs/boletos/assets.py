@@ -1,5 +1,7 @@
 """Boleto assets: the FEBRABAN numbers of every loaded debt of a chunk."""
 
+import base64
+
 import dagster as dg
 
 from billing_pipeline import stages
@@ -7,6 +9,7 @@ from billing_pipeline.boleto.vectorized import verify_many
 from billing_pipeline.defs.ingest.assets import STORE_RETRY, debts
 from billing_pipeline.defs.partitions import chunk_partitions
 from billing_pipeline.defs.resources import BillingResource
+from billing_pipeline.pdf.preview import png_of_first_page
 from billing_pipeline.store.boletos import chunk_boletos, chunk_debt_count
 
 BOLETO_CHECKS = [
@@ -62,3 +65,29 @@ def boletos(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.M
             ),
         ],
     )
+
+
+@dg.asset(
+    partitions_def=chunk_partitions,
+    deps=[boletos],
+    group_name="boletos",
+    kinds={"pdf"},
+    owners=["team:billing"],
+    retry_policy=STORE_RETRY,
+    description="One PDF per boleto (Jinja2 + WeasyPrint layout rendered once, each debt stamped onto it), in "
+    "<BILLING_DATA_DIR>/boletos/<chunk>.zip as <debt_id>.pdf. The first boleto is previewed here.",
+)
+def boleto_pdfs(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.MaterializeResult:
+    outcome = stages.pdf_stage(billing.engine, billing.settings, context.partition_key)
+    metadata = {
+        "documents": outcome.documents,
+        "archive": dg.MetadataValue.path(str(outcome.archive)),
+        "bytes_per_pdf": round(outcome.bytes / outcome.documents) if outcome.documents else 0,
+        "ms_per_pdf": round(outcome.seconds * 1000 / outcome.documents, 3) if outcome.documents else 0,
+    }
+    if outcome.first_pdf:
+        png = png_of_first_page(outcome.first_pdf, scale=0.8, top_fraction=0.55)
+        metadata["preview"] = dg.MetadataValue.md(
+            f"![first boleto of the chunk](data:image/png;base64,{base64.b64encode(png).decode()})"
+        )
+    return dg.MaterializeResult(metadata=metadata)

@@ -1,0 +1,130 @@
+"""Boleto PDFs: valid standalone files whose bars scan back to the stored barcode and whose text a person reads."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pdfplumber
+import pikepdf
+import pypdfium2
+import pytest
+import zxingcpp
+
+from billing_pipeline import stages
+from billing_pipeline.boleto import format_linha
+from billing_pipeline.cli import main
+from billing_pipeline.ingest.inbox import submit
+from billing_pipeline.pdf.documents import stamper_for
+from billing_pipeline.pdf.stamp import NARROW_BAR, BoletoFields, itf_bars
+from billing_pipeline.sample import write_sample
+from billing_pipeline.settings import Settings
+from billing_pipeline.store.boletos import boleto_rows
+
+SNAPSHOT = Path(__file__).with_name("snapshots") / "boleto_layout.json"
+TODAY = date(2026, 11, 29)
+
+
+def _scan(pdf: bytes) -> list[str]:
+    document = pypdfium2.PdfDocument(pdf)
+    image = document[0].render(scale=2).to_pil()
+    document.close()
+    return [found.text for found in zxingcpp.read_barcodes(image) if found.format == zxingcpp.BarcodeFormat.ITF]
+
+
+def _text(pdf: bytes) -> str:
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        return document.pages[0].extract_text()
+
+
+@pytest.fixture
+def chunk_pdfs(settings, engine, tmp_path):
+    source = tmp_path / "debts.csv"
+    write_sample(source, rows=40, seed=31)
+    registration = stages.register_stage(engine, settings, submit(source, settings.inbox_dir))
+    [key] = stages.split_stage(engine, settings, registration.file_id).chunk_keys
+    stages.load_stage(engine, settings, key, stages.validate_stage(engine, settings, key).accepted)
+    stages.boleto_stage(engine, settings, key, today=TODAY)
+    outcome = stages.pdf_stage(engine, settings, key, today=TODAY)
+    return outcome, {str(row["debt_id"]): row for row in boleto_rows(engine, chunk_key=key)}
+
+
+def test_every_boleto_gets_a_scannable_readable_standalone_pdf(chunk_pdfs):
+    outcome, rows = chunk_pdfs
+    assert outcome.documents == 40
+    with zipfile.ZipFile(outcome.archive) as archive:
+        names = archive.namelist()
+        assert sorted(names) == sorted(f"{debt_id}.pdf" for debt_id in rows)
+        for name in names[:8]:
+            pdf = archive.read(name)
+            row = rows[name.removesuffix(".pdf")]
+            with pikepdf.open(io.BytesIO(pdf)) as parsed:  # a structurally valid file of its own
+                assert len(parsed.pages) == 1
+            assert _scan(pdf) == [row["barcode"]]
+            text = _text(pdf)
+            assert text.count(format_linha(row["linha_digitavel"])) == 2  # recibo and ficha
+            reais, centavos = divmod(row["cents"], 100)
+            assert f"{reais:,}".replace(",", ".") + f",{centavos:02d}" in text
+            assert date.fromisoformat(str(row["due_date"])).strftime("%d/%m/%Y") in text
+            assert row["nosso_numero"] in text
+            assert "DOCUMENTO DE DEMONSTRAÇÃO — NÃO PAGUE" in text
+
+
+def test_bars_follow_febraban_dimensions():
+    bars = itf_bars("34191201500011605471090000000240057123457000")
+    modules = bars[-1][0] + bars[-1][1]
+    assert {width for _, width in bars} == {1, 3}  # narrow and wide, 1:3
+    assert modules == 405  # start (4) + 22 digit pairs x 18 + stop (5), ending on a bar
+    assert abs(modules * NARROW_BAR / (72 / 25.4) - 103) < 0.2  # 103 mm wide
+
+
+def test_layout_snapshot(tmp_path):
+    """The static layout's text and the positions of its variable fields; an accidental layout change shows up
+    here. Refresh deliberately with BILLING_UPDATE_SNAPSHOTS=1."""
+    settings = Settings.from_env({}, data_dir=tmp_path)
+    stamper = stamper_for(settings.account, settings.is_demo_account)
+    pdf = stamper.render(BoletoFields(
+        linha="34191.09008 00000.240051 71234.570001 1 20150001160547",
+        barcode="34191201500011605471090000000240057123457000", nosso_numero="109/00000002-4",
+        numero_documento="45d76f99-9756-4de0-8c6c-cba1309725fa", vencimento="04/12/2027", valor="11.605,47",
+        pagador="Otávio Ribeiro — CPF ***.270.522-**", data_documento="29/11/2026", data_processamento="29/11/2026",
+    ))
+    current = {
+        "text": _text(pdf).splitlines(),
+        "fields": {name: [round(v) for v in (box.left, box.bottom, box.right, box.top)]
+                   for name, box in sorted(stamper.layout.fields.items())},
+    }
+    if os.environ.get("BILLING_UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.write_text(json.dumps(current, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert SNAPSHOT.exists(), f"{SNAPSHOT} is missing: create it with BILLING_UPDATE_SNAPSHOTS=1"
+    assert current == json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+
+
+def test_real_account_documents_carry_no_demo_marker(tmp_path):
+    settings = Settings.from_env({"BILLING_AGENCIA": "1234", "BILLING_CONTA": "54321",
+                                  "BILLING_BENEFICIARY_NAME": "Cobranças Exemplo Ltda"}, data_dir=tmp_path)
+    assert not settings.is_demo_account
+    stamper = stamper_for(settings.account, settings.is_demo_account)
+    text = _text(stamper.layout.pdf)
+    assert "NÃO PAGUE" not in text
+    assert "Cobranças Exemplo Ltda" in text and "1234 / 54321-" in text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_billing_boleto_pdf_renders_one_on_demand(billing_env, engine, tmp_path, capsys):
+    source = tmp_path / "debts.csv"
+    write_sample(source, rows=5, seed=2)
+    assert main(["process", str(source), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["pdfs"] == summary["boletos"] == 5
+    row = boleto_rows(engine, chunk_key=f"{summary['file_id'][:12]}-0000")[0]
+
+    output = tmp_path / "one.pdf"
+    assert main(["boleto", "pdf", str(row["debt_id"]), "-o", str(output)]) == 0
+    assert _scan(output.read_bytes()) == [row["barcode"]]
+    assert main(["boleto", "pdf", "00000000-0000-4000-8000-000000000000", "-o", str(output)]) == 2
+    assert "no boleto for debt" in capsys.readouterr().err
