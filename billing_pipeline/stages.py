@@ -18,7 +18,7 @@ from billing_pipeline.ingest.file_rejected import FileRejected
 from billing_pipeline.ingest.inbox import archive, sha256_of
 from billing_pipeline.ingest.records import read_chunk
 from billing_pipeline.ingest.split import split_file
-from billing_pipeline.pdf.documents import render_pdfs, write_archive
+from billing_pipeline.pdf.documents import archived_documents, render_pdfs, write_archive
 from billing_pipeline.settings import Settings
 from billing_pipeline.store import files as registry
 from billing_pipeline.store.boletos import BoletoOutcome, boleto_rows, create_boletos
@@ -112,12 +112,19 @@ class PdfOutcome:
     bytes: int
     seconds: float
     first_pdf: bytes | None
+    created: bool = True
 
 
 def pdf_stage(engine: Engine, settings: Settings, chunk_key: str, today: date | None = None) -> PdfOutcome:
-    """Write data/boletos/<chunk_key>.zip with one <debt_id>.pdf per boleto of the chunk (replaced whole)."""
+    """Write data/boletos/<chunk_key>.zip with one <debt_id>.pdf per boleto of the chunk. An archive that already
+    holds exactly the chunk's boletos is kept (boletos never change once issued); otherwise it is replaced whole."""
     rows = boleto_rows(engine, chunk_key=chunk_key)
+    archive = settings.boletos_dir / f"{chunk_key}.zip"
     started = time.perf_counter()
+    existing = archived_documents(archive)
+    if existing is not None and existing.names == {f"{row['debt_id']}.pdf" for row in rows}:
+        return PdfOutcome(archive, len(existing.names), existing.bytes, time.perf_counter() - started,
+                          existing.first, created=False)
     first: list[bytes] = []
 
     def documents():
@@ -126,6 +133,5 @@ def pdf_stage(engine: Engine, settings: Settings, chunk_key: str, today: date | 
                 first.append(pdf)
             yield debt_id, pdf
 
-    archive = settings.boletos_dir / f"{chunk_key}.zip"
     count, size = write_archive(archive, documents())
     return PdfOutcome(archive, count, size, time.perf_counter() - started, first[0] if first else None)

@@ -74,6 +74,20 @@ def test_every_boleto_gets_a_scannable_readable_standalone_pdf(chunk_pdfs):
             assert "DOCUMENTO DE DEMONSTRAÇÃO — NÃO PAGUE" in text
 
 
+def test_rerun_keeps_a_complete_archive_and_rebuilds_a_broken_one(chunk_pdfs, settings, engine):
+    outcome, _ = chunk_pdfs
+    key = outcome.archive.stem
+    before = outcome.archive.stat().st_mtime_ns
+    again = stages.pdf_stage(engine, settings, key, today=TODAY)
+    assert (again.created, again.documents, outcome.archive.stat().st_mtime_ns) == (False, 40, before)
+
+    outcome.archive.write_bytes(b"not a zip")
+    rebuilt = stages.pdf_stage(engine, settings, key, today=TODAY)
+    assert (rebuilt.created, rebuilt.documents) == (True, 40)
+    with zipfile.ZipFile(outcome.archive) as archive:
+        assert len(archive.namelist()) == 40
+
+
 def test_bars_follow_febraban_dimensions():
     bars = itf_bars("34191201500011605471090000000240057123457000")
     modules = bars[-1][0] + bars[-1][1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -61,6 +62,24 @@ def write_archive(path: Path, documents: Iterable[tuple[str, bytes]]) -> tuple[i
             count, size = count + 1, size + len(pdf)
     partial.replace(path)
     return count, size
+
+
+@dataclass(frozen=True)
+class ArchivedDocuments:
+    names: set[str]
+    bytes: int
+    first: bytes | None
+
+
+def archived_documents(path: Path) -> ArchivedDocuments | None:
+    """What a chunk's archive already holds, or None when there is no readable archive."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+            first = archive.read(entries[0]) if entries else None
+            return ArchivedDocuments({e.filename for e in entries}, sum(e.file_size for e in entries), first)
+    except (FileNotFoundError, zipfile.BadZipFile):
+        return None
 
 
 def count_pdfs(boletos_dir: Path, chunk_keys: Iterable[str]) -> int:

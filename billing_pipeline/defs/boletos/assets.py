@@ -81,9 +81,11 @@ def boleto_pdfs(context: dg.AssetExecutionContext, billing: BillingResource) -> 
     outcome = stages.pdf_stage(billing.engine, billing.settings, context.partition_key)
     metadata = {
         "documents": outcome.documents,
+        "created": outcome.created,
         "archive": dg.MetadataValue.path(str(outcome.archive)),
         "bytes_per_pdf": round(outcome.bytes / outcome.documents) if outcome.documents else 0,
-        "ms_per_pdf": round(outcome.seconds * 1000 / outcome.documents, 3) if outcome.documents else 0,
+        "ms_per_pdf": round(outcome.seconds * 1000 / outcome.documents, 3)
+        if outcome.documents and outcome.created else 0,
     }
     if outcome.first_pdf:
         png = png_of_first_page(outcome.first_pdf, scale=0.8, top_fraction=0.55)
