@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from billing_pipeline.cli import EMBEDDED_INSTANCE_YAML
 from billing_pipeline.ingest.inbox import submit
+from billing_pipeline.pdf.documents import count_pdfs
 from billing_pipeline.sample import write_sample
 from billing_pipeline.settings import Settings
 from billing_pipeline.store.engine import create_store_engine
@@ -66,7 +67,7 @@ def daemon(postgres, tmp_path: Path) -> Iterator[dict]:
         stop_process_group(process)
 
 
-def test_dropped_file_becomes_debts_and_boletos_and_a_redrop_creates_no_run(daemon, tmp_path):
+def test_dropped_file_becomes_debts_boletos_and_pdfs_and_a_redrop_creates_no_run(daemon, tmp_path):
     settings: Settings = daemon["settings"]
     log: Path = daemon["log"]
     engine = create_store_engine(settings.database_url)
@@ -103,6 +104,8 @@ def test_dropped_file_becomes_debts_and_boletos_and_a_redrop_creates_no_run(daem
         1_000, stored, len(rejected_lines), 0)
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(boletos)).scalar_one() == stored
+    chunk_keys = [f"{row['file_id'][:12]}-{n:04d}" for n in range(3)]
+    assert count_pdfs(settings.boletos_dir, chunk_keys) == stored
     assert (settings.archive_dir / f"{row['file_id']}.csv").read_bytes() == source.read_bytes()
     assert (settings.rejects_dir / f"{row['file_id']}.csv").exists()
 
