@@ -148,6 +148,39 @@ def _boleto_pdf(args: argparse.Namespace) -> int:
     return 0
 
 
+def _notify(args: argparse.Namespace) -> int:
+    from billing_pipeline.notifications import notify_stage
+    from billing_pipeline.store.engine import create_store_engine
+    from billing_pipeline.store.migrate import upgrade
+
+    settings = Settings.from_env()
+    engine = create_store_engine(settings.database_url)
+    upgrade(engine)
+    outcome = notify_stage(engine, settings, file_id=args.file, retry_failed=args.retry_failed)
+    engine.dispose()
+    print(f"sent {outcome.sent}, failed {outcome.failed}, suppressed {outcome.suppressed}, "
+          f"still pending {outcome.still_pending} ({outcome.per_second:.1f} messages/s)")
+    return 0 if outcome.still_pending == 0 else 3
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    from billing_pipeline.store import outbox
+    from billing_pipeline.store.engine import create_store_engine
+    from billing_pipeline.store.migrate import upgrade
+
+    settings = Settings.from_env()
+    engine = create_store_engine(settings.database_url)
+    upgrade(engine)
+    counts = outbox.counts(engine, file_id=args.file)
+    engine.dispose()
+    if args.json:
+        print(json.dumps(counts))
+    else:
+        for status, count in counts.items():
+            print(f"{status:>10}: {count}")
+    return 0
+
+
 def prepare_dagster_home() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
     home.mkdir(parents=True, exist_ok=True)
@@ -183,8 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     process = commands.add_parser("process", help="run the pipeline for one file in this process (no daemon)")
     process.add_argument("path")
     process.add_argument("--json", action="store_true", help="print one JSON object")
-    process.add_argument("--until", default="boleto_pdfs",
-                         choices=("source_file", "validated_chunk", "debts", "boletos", "boleto_pdfs"),
+    process.add_argument("--until", default="notifications",
+                         choices=("source_file", "validated_chunk", "debts", "boletos", "boleto_pdfs", "notifications"),
                          help="stop after this stage")
     process.set_defaults(handler=_process)
 
@@ -214,6 +247,16 @@ def build_parser() -> argparse.ArgumentParser:
     pdf.add_argument("debt_id")
     pdf.add_argument("-o", "--output", required=True)
     pdf.set_defaults(handler=_boleto_pdf)
+
+    notify = commands.add_parser("notify", help="send pending notices (or, with --retry-failed, failed ones)")
+    notify.add_argument("--retry-failed", action="store_true", help="re-send only the notices that failed")
+    notify.add_argument("--file", help="only this file's notices (its sha256 id)")
+    notify.set_defaults(handler=_notify)
+
+    outbox = commands.add_parser("outbox", help="notices by state")
+    outbox.add_argument("--file", help="only this file's notices")
+    outbox.add_argument("--json", action="store_true")
+    outbox.set_defaults(handler=_outbox)
 
     dev = commands.add_parser("dev", help="Dagster webserver + daemon on the configured store")
     dev.add_argument("--port", type=int, default=3000)

@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
 from billing_pipeline import government_id
 from billing_pipeline.boleto.account import BeneficiaryAccount
 from billing_pipeline.boleto.banks import BANKS
+from billing_pipeline.mail.smtp_url import parse_smtp_url
 
 GOVERNMENT_ID_POLICIES = ("strict", "lenient")
 
@@ -80,6 +82,27 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Beneficiário's CNPJ (or CPF). The default is a well-known example CNPJ, not a real company.",
     ),
     SettingSpec(
+        "BILLING_SMTP_URL",
+        "",
+        "Empty: notices go to <BILLING_DATA_DIR>/outbox/*.eml. Else `smtp://host:25`, "
+        "`smtp+starttls://user:pass@host:587` or `smtps://user:pass@host:465`.",
+    ),
+    SettingSpec("BILLING_MAIL_FROM", "DEMO Smart Billing <cobranca@example.com>", "From: of every notice."),
+    SettingSpec("BILLING_BENEFICIARY_CONTACT", "cobranca@example.com", "The contact printed in every notice."),
+    SettingSpec("BILLING_SMTP_RATE", "20", "At most this many messages per second per worker (0: no limit)."),
+    SettingSpec("BILLING_SMTP_TIMEOUT", "30", "Seconds to wait for the SMTP server before retrying."),
+    SettingSpec(
+        "BILLING_SMTP_MAX_ATTEMPTS",
+        "5",
+        "Tries per message inside a run (4xx, timeouts, dropped connections); what is left is retried by the step.",
+    ),
+    SettingSpec("BILLING_SMTP_BACKOFF_SECONDS", "1", "First wait between tries; doubles each try, with jitter."),
+    SettingSpec(
+        "BILLING_SUPPRESSION_FILE",
+        "<BILLING_DATA_DIR>/suppressions.txt",
+        "Addresses never to write to (hard bounces, opt-outs), one per line; their notices become `suppressed`.",
+    ),
+    SettingSpec(
         "BILLING_MIN_DAYS_TO_DUE",
         "3",
         "A boleto is due on the debt's due date when that is at least this many days ahead, else today + this.",
@@ -118,6 +141,16 @@ def _document(name: str, raw: str) -> str:
     return government_id.normalise(raw)
 
 
+def _non_negative_float(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0:
+        raise SettingsError(f"{name} must be zero or more, got {value}")
+    return value
+
+
 def _policy(name: str, raw: str) -> str:
     value = raw.strip().lower()
     if value not in GOVERNMENT_ID_POLICIES:
@@ -141,6 +174,14 @@ class Settings:
     beneficiary_name: str = "DEMO Smart Billing Beneficiário (exemplo, não pagar)"
     beneficiary_document: str = "11222333000181"
     min_days_to_due: int = 3
+    smtp_url: str = ""
+    mail_from: str = "DEMO Smart Billing <cobranca@example.com>"
+    beneficiary_contact: str = "cobranca@example.com"
+    smtp_rate: float = 20.0
+    smtp_timeout: float = 30.0
+    smtp_max_attempts: int = 5
+    smtp_backoff_seconds: float = 1.0
+    suppression_file: Path | None = None
 
     def __post_init__(self) -> None:
         bank = BANKS.get(self.bank_code)
@@ -151,8 +192,15 @@ class Settings:
             problems.append(f"BILLING_BENEFICIARY_DOCUMENT is not a valid CNPJ or CPF: {self.beneficiary_document!r}")
         if not self.beneficiary_name.strip():
             problems.append("BILLING_BENEFICIARY_NAME must not be empty")
+        if self.smtp_url:
+            try:
+                parse_smtp_url(self.smtp_url)
+            except ValueError as error:
+                problems.append(str(error))
+        if "@" not in parseaddr(self.mail_from)[1]:
+            problems.append(f"BILLING_MAIL_FROM has no address: {self.mail_from!r}")
         if problems:
-            raise SettingsError(f"the issuing account for {bank.name} is not usable: " + "; ".join(problems))
+            raise SettingsError("settings are not usable: " + "; ".join(problems))
 
     @property
     def is_demo_account(self) -> bool:
@@ -192,6 +240,14 @@ class Settings:
             "beneficiary_name": read("BILLING_BENEFICIARY_NAME", _text),
             "beneficiary_document": read("BILLING_BENEFICIARY_DOCUMENT", _document),
             "min_days_to_due": read("BILLING_MIN_DAYS_TO_DUE", _int_at_least(0)),
+            "smtp_url": read("BILLING_SMTP_URL", _text),
+            "mail_from": read("BILLING_MAIL_FROM", _text),
+            "beneficiary_contact": read("BILLING_BENEFICIARY_CONTACT", _text),
+            "smtp_rate": read("BILLING_SMTP_RATE", _non_negative_float),
+            "smtp_timeout": read("BILLING_SMTP_TIMEOUT", _non_negative_float),
+            "smtp_max_attempts": read("BILLING_SMTP_MAX_ATTEMPTS", _int_at_least(1)),
+            "smtp_backoff_seconds": read("BILLING_SMTP_BACKOFF_SECONDS", _non_negative_float),
+            "suppression_file": Path(env["BILLING_SUPPRESSION_FILE"]) if env.get("BILLING_SUPPRESSION_FILE") else None,
         }
         values.update(overrides)
         return cls(**values)
@@ -207,6 +263,14 @@ class Settings:
     @property
     def rejects_dir(self) -> Path:
         return self.data_dir / "rejects"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @property
+    def suppressions_path(self) -> Path:
+        return self.suppression_file or self.data_dir / "suppressions.txt"
 
     @property
     def boletos_dir(self) -> Path:

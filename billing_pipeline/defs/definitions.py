@@ -2,13 +2,13 @@
 
 import dagster as dg
 
-from billing_pipeline.defs.boletos.assets import boleto_pdfs, boletos
+from billing_pipeline.defs.boletos.assets import boleto_pdfs, boletos, notifications
 from billing_pipeline.defs.ingest.assets import debts, source_file, validated_chunk
 from billing_pipeline.defs.ingest.sensors import chunk_sensor, inbox_sensor
 from billing_pipeline.defs.jobs import ingest_file_job, process_chunk_job
 from billing_pipeline.defs.resources import BillingResource, ChunkFrameIOManager
 
-ASSETS = [source_file, validated_chunk, debts, boletos, boleto_pdfs]
+ASSETS = [source_file, validated_chunk, debts, boletos, boleto_pdfs, notifications]
 
 defs = dg.Definitions(
     assets=ASSETS,

@@ -1,6 +1,6 @@
 import dagster as dg
 
-from billing_pipeline.defs.boletos.assets import boleto_pdfs, boletos
+from billing_pipeline.defs.boletos.assets import boleto_pdfs, boletos, notifications
 from billing_pipeline.defs.ingest.assets import debts, source_file, validated_chunk
 
 ingest_file_job = dg.define_asset_job(
@@ -11,6 +11,6 @@ ingest_file_job = dg.define_asset_job(
 
 process_chunk_job = dg.define_asset_job(
     "process_chunk",
-    selection=dg.AssetSelection.assets(validated_chunk, debts, boletos, boleto_pdfs),
-    description="Validate one chunk, load its debts, number their boletos and write their PDFs.",
+    selection=dg.AssetSelection.assets(validated_chunk, debts, boletos, boleto_pdfs, notifications),
+    description="Validate one chunk, load its debts, number their boletos, write their PDFs, e-mail them.",
 )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from billing_pipeline.defs.boletos.assets import boleto_pdfs, boletos
+from billing_pipeline.defs.boletos.assets import boleto_pdfs, boletos, notifications
 from billing_pipeline.defs.definitions import ASSETS
 from billing_pipeline.defs.ingest.assets import debts, source_file, validated_chunk
 from billing_pipeline.defs.partitions import chunk_partitions, source_file_partitions
@@ -24,8 +24,9 @@ from billing_pipeline.store import files as registry
 from billing_pipeline.store.boletos import file_boleto_count
 from billing_pipeline.store.engine import create_store_engine
 from billing_pipeline.store.migrate import upgrade
+from billing_pipeline.store.outbox import counts as outbox_counts
 
-STAGES = ("source_file", "validated_chunk", "debts", "boletos", "boleto_pdfs")
+STAGES = ("source_file", "validated_chunk", "debts", "boletos", "boleto_pdfs", "notifications")
 
 
 class ProcessError(Exception):
@@ -44,7 +45,8 @@ class ProcessSummary:
     chunks: int = 0
     boletos: int | None = None
     pdfs: int | None = None
-    stage: str = "boleto_pdfs"
+    notified: int | None = None
+    stage: str = "notifications"
     error: str | None = None
     rejects_report: str | None = None
     elapsed_seconds: float = 0.0
@@ -56,7 +58,7 @@ class ProcessSummary:
         return data
 
 
-def process_file(path: Path, settings: Settings, until: str = "boleto_pdfs") -> ProcessSummary:
+def process_file(path: Path, settings: Settings, until: str = "notifications") -> ProcessSummary:
     if until not in STAGES:
         raise ValueError(f"--until must be one of {', '.join(STAGES)}")
     started = time.perf_counter()
@@ -88,7 +90,7 @@ def process_file(path: Path, settings: Settings, until: str = "boleto_pdfs") -> 
     keys = [c["chunk_key"] for c in registry.file_chunks(engine, file_id)]
     if row["status"] != "rejected" and until != "source_file":
         instance.add_dynamic_partitions(chunk_partitions.name, keys)
-        selection = [validated_chunk, debts, boletos, boleto_pdfs][: STAGES.index(until)]
+        selection = [validated_chunk, debts, boletos, boleto_pdfs, notifications][: STAGES.index(until)]
         for key in keys:
             _materialize(selection, key, instance, resources)
         row = registry.get_file(engine, file_id)
@@ -112,10 +114,13 @@ def process_file(path: Path, settings: Settings, until: str = "boleto_pdfs") -> 
             summary.accepted = sum(c["accepted"] or 0 for c in chunks)
         if STAGES.index(until) >= STAGES.index("boletos"):
             summary.boletos = file_boleto_count(engine, file_id)
-        if until == "boleto_pdfs":
+        if STAGES.index(until) >= STAGES.index("boleto_pdfs"):
             summary.pdfs = count_pdfs(settings.boletos_dir, keys)
+        if until == "notifications":
+            summary.notified = outbox_counts(engine, file_id=file_id)["sent"]
     elif row["status"] == "processed":
-        summary.accepted, summary.rejected, summary.duplicates, summary.boletos, summary.pdfs = 0, 0, 0, 0, 0
+        summary.accepted = summary.rejected = summary.duplicates = summary.boletos = summary.pdfs = 0
+        summary.notified = 0
     engine.dispose()
     report = settings.rejects_dir / f"{file_id}.csv"
     if report.exists():

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, RowMapping, func, select, text
 from billing_pipeline.boleto.account import BeneficiaryAccount
 from billing_pipeline.boleto.vectorized import boleto_due_dates, boleto_numbers
 from billing_pipeline.store.bulk import copy_frame
+from billing_pipeline.store.outbox import create_rows as create_outbox_rows
 from billing_pipeline.store.sequences import allocate
 from billing_pipeline.store.tables import boletos, debts
 from billing_pipeline.validation.schema import format_cents
@@ -62,6 +63,7 @@ def create_boletos(
                     "original_due_date": original.astype(str),
                 }),
             )
+        create_outbox_rows(connection, chunk_key)
         total = connection.execute(
             select(func.count()).select_from(boletos).where(boletos.c.chunk_key == chunk_key)
         ).scalar_one()

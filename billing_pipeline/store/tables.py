@@ -126,3 +126,20 @@ boletos = Table(
     Column("original_due_date", Date, nullable=False),
     Column("created_at", DateTime(timezone=True)),
 )
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("debt_id", DebtId, nullable=False),
+    Column("notice_kind", Text, nullable=False),
+    Column("chunk_key", Text, nullable=False),
+    Column("recipient", Text, nullable=False),
+    Column("message_id", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("created_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True)),
+    Column("sent_at", DateTime(timezone=True)),
+)

@@ -9,8 +9,10 @@ from billing_pipeline.boleto.vectorized import verify_many
 from billing_pipeline.defs.ingest.assets import STORE_RETRY, debts
 from billing_pipeline.defs.partitions import chunk_partitions
 from billing_pipeline.defs.resources import BillingResource
+from billing_pipeline.notifications import notify_stage
 from billing_pipeline.pdf.preview import png_of_first_page
 from billing_pipeline.store.boletos import chunk_boletos, chunk_debt_count
+from billing_pipeline.store.outbox import counts as outbox_counts
 
 BOLETO_CHECKS = [
     dg.AssetCheckSpec(
@@ -93,3 +95,29 @@ def boleto_pdfs(context: dg.AssetExecutionContext, billing: BillingResource) -> 
             f"![first boleto of the chunk](data:image/png;base64,{base64.b64encode(png).decode()})"
         )
     return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    partitions_def=chunk_partitions,
+    deps=[boleto_pdfs],
+    group_name="notifications",
+    kinds={"email"},
+    owners=["team:billing"],
+    pool="smtp",
+    retry_policy=dg.RetryPolicy(max_retries=5, delay=5.0, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS),
+    description="Each debtor of the chunk e-mailed once with the boleto attached (SMTP or the file outbox). "
+    "Runs in the `smtp` pool, so backfills and UI runs share the same limit.",
+)
+def notifications(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.MaterializeResult:
+    outcome = notify_stage(billing.engine, billing.settings, chunk_key=context.partition_key)
+    counts = outbox_counts(billing.engine, chunk_key=context.partition_key)
+    if outcome.still_pending:
+        raise dg.Failure(
+            description=f"{outcome.still_pending} notices could not be delivered yet (server busy or unreachable);"
+            " the step is retried with backoff",
+            metadata={"sent_now": outcome.sent, **counts},
+            allow_retries=True,
+        )
+    return dg.MaterializeResult(
+        metadata={**counts, "sent_now": outcome.sent, "messages_per_second": round(outcome.per_second, 1)}
+    )

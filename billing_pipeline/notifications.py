@@ -1,0 +1,163 @@
+"""The notification stage: every pending notice of a chunk (or file) composed, sent and marked, one by one.
+
+Each message is marked in the store right after the server accepted it (one commit per message), so a crash
+re-sends at most the one message in flight, under the same Message-ID. Transient trouble is retried in place with
+exponential backoff and jitter; what is still pending after BILLING_SMTP_MAX_ATTEMPTS is left pending for the
+step's retry policy. A 5xx marks that notice failed with the server's reply and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from billing_pipeline import government_id
+from billing_pipeline.boleto import format_linha
+from billing_pipeline.mail.compose import Notice, compose
+from billing_pipeline.mail.senders import (
+    FileOutboxSender,
+    PermanentSendError,
+    Sender,
+    SmtpSender,
+    TransientSendError,
+)
+from billing_pipeline.mail.smtp_url import parse_smtp_url
+from billing_pipeline.pdf.documents import render_pdfs
+from billing_pipeline.pdf.stamp import brazilian_amount, brazilian_date
+from billing_pipeline.settings import Settings
+from billing_pipeline.store import outbox
+from billing_pipeline.store.boletos import boleto_rows
+
+MAX_BACKOFF_SECONDS = 60.0
+
+
+@dataclass
+class NotifyOutcome:
+    sent: int = 0
+    failed: int = 0
+    suppressed: int = 0
+    still_pending: int = 0
+    seconds: float = 0.0
+
+    @property
+    def per_second(self) -> float:
+        return self.sent / self.seconds if self.seconds else 0.0
+
+
+def make_sender(settings: Settings) -> Sender:
+    if settings.smtp_url:
+        return SmtpSender(parse_smtp_url(settings.smtp_url), settings.smtp_timeout, settings.smtp_rate)
+    return FileOutboxSender(settings.outbox_dir)
+
+
+def load_suppressions(path: Path) -> set[str]:
+    if not path.exists():
+        return set()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return {line.strip().lower() for line in lines if line.strip() and not line.lstrip().startswith("#")}
+
+
+def backoff_seconds(attempt: int, base: float) -> float:
+    """Exponential (base, 2 base, 4 base, ...) with ±50% jitter so that many workers do not retry in step."""
+    return min(base * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS) * random.uniform(0.5, 1.5)
+
+
+class _Attachments:
+    """The boleto PDFs, read from their chunk's archive (rendered on demand when an archive lacks one)."""
+
+    def __init__(self, settings: Settings, engine: Engine):
+        self.settings, self.engine = settings, engine
+        self._archives: dict[str, zipfile.ZipFile | None] = {}
+
+    def pdf(self, chunk_key: str, debt_id: str) -> bytes:
+        if chunk_key not in self._archives:
+            path = self.settings.boletos_dir / f"{chunk_key}.zip"
+            self._archives[chunk_key] = zipfile.ZipFile(path) if path.exists() else None
+        archive = self._archives[chunk_key]
+        if archive is not None:
+            try:
+                return archive.read(f"{debt_id}.pdf")
+            except KeyError:
+                pass
+        rows = boleto_rows(self.engine, debt_id=debt_id)
+        [(_, pdf)] = render_pdfs(rows, self.settings.account, self.settings.is_demo_account, date.today())
+        return pdf
+
+    def close(self) -> None:
+        for archive in self._archives.values():
+            if archive is not None:
+                archive.close()
+
+
+def notice_for(row: dict) -> Notice:
+    document = government_id.normalise(str(row["government_id"]))
+    due = row["due_date"] if isinstance(row["due_date"], date) else date.fromisoformat(str(row["due_date"]))
+    return Notice(
+        debt_id=str(row["debt_id"]),
+        recipient=row["recipient"],
+        name=row["name"],
+        document=("CNPJ " if len(document) == 14 else "CPF ") + government_id.mask(document),
+        amount=brazilian_amount(row["cents"]),
+        due_date=brazilian_date(due),
+        linha=format_linha(row["linha_digitavel"].strip()),
+        nosso_numero=row["nosso_numero"],
+    )
+
+
+def notify_stage(
+    engine: Engine,
+    settings: Settings,
+    chunk_key: str | None = None,
+    file_id: str | None = None,
+    retry_failed: bool = False,
+    sender: Sender | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> NotifyOutcome:
+    rows = outbox.rows_to_send(engine, chunk_key=chunk_key, file_id=file_id,
+                               statuses=("failed",) if retry_failed else ("pending",))
+    suppressions = load_suppressions(settings.suppressions_path)
+    sender = sender or make_sender(settings)
+    attachments = _Attachments(settings, engine)
+    outcome = NotifyOutcome()
+    started = time.perf_counter()
+    try:
+        for row in rows:
+            if row["recipient"].lower() in suppressions:
+                outbox.mark_suppressed(engine, row["id"], f"{row['recipient']} is on the suppression list")
+                outcome.suppressed += 1
+                continue
+            message = compose(notice_for(row), row["message_id"], settings.mail_from, settings.beneficiary_name,
+                              settings.beneficiary_contact, settings.is_demo_account,
+                              attachments.pdf(row["chunk_key"], str(row["debt_id"])))
+            _deliver(engine, settings, sender, row["id"], message, outcome, sleep)
+    finally:
+        sender.close()
+        attachments.close()
+        outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def _deliver(engine, settings, sender, row_id, message, outcome: NotifyOutcome, sleep) -> None:
+    for attempt in range(1, settings.smtp_max_attempts + 1):
+        try:
+            sender.send(message)
+        except PermanentSendError as error:
+            outbox.mark_failed(engine, row_id, str(error))
+            outcome.failed += 1
+            return
+        except TransientSendError as error:
+            outbox.mark_attempt_failed(engine, row_id, str(error))
+            if attempt < settings.smtp_max_attempts:
+                sleep(backoff_seconds(attempt, settings.smtp_backoff_seconds))
+            continue
+        outbox.mark_sent(engine, row_id)
+        outcome.sent += 1
+        return
+    outcome.still_pending += 1

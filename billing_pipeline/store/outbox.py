@@ -1,0 +1,89 @@
+"""The outbox: which notice goes to whom, and where each one stands (pending -> sent | failed | suppressed).
+
+A row is marked sent only after the server accepted the message, one commit per message, so a crash leaves at
+most the message in flight unmarked; its Message-ID is derived from the debt and the notice, so a resend of it is
+recognisable as the same message.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import Connection, Engine, func, select, text, update
+
+from billing_pipeline.store.tables import chunks, outbox
+
+BOLETO_NOTICE = "boleto_issued"
+MESSAGE_ID_DOMAIN = "smart-billing.invalid"
+
+
+def message_id(debt_id: str, notice_kind: str) -> str:
+    return f"<{debt_id}.{notice_kind}@{MESSAGE_ID_DOMAIN}>"
+
+
+def create_rows(connection: Connection, chunk_key: str, notice_kind: str = BOLETO_NOTICE) -> None:
+    """One pending notice per boleto of the chunk that has none; run inside the boleto transaction."""
+    connection.execute(
+        text(
+            "INSERT INTO outbox (debt_id, notice_kind, chunk_key, recipient, message_id, status, attempts)"
+            " SELECT b.debt_id, :kind, b.chunk_key, d.email,"
+            " '<' || CAST(b.debt_id AS TEXT) || '.' || :kind || '@' || :domain || '>', 'pending', 0"
+            " FROM boletos b JOIN debts d ON d.debt_id = b.debt_id"
+            " WHERE b.chunk_key = :chunk_key ON CONFLICT (debt_id, notice_kind) DO NOTHING"
+        ),
+        {"kind": notice_kind, "chunk_key": chunk_key, "domain": MESSAGE_ID_DOMAIN},
+    )
+
+
+def rows_to_send(engine: Engine, chunk_key: str | None = None, file_id: str | None = None,
+                 statuses: tuple[str, ...] = ("pending",)) -> list[dict]:
+    """Notices in `statuses`, with what their message prints, in the order they were created."""
+    conditions = [f"o.status IN ({', '.join(f':s{i}' for i in range(len(statuses)))})"]
+    params: dict[str, object] = {f"s{i}": status for i, status in enumerate(statuses)}
+    if chunk_key is not None:
+        conditions.append("o.chunk_key = :chunk_key")
+        params["chunk_key"] = chunk_key
+    if file_id is not None:
+        conditions.append("d.file_id = :file_id")
+        params["file_id"] = file_id
+    query = text(
+        "SELECT o.id, o.debt_id, o.chunk_key, o.recipient, o.message_id, o.attempts, d.name, d.government_id,"
+        " CAST(ROUND(b.amount * 100) AS BIGINT) AS cents, b.due_date, b.linha_digitavel, b.nosso_numero"
+        " FROM outbox o JOIN boletos b ON b.debt_id = o.debt_id JOIN debts d ON d.debt_id = o.debt_id"
+        f" WHERE {' AND '.join(conditions)} ORDER BY o.id"
+    )
+    with engine.connect() as connection:
+        return [dict(row) for row in connection.execute(query, params).mappings()]
+
+
+def _set(engine: Engine, row_id: int, **values) -> None:
+    with engine.begin() as connection:
+        connection.execute(update(outbox).where(outbox.c.id == row_id).values(updated_at=func.now(), **values))
+
+
+def mark_sent(engine: Engine, row_id: int) -> None:
+    _set(engine, row_id, status="sent", attempts=outbox.c.attempts + 1, last_error=None, sent_at=func.now())
+
+
+def mark_attempt_failed(engine: Engine, row_id: int, error: str) -> None:
+    """A transient failure: the row stays pending (or failed, when retrying failed rows) and counts the attempt."""
+    _set(engine, row_id, attempts=outbox.c.attempts + 1, last_error=error[:1000])
+
+
+def mark_failed(engine: Engine, row_id: int, error: str) -> None:
+    _set(engine, row_id, status="failed", attempts=outbox.c.attempts + 1, last_error=error[:1000])
+
+
+def mark_suppressed(engine: Engine, row_id: int, reason: str) -> None:
+    _set(engine, row_id, status="suppressed", last_error=reason[:1000])
+
+
+def counts(engine: Engine, file_id: str | None = None, chunk_key: str | None = None) -> dict[str, int]:
+    query = select(outbox.c.status, func.count()).group_by(outbox.c.status)
+    if chunk_key is not None:
+        query = query.where(outbox.c.chunk_key == chunk_key)
+    if file_id is not None:
+        query = query.join(chunks, chunks.c.chunk_key == outbox.c.chunk_key).where(chunks.c.file_id == file_id)
+    with engine.connect() as connection:
+        found = Counter(dict(connection.execute(query).all()))
+    return {status: found.get(status, 0) for status in ("pending", "sent", "failed", "suppressed")}
