@@ -1,0 +1,209 @@
+"""Notices over real SMTP (aiosmtpd): each accepted debt's notice arrives exactly once, whatever the server does."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pikepdf
+import pytest
+from smtp_sink import SmtpSink
+from sqlalchemy import select
+
+from billing_pipeline import stages
+from billing_pipeline.boleto import format_linha
+from billing_pipeline.cli import main
+from billing_pipeline.ingest.inbox import submit
+from billing_pipeline.mail.rate_limit import RateLimiter
+from billing_pipeline.notifications import notify_stage
+from billing_pipeline.pdf.stamp import brazilian_amount
+from billing_pipeline.sample import write_sample
+from billing_pipeline.store import outbox
+from billing_pipeline.store.tables import outbox as outbox_table
+
+ROWS = 30
+
+
+@pytest.fixture
+def sink():
+    with SmtpSink() as server:
+        yield server
+
+
+def _prepare(engine, settings, tmp_path, rows=ROWS, seed=41, invalid_rate=0.0):
+    """A processed file up to its PDFs; returns the file id and its chunk keys."""
+    source = tmp_path / f"debts-{seed}.csv"
+    write_sample(source, rows=rows, seed=seed, invalid_rate=invalid_rate)
+    registration = stages.register_stage(engine, settings, submit(source, settings.inbox_dir))
+    keys = stages.split_stage(engine, settings, registration.file_id).chunk_keys
+    for key in keys:
+        stages.load_stage(engine, settings, key, stages.validate_stage(engine, settings, key).accepted)
+        stages.boleto_stage(engine, settings, key)
+        stages.pdf_stage(engine, settings, key)
+    return registration.file_id, keys
+
+
+def _smtp(settings, sink, **changes):
+    return dataclasses.replace(settings, smtp_url=sink.url, smtp_rate=0, smtp_backoff_seconds=0.01, **changes)
+
+
+def _statuses(engine) -> dict[str, str]:
+    with engine.connect() as connection:
+        return dict(connection.execute(select(outbox_table.c.recipient, outbox_table.c.status)).all())
+
+
+def test_every_accepted_debt_is_received_once_with_its_pdf_and_linha(settings, engine, tmp_path, sink):
+    settings = _smtp(settings, sink)
+    file_id, [key] = _prepare(engine, settings, tmp_path, invalid_rate=0.1)
+    expected = outbox.rows_to_send(engine, chunk_key=key)
+    assert len(expected) == ROWS - 3  # 10% deliberate errors never get a notice
+
+    outcome = notify_stage(engine, settings, chunk_key=key)
+
+    assert (outcome.sent, outcome.failed, outcome.still_pending) == (len(expected), 0, 0)
+    assert sorted(sink.handler.message_ids) == sorted(row["message_id"] for row in expected)
+    by_id = {m["Message-ID"]: m for m in sink.handler.accepted}
+    for row in expected[:10]:
+        message = by_id[row["message_id"]]
+        assert message["To"].addresses[0].addr_spec == row["recipient"]
+        assert "R$" not in message["Subject"] and brazilian_amount(row["cents"]) not in message["Subject"]
+        text = message.get_body(("plain",)).get_content()
+        assert format_linha(row["linha_digitavel"].strip()) in text
+        assert format_linha(row["linha_digitavel"].strip()) in message.get_body(("html",)).get_content()
+        assert "***." in text or "CNPJ" in text  # masked payer document
+        [attachment] = list(message.iter_attachments())
+        assert attachment.get_content_type() == "application/pdf"
+        with pikepdf.open(io.BytesIO(attachment.get_content())) as pdf:
+            assert len(pdf.pages) == 1
+    assert set(_statuses(engine).values()) == {"sent"}
+
+    again = notify_stage(engine, settings, chunk_key=key)
+    assert again.sent == 0
+    assert len(sink.handler.accepted) == len(expected)
+
+
+def test_451s_and_a_dropped_connection_still_deliver_everything_once(settings, engine, tmp_path, sink):
+    settings = _smtp(settings, sink)
+    _, [key] = _prepare(engine, settings, tmp_path)
+    rows = outbox.rows_to_send(engine, chunk_key=key)
+    for row in rows[3:9]:
+        sink.handler.temporary_failures[row["message_id"]] = 2
+    sink.handler.drop_after = 25  # DATA #25 is message 12's first try (messages 3-8 take three tries each)
+
+    outcome = notify_stage(engine, settings, chunk_key=key)
+
+    assert (outcome.sent, outcome.still_pending) == (ROWS, 0)
+    assert sorted(sink.handler.message_ids) == sorted(row["message_id"] for row in rows)
+    with engine.connect() as connection:
+        attempts = dict(connection.execute(select(outbox_table.c.message_id, outbox_table.c.attempts)).all())
+    assert [attempts[row["message_id"]] for row in rows[:13]] == [1, 1, 1, 3, 3, 3, 3, 3, 3, 1, 1, 1, 2]
+
+
+def test_a_550_fails_that_notice_only_and_retry_failed_resends_it(settings, engine, tmp_path, sink):
+    settings = _smtp(settings, sink)
+    _, [key] = _prepare(engine, settings, tmp_path)
+    rows = outbox.rows_to_send(engine, chunk_key=key)
+    refused = rows[7]["recipient"]
+    sink.handler.refuse_recipients[refused] = f"550 5.1.1 <{refused}>: mailbox unavailable"
+
+    outcome = notify_stage(engine, settings, chunk_key=key)
+
+    assert (outcome.sent, outcome.failed) == (ROWS - 1, 1)
+    statuses = _statuses(engine)
+    assert statuses[refused] == "failed"
+    with engine.connect() as connection:
+        error = connection.execute(
+            select(outbox_table.c.last_error).where(outbox_table.c.recipient == refused)).scalar_one()
+    assert error.startswith("550 5.1.1") and "mailbox unavailable" in error
+
+    del sink.handler.refuse_recipients[refused]
+    retried = notify_stage(engine, settings, retry_failed=True)
+    assert (retried.sent, retried.failed) == (1, 0)
+    assert sorted(sink.handler.message_ids) == sorted(row["message_id"] for row in rows)
+
+
+def test_suppressed_addresses_are_never_written_to(settings, engine, tmp_path, sink):
+    settings = _smtp(settings, sink)
+    _, [key] = _prepare(engine, settings, tmp_path)
+    rows = outbox.rows_to_send(engine, chunk_key=key)
+    settings.suppressions_path.write_text(f"# hard bounces\n{rows[0]['recipient'].upper()}\n")
+
+    outcome = notify_stage(engine, settings, chunk_key=key)
+
+    assert (outcome.sent, outcome.suppressed) == (ROWS - 1, 1)
+    assert rows[0]["message_id"] not in sink.handler.message_ids
+    assert _statuses(engine)[rows[0]["recipient"]] == "suppressed"
+
+
+def test_an_unreachable_server_leaves_notices_pending_for_the_step_retry(settings, engine, tmp_path):
+    settings = dataclasses.replace(settings, smtp_url="smtp://127.0.0.1:9", smtp_rate=0, smtp_max_attempts=2,
+                                   smtp_backoff_seconds=0.01)
+    _, [key] = _prepare(engine, settings, tmp_path, rows=3)
+    outcome = notify_stage(engine, settings, chunk_key=key)
+    assert (outcome.sent, outcome.still_pending) == (0, 3)
+    assert outbox.counts(engine, chunk_key=key)["pending"] == 3
+
+
+def test_the_rate_limit_spaces_messages():
+    now = [0.0]
+    slept = []
+    limiter = RateLimiter(4, clock=lambda: now[0], sleep=lambda s: (slept.append(s), now.__setitem__(0, now[0] + s)))
+    for _ in range(5):
+        limiter.wait()
+    assert slept == pytest.approx([0.25, 0.25, 0.25, 0.25])
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_killed_mid_batch_then_rerun_sends_each_notice_exactly_once(billing_env, engine, tmp_path, sink):
+    settings = dataclasses.replace(billing_env, smtp_url=sink.url)
+    file_id, [key] = _prepare(engine, settings, tmp_path)
+    env = {**os.environ, "BILLING_SMTP_URL": sink.url, "BILLING_SMTP_RATE": "10"}
+    command = [sys.executable, "-m", "billing_pipeline.cli", "notify", "--file", file_id]
+    worker = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    # Kill between two messages: the server has accepted N and the store has marked the same N as sent.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        received = len(sink.handler.accepted)
+        if received >= 8 and outbox.counts(engine, file_id=file_id)["sent"] == received:
+            break
+        time.sleep(0.01)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=30)
+    interrupted_at = len(sink.handler.accepted)
+    assert 8 <= interrupted_at < ROWS
+
+    rerun = subprocess.run(command, env={**env, "BILLING_SMTP_RATE": "0"}, capture_output=True, text=True,
+                           timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    assert rerun.stdout.startswith(f"sent {ROWS - interrupted_at}, failed 0")
+    ids = sink.handler.message_ids
+    assert len(ids) == len(set(ids)) == ROWS
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_redropping_a_file_sends_nothing_and_the_file_outbox_is_the_default(billing_env, tmp_path, capsys):
+    source = tmp_path / "debts.csv"
+    write_sample(source, rows=12, seed=8)
+    assert main(["process", str(source), "--json"]) == 0
+    first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert first["notified"] == 12
+    written = sorted(p.name for p in billing_env.outbox_dir.iterdir())
+    assert len(written) == 12 and all(name.endswith(".eml") for name in written)
+
+    renamed = tmp_path / "again.csv"
+    renamed.write_bytes(source.read_bytes())
+    assert main(["process", str(renamed), "--json"]) == 0
+    second = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert second["notified"] == 12  # still the same 12, sent once
+    assert sorted(p.name for p in billing_env.outbox_dir.iterdir()) == written
+    assert all(p.stat().st_mtime_ns for p in billing_env.outbox_dir.iterdir())
+
+    assert main(["outbox", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"pending": 0, "sent": 12, "failed": 0, "suppressed": 0}
