@@ -22,6 +22,7 @@ from billing_pipeline.sample import write_sample
 from billing_pipeline.settings import Settings
 from billing_pipeline.store.engine import create_store_engine
 from billing_pipeline.store.migrate import upgrade
+from billing_pipeline.store.outbox import counts as outbox_counts
 from billing_pipeline.store.tables import boletos, debts, source_files
 
 pytestmark = pytest.mark.daemon
@@ -67,7 +68,7 @@ def daemon(postgres, tmp_path: Path) -> Iterator[dict]:
         stop_process_group(process)
 
 
-def test_dropped_file_becomes_debts_boletos_and_pdfs_and_a_redrop_creates_no_run(daemon, tmp_path):
+def test_dropped_file_is_stored_billed_and_notified_and_a_redrop_creates_no_run(daemon, tmp_path):
     settings: Settings = daemon["settings"]
     log: Path = daemon["log"]
     engine = create_store_engine(settings.database_url)
@@ -106,6 +107,8 @@ def test_dropped_file_becomes_debts_boletos_and_pdfs_and_a_redrop_creates_no_run
         assert connection.execute(select(func.count()).select_from(boletos)).scalar_one() == stored
     chunk_keys = [f"{row['file_id'][:12]}-{n:04d}" for n in range(3)]
     assert count_pdfs(settings.boletos_dir, chunk_keys) == stored
+    assert outbox_counts(engine, file_id=row["file_id"])["sent"] == stored
+    assert len(list(settings.outbox_dir.glob("*.eml"))) == stored
     assert (settings.archive_dir / f"{row['file_id']}.csv").read_bytes() == source.read_bytes()
     assert (settings.rejects_dir / f"{row['file_id']}.csv").exists()
 

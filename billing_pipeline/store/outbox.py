@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import Connection, Engine, func, select, text, update
+from sqlalchemy import Connection, Engine, func, select, text
 
 from billing_pipeline.store.tables import chunks, outbox
 
@@ -56,26 +56,24 @@ def rows_to_send(engine: Engine, chunk_key: str | None = None, file_id: str | No
         return [dict(row) for row in connection.execute(query, params).mappings()]
 
 
-def _set(engine: Engine, row_id: int, **values) -> None:
+SENT, ATTEMPT_FAILED, FAILED, SUPPRESSED = "sent", "attempt_failed", "failed", "suppressed"
+_MARKS = {
+    SENT: "UPDATE outbox SET status = 'sent', attempts = attempts + 1, last_error = NULL, sent_at = {now},"
+          " updated_at = {now} WHERE id = :id",
+    # A transient failure: the row keeps its status (pending, or failed when retrying) and counts the attempt.
+    ATTEMPT_FAILED: "UPDATE outbox SET attempts = attempts + 1, last_error = :detail, updated_at = {now} WHERE id = :id",
+    FAILED: "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = :detail, updated_at = {now}"
+            " WHERE id = :id",
+    SUPPRESSED: "UPDATE outbox SET status = 'suppressed', last_error = :detail, updated_at = {now} WHERE id = :id",
+}
+
+
+def record(engine: Engine, marks: list[tuple[str, int, str | None]]) -> None:
+    """Apply (mark, row id, detail) outcomes in order, in one transaction."""
+    now = "CURRENT_TIMESTAMP"
     with engine.begin() as connection:
-        connection.execute(update(outbox).where(outbox.c.id == row_id).values(updated_at=func.now(), **values))
-
-
-def mark_sent(engine: Engine, row_id: int) -> None:
-    _set(engine, row_id, status="sent", attempts=outbox.c.attempts + 1, last_error=None, sent_at=func.now())
-
-
-def mark_attempt_failed(engine: Engine, row_id: int, error: str) -> None:
-    """A transient failure: the row stays pending (or failed, when retrying failed rows) and counts the attempt."""
-    _set(engine, row_id, attempts=outbox.c.attempts + 1, last_error=error[:1000])
-
-
-def mark_failed(engine: Engine, row_id: int, error: str) -> None:
-    _set(engine, row_id, status="failed", attempts=outbox.c.attempts + 1, last_error=error[:1000])
-
-
-def mark_suppressed(engine: Engine, row_id: int, reason: str) -> None:
-    _set(engine, row_id, status="suppressed", last_error=reason[:1000])
+        for mark, row_id, detail in marks:
+            connection.execute(text(_MARKS[mark].format(now=now)), {"id": row_id, "detail": (detail or "")[:1000]})
 
 
 def counts(engine: Engine, file_id: str | None = None, chunk_key: str | None = None) -> dict[str, int]:

@@ -1,0 +1,104 @@
+"""Notices per second to a local aiosmtpd sink (in its own process): the whole notification stage (compose with
+the PDF attached, send, mark the outbox row) vs a bare smtplib loop sending the same, already built, messages over
+one connection.
+
+    python -m bench.notifications [--messages 2000] [--database-url URL]
+
+Target (issue "Notifications"): >= 80% of the bare loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from billing_pipeline import stages
+from billing_pipeline.ingest.inbox import submit
+from billing_pipeline.mail.compose import compose
+from billing_pipeline.notifications import _Attachments, notice_for, notify_stage
+from billing_pipeline.sample import write_sample
+from billing_pipeline.settings import Settings
+from billing_pipeline.store import outbox
+from billing_pipeline.store.engine import create_store_engine
+from billing_pipeline.store.migrate import upgrade
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_sink(port: int) -> subprocess.Popen:
+    sink = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink",
+                             "-l", f"127.0.0.1:{port}"])
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return sink
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("the aiosmtpd sink did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--database-url", help="the store (default: a temporary SQLite file)")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-notify-"))
+    port = free_port()
+    sink = start_sink(port)
+    try:
+        settings = Settings.from_env({}, data_dir=work / "data",
+                                     database_url=args.database_url or f"sqlite:///{work / 'billing.db'}")
+        settings = dataclasses.replace(settings, smtp_url=f"smtp://127.0.0.1:{port}", smtp_rate=0,
+                                       chunk_rows=args.messages)
+        settings.ensure_dirs()
+        engine = create_store_engine(settings.database_url)
+        upgrade(engine)
+        source = work / "debts.csv"
+        write_sample(source, rows=args.messages, seed=3)
+        registration = stages.register_stage(engine, settings, submit(source, settings.inbox_dir))
+        [key] = stages.split_stage(engine, settings, registration.file_id).chunk_keys
+        stages.load_stage(engine, settings, key, stages.validate_stage(engine, settings, key).accepted)
+        stages.boleto_stage(engine, settings, key)
+        stages.pdf_stage(engine, settings, key)
+
+        rows = outbox.rows_to_send(engine, chunk_key=key)
+        attachments = _Attachments(settings, engine)
+        built = [compose(notice_for(row), row["message_id"], settings.mail_from, settings.beneficiary_name,
+                         settings.beneficiary_contact, settings.is_demo_account,
+                         attachments.pdf(row["chunk_key"], str(row["debt_id"]))) for row in rows]
+        attachments.close()
+
+        started = time.perf_counter()
+        with smtplib.SMTP("127.0.0.1", port) as connection:
+            for message in built:
+                connection.sendmail(message.sender, [message.recipient], message.data)
+        bare = len(built) / (time.perf_counter() - started)
+
+        outcome = notify_stage(engine, settings, chunk_key=key)
+        assert outcome.sent == len(rows)
+        ours = outcome.per_second
+        size = sum(len(m.data) for m in built) / len(built)
+        print(f"{len(rows):,} messages of {size / 1024:.1f} KB to aiosmtpd (own process); store "
+              f"{engine.dialect.name}")
+        print(f"{'method':<58}{'messages/s':>12}{'ratio':>8}")
+        print(f"{'bare smtplib loop, pre-built messages, one connection':<58}{bare:>12,.0f}{1:>8.2f}")
+        print(f"{'notification stage: compose + PDF + send + mark outbox':<58}{ours:>12,.0f}{ours / bare:>8.2f}")
+        engine.dispose()
+    finally:
+        sink.terminate()
+        sink.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
