@@ -52,6 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--database-url", help="the store (default: a temporary SQLite file)")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-notify-"))
     port = free_port()
@@ -79,21 +80,27 @@ def main() -> None:
                          attachments.pdf(row["chunk_key"], str(row["debt_id"]))) for row in rows]
         attachments.close()
 
-        started = time.perf_counter()
-        with smtplib.SMTP("127.0.0.1", port) as connection:
-            for message in built:
-                connection.sendmail(message.sender, [message.recipient], message.data)
-        bare = len(built) / (time.perf_counter() - started)
+        bare_rounds, our_rounds = [], []
+        for _ in range(args.rounds):  # interleaved, so both see the same machine; the best round of each counts
+            started = time.perf_counter()
+            with smtplib.SMTP("127.0.0.1", port) as connection:
+                for message in built:
+                    connection.sendmail(message.sender, [message.recipient], message.data)
+            bare_rounds.append(len(built) / (time.perf_counter() - started))
 
-        outcome = notify_stage(engine, settings, chunk_key=key)
-        assert outcome.sent == len(rows)
-        ours = outcome.per_second
+            outbox.reset_for_benchmark(engine, key)
+            outcome = notify_stage(engine, settings, chunk_key=key)
+            assert outcome.sent == len(rows)
+            our_rounds.append(outcome.per_second)
+        bare, ours = max(bare_rounds), max(our_rounds)
         size = sum(len(m.data) for m in built) / len(built)
         print(f"{len(rows):,} messages of {size / 1024:.1f} KB to aiosmtpd (own process); store "
-              f"{engine.dialect.name}")
-        print(f"{'method':<58}{'messages/s':>12}{'ratio':>8}")
-        print(f"{'bare smtplib loop, pre-built messages, one connection':<58}{bare:>12,.0f}{1:>8.2f}")
-        print(f"{'notification stage: compose + PDF + send + mark outbox':<58}{ours:>12,.0f}{ours / bare:>8.2f}")
+              f"{engine.dialect.name}; best of {args.rounds} interleaved rounds")
+        print(f"{'method':<58}{'messages/s':>12}{'ratio':>8}   rounds")
+        print(f"{'bare smtplib loop, pre-built messages, one connection':<58}{bare:>12,.0f}{1:>8.2f}   "
+              + " ".join(f"{r:.0f}" for r in bare_rounds))
+        print(f"{'notification stage: compose + PDF + send + mark outbox':<58}{ours:>12,.0f}{ours / bare:>8.2f}   "
+              + " ".join(f"{r:.0f}" for r in our_rounds))
         engine.dispose()
     finally:
         sink.terminate()

@@ -8,10 +8,8 @@ step's retry policy. A 5xx marks that notice failed with the server's reply and 
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import random
-import sys
 import threading
 import time
 import zipfile
@@ -40,9 +38,11 @@ from billing_pipeline.store import outbox
 from billing_pipeline.store.boletos import boleto_rows
 
 MAX_BACKOFF_SECONDS = 60.0
-_PIPELINE_DEPTH = 32  # messages composed ahead of the one being sent
-_SWITCH_INTERVAL = 0.0002
-_RECORD_BATCH = 200  # outcomes committed together when they queue up faster than one commit
+_RECORD_BATCH = 200
+# Outcomes accepted within this window are committed together: a crash can then leave at most this window's
+# messages sent but unmarked (they would be re-sent under the same Message-ID), in exchange for one commit per
+# window instead of one per message.
+_RECORD_WINDOW_SECONDS = 0.01
 
 
 @dataclass
@@ -127,84 +127,90 @@ def notify_stage(
     sender: Sender | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> NotifyOutcome:
-    """Three threads in a pipeline: one composes the next messages, this one talks to the server, one records
-    each outcome in the store. Sending is I/O-bound, so composing and committing overlap the server's replies
-    instead of adding to them; every row is still marked sent only after the server accepted its message."""
+    """Message N+1 is composed while the server works on message N (the sender hands a message over, then
+    collects the verdict), and outcomes are committed by a second thread in short batches, so neither adds to the
+    time per message. Every row is still marked sent only after the server accepted its message."""
     rows = outbox.rows_to_send(engine, chunk_key=chunk_key, file_id=file_id,
                                statuses=("failed",) if retry_failed else ("pending",))
     suppressions = load_suppressions(settings.suppressions_path)
     sender = sender or make_sender(settings)
+    attachments = _Attachments(settings, engine)
     outcome = NotifyOutcome()
-    composed: queue.Queue = queue.Queue(maxsize=_PIPELINE_DEPTH)
     marks: queue.Queue = queue.Queue()
-    stop = threading.Event()
     errors: list[BaseException] = []
-
-    def compose_all() -> None:
-        attachments = _Attachments(settings, engine)
-        try:
-            for row in rows:
-                if stop.is_set():
-                    break
-                if row["recipient"].lower() in suppressions:
-                    marks.put((outbox.SUPPRESSED, row["id"], f"{row['recipient']} is on the suppression list"))
-                    outcome.suppressed += 1
-                    continue
-                message = compose(notice_for(row), row["message_id"], settings.mail_from, settings.beneficiary_name,
-                                  settings.beneficiary_contact, settings.is_demo_account,
-                                  attachments.pdf(row["chunk_key"], str(row["debt_id"])))
-                composed.put((row["id"], message))
-        except BaseException as error:  # noqa: BLE001 - handed to the calling thread
-            errors.append(error)
-            stop.set()
-        finally:
-            attachments.close()
-            composed.put(None)
 
     def record_all() -> None:
         finished = False
         while not finished:
             batch = [marks.get()]
-            while len(batch) < _RECORD_BATCH and not marks.empty():  # whatever else is already waiting
-                batch.append(marks.get_nowait())
+            deadline = time.monotonic() + _RECORD_WINDOW_SECONDS
+            while batch[-1] is not None and len(batch) < _RECORD_BATCH:
+                try:
+                    batch.append(marks.get(timeout=max(deadline - time.monotonic(), 0)))
+                except queue.Empty:
+                    break
             finished = batch[-1] is None
             try:
                 outbox.record(engine, [item for item in batch if item is not None])
             except BaseException as error:  # noqa: BLE001 - handed to the calling thread
                 errors.append(error)
-                stop.set()
 
-    composer = threading.Thread(target=compose_all, name="notify-compose", daemon=True)
+    def messages():
+        for row in rows:
+            if row["recipient"].lower() in suppressions:
+                marks.put((outbox.SUPPRESSED, row["id"], f"{row['recipient']} is on the suppression list"))
+                outcome.suppressed += 1
+                continue
+            yield row["id"], compose(notice_for(row), row["message_id"], settings.mail_from,
+                                     settings.beneficiary_name, settings.beneficiary_contact,
+                                     settings.is_demo_account, attachments.pdf(row["chunk_key"], str(row["debt_id"])))
+
     recorder = threading.Thread(target=record_all, name="notify-record", daemon=True)
-    # The sending thread must get the GIL back as soon as the server answers, not after the default 5 ms slice
-    # of a composing thread; a short switch interval is what makes the pipeline overlap at all.
-    switch_interval = sys.getswitchinterval()
-    sys.setswitchinterval(_SWITCH_INTERVAL)
     started = time.perf_counter()
-    composer.start()
     recorder.start()
     try:
-        while (item := composed.get()) is not None:
-            if not stop.is_set():
-                _deliver(settings, sender, *item, marks, outcome, sleep)
+        pending = messages()
+        current = next(pending, None)
+        while current is not None and not errors:
+            row_id, message = current
+            error = _attempt(sender.begin, message)
+            upcoming = next(pending, None)  # composed while the server works on the message in flight
+            error = error or _attempt(sender.finish)
+            if error is None:
+                marks.put((outbox.SENT, row_id, None))
+                outcome.sent += 1
+            elif isinstance(error, PermanentSendError):
+                marks.put((outbox.FAILED, row_id, str(error)))
+                outcome.failed += 1
+            else:
+                marks.put((outbox.ATTEMPT_FAILED, row_id, str(error)))
+                _deliver(settings, sender, row_id, message, marks, outcome, sleep, first_attempt=2)
+            current = upcoming
     finally:
-        stop.set()
-        while composer.is_alive():  # unblock a composer waiting on a full queue
-            with contextlib.suppress(queue.Empty):
-                composed.get(timeout=0.1)
         marks.put(None)
         recorder.join()
         sender.close()
+        attachments.close()
         outcome.seconds = time.perf_counter() - started
-        sys.setswitchinterval(switch_interval)
     if errors:
         raise errors[0]
     return outcome
 
 
+def _attempt(step: Callable, *args) -> TransientSendError | PermanentSendError | None:
+    try:
+        step(*args)
+    except (TransientSendError, PermanentSendError) as error:
+        return error
+    return None
+
+
 def _deliver(settings: Settings, sender: Sender, row_id: int, message, marks: queue.Queue,
-             outcome: NotifyOutcome, sleep: Callable[[float], None]) -> None:
-    for attempt in range(1, settings.smtp_max_attempts + 1):
+             outcome: NotifyOutcome, sleep: Callable[[float], None], first_attempt: int = 1) -> None:
+    """Send with retries, starting at `first_attempt` (the first try may have been made already)."""
+    for attempt in range(first_attempt, settings.smtp_max_attempts + 1):
+        if attempt > 1:
+            sleep(backoff_seconds(attempt - 1, settings.smtp_backoff_seconds))
         try:
             sender.send(message)
         except PermanentSendError as error:
@@ -213,8 +219,6 @@ def _deliver(settings: Settings, sender: Sender, row_id: int, message, marks: qu
             return
         except TransientSendError as error:
             marks.put((outbox.ATTEMPT_FAILED, row_id, str(error)))
-            if attempt < settings.smtp_max_attempts:
-                sleep(backoff_seconds(attempt, settings.smtp_backoff_seconds))
             continue
         marks.put((outbox.SENT, row_id, None))
         outcome.sent += 1

@@ -15,6 +15,8 @@ from billing_pipeline.mail.compose import Composed
 from billing_pipeline.mail.rate_limit import RateLimiter
 from billing_pipeline.mail.smtp_url import SmtpTarget
 
+_LEADING_DOT = re.compile(rb"(?m)^\.")  # RFC 5321 4.5.2 dot-stuffing
+
 
 class TransientSendError(Exception):
     """Try again later: a 4xx reply, a timeout, a dropped connection."""
@@ -26,6 +28,12 @@ class PermanentSendError(Exception):
 
 class Sender(Protocol):
     def send(self, message: Composed) -> None: ...
+
+    def begin(self, message: Composed) -> None:
+        """Hand the message over without waiting for the verdict; `finish` waits for it. Between the two the
+        caller can prepare the next message while the server works on this one."""
+
+    def finish(self) -> None: ...
 
     def close(self) -> None: ...
 
@@ -49,6 +57,12 @@ class FileOutboxSender:
         except OSError as error:
             raise TransientSendError(f"cannot write {target}: {error}") from error
 
+    def begin(self, message: Composed) -> None:
+        self.send(message)
+
+    def finish(self) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
@@ -59,6 +73,7 @@ class SmtpSender:
         self.timeout = timeout
         self.rate = RateLimiter(rate_per_second)
         self._connection: smtplib.SMTP | None = None
+        self._awaiting = False
 
     def _connect(self) -> smtplib.SMTP:
         target = self.target
@@ -80,19 +95,54 @@ class SmtpSender:
         return connection
 
     def send(self, message: Composed) -> None:
+        self.begin(message)
+        self.finish()
+
+    def begin(self, message: Composed) -> None:
+        """MAIL, RCPT, DATA and the message body, as smtplib.sendmail does, but without reading the final reply."""
         self.rate.wait()
         if self._connection is None:
             self._connection = self._connect()
+        connection = self._connection
+        with self._classified():
+            code, reply = connection.mail(message.sender)
+            if code != 250:
+                self._reset_and_raise(code, reply)
+            code, reply = connection.rcpt(message.recipient)
+            if code not in (250, 251):
+                self._reset_and_raise(code, reply)
+            connection.putcmd("data")
+            code, reply = connection.getreply()
+            if code != 354:
+                self._reset_and_raise(code, reply)
+            body = _LEADING_DOT.sub(b"..", message.data)
+            connection.send(body + (b"" if body.endswith(b"\r\n") else b"\r\n") + b".\r\n")
+            self._awaiting = True
+
+    def finish(self) -> None:
+        if not self._awaiting:
+            return
+        self._awaiting = False
+        with self._classified():
+            code, reply = self._connection.getreply()
+            if code != 250:
+                self._raise_for(code, reply)
+
+    @contextlib.contextmanager
+    def _classified(self):
+        """SMTP replies are classified by the caller; a broken connection is always transient."""
         try:
-            self._connection.sendmail(message.sender, [message.recipient], message.data)
-        except smtplib.SMTPRecipientsRefused as error:
-            code, reply = next(iter(error.recipients.values()))
-            self._raise_for(code, reply)
-        except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
-            self._raise_for(error.smtp_code, error.smtp_error)
+            yield
+        except (TransientSendError, PermanentSendError):
+            raise
         except (TimeoutError, smtplib.SMTPServerDisconnected, OSError, smtplib.SMTPException) as error:
             self._drop()
             raise TransientSendError(f"connection to {self.target.redacted} lost: {error}") from error
+
+    def _reset_and_raise(self, code: int, reply: bytes) -> None:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            self._connection.rset()
+        self._raise_for(code, reply)
 
     def _raise_for(self, code: int, reply: bytes | str) -> None:
         text = f"{code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}"
@@ -101,6 +151,7 @@ class SmtpSender:
         raise PermanentSendError(text)
 
     def _drop(self) -> None:
+        self._awaiting = False
         if self._connection is not None:
             try:
                 self._connection.close()

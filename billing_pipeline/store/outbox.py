@@ -69,11 +69,24 @@ _MARKS = {
 
 
 def record(engine: Engine, marks: list[tuple[str, int, str | None]]) -> None:
-    """Apply (mark, row id, detail) outcomes in order, in one transaction."""
-    now = "CURRENT_TIMESTAMP"
+    """Apply (mark, row id, detail) outcomes in one transaction, one executemany per kind of mark. A row's failed
+    tries always come before its final outcome, so applying every ATTEMPT_FAILED first keeps each row's order."""
+    by_kind: dict[str, list[dict]] = {kind: [] for kind in (ATTEMPT_FAILED, SENT, FAILED, SUPPRESSED)}
+    for mark, row_id, detail in marks:
+        by_kind[mark].append({"id": row_id, "detail": (detail or "")[:1000]})
     with engine.begin() as connection:
-        for mark, row_id, detail in marks:
-            connection.execute(text(_MARKS[mark].format(now=now)), {"id": row_id, "detail": (detail or "")[:1000]})
+        for kind, parameters in by_kind.items():
+            if parameters:
+                connection.execute(text(_MARKS[kind].format(now="CURRENT_TIMESTAMP")), parameters)
+
+
+def reset_for_benchmark(engine: Engine, chunk_key: str) -> None:
+    """Make a chunk's notices pending again (bench/ only: re-sending is otherwise never allowed)."""
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE outbox SET status = 'pending', attempts = 0, sent_at = NULL WHERE chunk_key = :key"),
+            {"key": chunk_key},
+        )
 
 
 def counts(engine: Engine, file_id: str | None = None, chunk_key: str | None = None) -> dict[str, int]:
