@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
 import sys
 import uuid
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from billing_pipeline.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 EMBEDDED_INSTANCE_YAML = Path(__file__).with_name("dagster_embedded.yaml")
 DEFAULT_DAGSTER_HOME = ".dagster"
@@ -20,6 +26,27 @@ DEFAULT_DAGSTER_HOME = ".dagster"
 
 class CommandError(Exception):
     """Printed as `error: ...` with exit status 2, never as a traceback."""
+
+
+@contextlib.contextmanager
+def _store(settings: Settings) -> Iterator[Engine]:
+    """An engine on the configured store with its schema brought current."""
+    from billing_pipeline.store.engine import create_store_engine
+    from billing_pipeline.store.migrate import upgrade
+
+    engine = create_store_engine(settings.database_url)
+    upgrade(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _debt_id(raw: str) -> str:
+    try:
+        return str(uuid.UUID(raw.strip()))
+    except ValueError:
+        raise CommandError(f"{raw!r} is not a debtId (a UUID)") from None
 
 
 def _process(args: argparse.Namespace) -> int:
@@ -90,18 +117,10 @@ def _boleto_show(args: argparse.Namespace) -> int:
     from billing_pipeline.boleto.linha import format_linha
     from billing_pipeline.government_id import mask
     from billing_pipeline.store.boletos import boleto_of
-    from billing_pipeline.store.engine import create_store_engine
-    from billing_pipeline.store.migrate import upgrade
 
-    try:
-        debt_id = str(uuid.UUID(args.debt_id.strip()))
-    except ValueError:
-        raise CommandError(f"{args.debt_id!r} is not a debtId (a UUID)") from None
-    settings = Settings.from_env()
-    engine = create_store_engine(settings.database_url)
-    upgrade(engine)
-    row = boleto_of(engine, debt_id)
-    engine.dispose()
+    debt_id = _debt_id(args.debt_id)
+    with _store(Settings.from_env()) as engine:
+        row = boleto_of(engine, debt_id)
     if row is None:
         raise CommandError(f"no boleto for debt {args.debt_id}: is the debt loaded and its chunk past `boletos`?")
     shown = {
@@ -127,18 +146,11 @@ def _boleto_show(args: argparse.Namespace) -> int:
 def _boleto_pdf(args: argparse.Namespace) -> int:
     from billing_pipeline.pdf.documents import render_pdfs
     from billing_pipeline.store.boletos import boleto_rows
-    from billing_pipeline.store.engine import create_store_engine
-    from billing_pipeline.store.migrate import upgrade
 
-    try:
-        debt_id = str(uuid.UUID(args.debt_id.strip()))
-    except ValueError:
-        raise CommandError(f"{args.debt_id!r} is not a debtId (a UUID)") from None
+    debt_id = _debt_id(args.debt_id)
     settings = Settings.from_env()
-    engine = create_store_engine(settings.database_url)
-    upgrade(engine)
-    rows = boleto_rows(engine, debt_id=debt_id)
-    engine.dispose()
+    with _store(settings) as engine:
+        rows = boleto_rows(engine, debt_id=debt_id)
     if not rows:
         raise CommandError(f"no boleto for debt {debt_id}: is the debt loaded and its chunk past `boletos`?")
     [(_, pdf)] = render_pdfs(rows, settings.account, settings.is_demo_account, date.today())
@@ -150,14 +162,10 @@ def _boleto_pdf(args: argparse.Namespace) -> int:
 
 def _notify(args: argparse.Namespace) -> int:
     from billing_pipeline.notifications import notify_stage
-    from billing_pipeline.store.engine import create_store_engine
-    from billing_pipeline.store.migrate import upgrade
 
     settings = Settings.from_env()
-    engine = create_store_engine(settings.database_url)
-    upgrade(engine)
-    outcome = notify_stage(engine, settings, file_id=args.file, retry_failed=args.retry_failed)
-    engine.dispose()
+    with _store(settings) as engine:
+        outcome = notify_stage(engine, settings, file_id=args.file, retry_failed=args.retry_failed)
     print(f"sent {outcome.sent}, failed {outcome.failed}, suppressed {outcome.suppressed}, "
           f"still pending {outcome.still_pending} ({outcome.per_second:.1f} messages/s)")
     return 0 if outcome.still_pending == 0 else 3
@@ -165,14 +173,9 @@ def _notify(args: argparse.Namespace) -> int:
 
 def _outbox(args: argparse.Namespace) -> int:
     from billing_pipeline.store import outbox
-    from billing_pipeline.store.engine import create_store_engine
-    from billing_pipeline.store.migrate import upgrade
 
-    settings = Settings.from_env()
-    engine = create_store_engine(settings.database_url)
-    upgrade(engine)
-    counts = outbox.counts(engine, file_id=args.file)
-    engine.dispose()
+    with _store(Settings.from_env()) as engine:
+        counts = outbox.counts(engine, file_id=args.file)
     if args.json:
         print(json.dumps(counts))
     else:
@@ -190,14 +193,10 @@ def prepare_dagster_home() -> Path:
 
 
 def _dev(args: argparse.Namespace) -> int:
-    from billing_pipeline.store.engine import create_store_engine
-    from billing_pipeline.store.migrate import upgrade
-
     settings = Settings.from_env()
     settings.ensure_dirs()
-    engine = create_store_engine(settings.database_url)
-    upgrade(engine)
-    engine.dispose()
+    with _store(settings):
+        pass  # the schema is current before Dagster starts
     home = prepare_dagster_home()
     environment = dict(os.environ, DAGSTER_HOME=str(home), BILLING_DATA_DIR=str(settings.data_dir),
                        BILLING_DATABASE_URL=settings.database_url)
