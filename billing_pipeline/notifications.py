@@ -155,6 +155,8 @@ def notify_stage(
             except BaseException as error:  # noqa: BLE001 - handed to the calling thread
                 errors.append(error)
 
+    demo = settings.is_demo_account
+
     def messages():
         for row in rows:
             if row["recipient"].lower() in suppressions:
@@ -163,7 +165,7 @@ def notify_stage(
                 continue
             yield row["id"], compose(notice_for(row), row["message_id"], settings.mail_from,
                                      settings.beneficiary_name, settings.beneficiary_contact,
-                                     settings.is_demo_account, attachments.pdf(row["chunk_key"], str(row["debt_id"])))
+                                     demo, attachments.pdf(row["chunk_key"], str(row["debt_id"])))
 
     recorder = threading.Thread(target=record_all, name="notify-record", daemon=True)
     started = time.perf_counter()
