@@ -265,6 +265,10 @@ class Settings:
         return self.data_dir / "rejects"
 
     @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    @property
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -111,6 +112,12 @@ def test_dropped_file_is_stored_billed_and_notified_and_a_redrop_creates_no_run(
     assert len(list(settings.outbox_dir.glob("*.eml"))) == stored
     assert (settings.archive_dir / f"{row['file_id']}.csv").read_bytes() == source.read_bytes()
     assert (settings.rejects_dir / f"{row['file_id']}.csv").exists()
+
+    report_path = settings.reports_dir / f"{row['file_id']}.json"
+    wait_for(report_path.exists, "the file report", log)
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    assert (report["rows"], report["accepted"], report["notifications"]["sent"]) == (1_000, stored, stored)
+    wait_for(lambda: all(r.status == DagsterRunStatus.SUCCESS for r in instance.get_runs()), "runs to end", log)
 
     runs_before = len(instance.get_runs())
     redrop = tmp_path / "same-bytes-other-name.csv"

@@ -4,15 +4,16 @@ import dagster as dg
 
 from billing_pipeline.defs.boletos.assets import boleto_pdfs, boletos, notifications
 from billing_pipeline.defs.ingest.assets import debts, source_file, validated_chunk
-from billing_pipeline.defs.ingest.sensors import chunk_sensor, inbox_sensor
-from billing_pipeline.defs.jobs import ingest_file_job, process_chunk_job
+from billing_pipeline.defs.ingest.sensors import chunk_sensor, file_report_sensor, inbox_sensor
+from billing_pipeline.defs.jobs import ingest_file_job, process_chunk_job, report_file_job
+from billing_pipeline.defs.reports.assets import file_report
 from billing_pipeline.defs.resources import BillingResource, ChunkFrameIOManager
 
-ASSETS = [source_file, validated_chunk, debts, boletos, boleto_pdfs, notifications]
+ASSETS = [source_file, validated_chunk, debts, boletos, boleto_pdfs, notifications, file_report]
 
 defs = dg.Definitions(
     assets=ASSETS,
-    jobs=[ingest_file_job, process_chunk_job],
-    sensors=[inbox_sensor, chunk_sensor],
+    jobs=[ingest_file_job, process_chunk_job, report_file_job],
+    sensors=[inbox_sensor, chunk_sensor, file_report_sensor],
     resources={"billing": BillingResource(), "chunk_io_manager": ChunkFrameIOManager()},
 )

@@ -15,6 +15,7 @@ from billing_pipeline.defs.boletos.assets import boleto_pdfs, boletos, notificat
 from billing_pipeline.defs.definitions import ASSETS
 from billing_pipeline.defs.ingest.assets import debts, source_file, validated_chunk
 from billing_pipeline.defs.partitions import chunk_partitions, source_file_partitions
+from billing_pipeline.defs.reports.assets import file_report
 from billing_pipeline.defs.resources import BillingResource, ChunkFrameIOManager
 from billing_pipeline.ingest.inbox import sha256_of
 from billing_pipeline.pdf.documents import count_pdfs
@@ -49,6 +50,7 @@ class ProcessSummary:
     stage: str = "notifications"
     error: str | None = None
     rejects_report: str | None = None
+    report: str | None = None
     elapsed_seconds: float = 0.0
     chunk_keys: list[str] = field(default_factory=list)
 
@@ -95,6 +97,9 @@ def process_file(path: Path, settings: Settings, until: str = "notifications") -
             _materialize(selection, key, instance, resources)
         row = registry.get_file(engine, file_id)
 
+    if until == "notifications" and row["status"] in ("processed", "rejected"):
+        _materialize([file_report], file_id, instance, resources)
+
     chunks = registry.file_chunks(engine, file_id)
     summary = ProcessSummary(
         file_id=file_id,
@@ -122,9 +127,12 @@ def process_file(path: Path, settings: Settings, until: str = "notifications") -
         summary.accepted = summary.rejected = summary.duplicates = summary.boletos = summary.pdfs = 0
         summary.notified = 0
     engine.dispose()
-    report = settings.rejects_dir / f"{file_id}.csv"
+    rejects = settings.rejects_dir / f"{file_id}.csv"
+    if rejects.exists():
+        summary.rejects_report = str(rejects)
+    report = settings.reports_dir / f"{file_id}.json"
     if report.exists():
-        summary.rejects_report = str(report)
+        summary.report = str(report)
     summary.elapsed_seconds = round(time.perf_counter() - started, 3)
     return summary
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Engine, Integer, RowMapping, func, insert, select, update
+from sqlalchemy import Engine, Integer, RowMapping, func, insert, select, text, update
 
 from billing_pipeline.ingest.split import ChunkSpan, FileLayout, LineVerdict
 from billing_pipeline.store.bulk import copy_frame
@@ -154,6 +154,17 @@ def finalise_file(engine: Engine, file_id: str) -> bool:
                     duplicates=totals["duplicates"], processed_at=func.now())
         )
         return True
+
+
+def finished_files(engine: Engine) -> list[str]:
+    """Files that are rejected, or processed with no notice still pending: ready for their report."""
+    query = text(
+        "SELECT f.file_id FROM source_files f WHERE f.status = 'rejected' OR (f.status = 'processed' AND NOT EXISTS"
+        " (SELECT 1 FROM outbox o JOIN chunks c ON c.chunk_key = o.chunk_key"
+        "  WHERE c.file_id = f.file_id AND o.status = 'pending')) ORDER BY f.seq"
+    )
+    with engine.connect() as connection:
+        return [str(file_id).strip() for file_id in connection.execute(query).scalars()]
 
 
 def file_rejects(engine: Engine, file_id: str) -> pd.DataFrame:

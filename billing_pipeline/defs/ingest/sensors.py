@@ -6,7 +6,7 @@ import json
 import dagster as dg
 
 from billing_pipeline import stages
-from billing_pipeline.defs.jobs import ingest_file_job, process_chunk_job
+from billing_pipeline.defs.jobs import ingest_file_job, process_chunk_job, report_file_job
 from billing_pipeline.defs.partitions import chunk_partitions, source_file_partitions
 from billing_pipeline.defs.resources import BillingResource
 from billing_pipeline.ingest import inbox
@@ -79,4 +79,23 @@ def chunk_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) 
         run_requests=[dg.RunRequest(partition_key=key, run_key=key) for key in keys],
         dynamic_partitions_requests=[chunk_partitions.build_add_request(keys)],
         cursor=str(new_chunks[-1]["seq"]),
+    )
+
+
+@dg.sensor(
+    job=report_file_job,
+    minimum_interval_seconds=POLL_SECONDS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Requests a file's report once the file is finished: split (or rejected), every chunk loaded and "
+    "no notice pending.",
+)
+def file_report_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) -> dg.SensorResult:
+    finished = [
+        file_id for file_id in registry.finished_files(billing.engine)
+        if not (billing.settings.reports_dir / f"{file_id}.json").exists()
+    ]
+    if not finished:
+        return dg.SensorResult(skip_reason="no finished file without a report")
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(partition_key=file_id, run_key=f"report:{file_id}") for file_id in finished]
     )

@@ -1,0 +1,74 @@
+"""The file report: totals after every chunk is done, requested by its sensor exactly when a file is finished."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from sqlalchemy import text
+
+from billing_pipeline.cli import main
+from billing_pipeline.defs.ingest.sensors import file_report_sensor
+from billing_pipeline.defs.resources import BillingResource
+from billing_pipeline.sample import write_sample
+from billing_pipeline.store.files import finished_files
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def _process(path, capsys) -> dict:
+    main(["process", str(path), "--json"])
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_report_totals_match_the_file(billing_env, tmp_path, capsys):
+    source = tmp_path / "debts.csv"
+    injected = write_sample(source, rows=60, seed=13, invalid_rate=0.1)
+    summary = _process(source, capsys)
+
+    report = json.loads(Path(summary["report"]).read_text(encoding="utf-8"))
+    assert (report["rows"], report["accepted"], report["rejected"], report["duplicates"]) == (
+        60, summary["accepted"], summary["rejected"], 0)
+    assert report["accounting_holds"] is True
+    assert sum(report["reject_codes"].values()) >= report["rejected"]
+    assert set(report["reject_codes"]) == {str(e.code) for e in injected}
+    assert report["boletos"] == report["debts"] == summary["accepted"]
+    assert report["boletos_amount"] == report["debts_amount"]
+    assert report["notifications"] == {"pending": 0, "sent": summary["accepted"], "failed": 0, "suppressed": 0}
+    assert report["rows_per_second"] is None or report["rows_per_second"] > 0
+
+
+def test_rejected_file_gets_a_report_with_its_error(billing_env, tmp_path, capsys):
+    source = tmp_path / "bad.csv"
+    source.write_text("name;governmentId\n")
+    summary = _process(source, capsys)
+    report = json.loads(Path(summary["report"]).read_text(encoding="utf-8"))
+    assert report["status"] == "rejected"
+    assert report["error"].startswith("MISSING_COLUMNS")
+
+
+def test_sensor_requests_a_report_only_for_finished_files_without_one(billing_env, engine, tmp_path, capsys):
+    source = tmp_path / "debts.csv"
+    write_sample(source, rows=10, seed=2)
+    summary = _process(source, capsys)
+    file_id = summary["file_id"]
+
+    def tick():
+        with dg.instance_for_test() as instance, dg.build_sensor_context(
+            instance=instance,
+            resources={"billing": BillingResource(data_dir=str(billing_env.data_dir),
+                                                  database_url=billing_env.database_url)},
+        ) as context:
+            return file_report_sensor(context)
+
+    assert tick().run_requests == []  # `billing process` wrote the report already
+    (billing_env.reports_dir / f"{file_id}.json").unlink()
+    [request] = tick().run_requests
+    assert (request.partition_key, request.run_key) == (file_id, f"report:{file_id}")
+
+    with engine.begin() as connection:  # a notice still pending: the file is not finished
+        connection.execute(text("UPDATE outbox SET status = 'pending' WHERE id = (SELECT MIN(id) FROM outbox)"))
+    assert file_id not in finished_files(engine)
+    assert tick().run_requests == []
