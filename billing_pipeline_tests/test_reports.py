@@ -72,3 +72,15 @@ def test_sensor_requests_a_report_only_for_finished_files_without_one(billing_en
         connection.execute(text("UPDATE outbox SET status = 'pending' WHERE id = (SELECT MIN(id) FROM outbox)"))
     assert file_id not in finished_files(engine)
     assert tick().run_requests == []
+
+
+def test_a_file_is_not_finished_before_every_debt_has_a_settled_notice(billing_env, engine, tmp_path, capsys):
+    source = tmp_path / "debts.csv"
+    write_sample(source, rows=10, seed=3)
+    main(["process", str(source), "--json", "--until", "debts"])
+    file_id = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["file_id"]
+    assert file_id not in finished_files(engine)  # processed, but no boleto and so no notice yet
+
+    main(["process", str(source), "--json"])
+    capsys.readouterr()
+    assert file_id in finished_files(engine)

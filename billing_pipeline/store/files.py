@@ -157,11 +157,13 @@ def finalise_file(engine: Engine, file_id: str) -> bool:
 
 
 def finished_files(engine: Engine) -> list[str]:
-    """Files that are rejected, or processed with no notice still pending: ready for their report."""
+    """Files ready for their report: rejected, or processed with every stored debt's notice settled (sent,
+    failed or suppressed). A debt whose boleto, and so whose notice, does not exist yet keeps its file open."""
     query = text(
-        "SELECT f.file_id FROM source_files f WHERE f.status = 'rejected' OR (f.status = 'processed' AND NOT EXISTS"
-        " (SELECT 1 FROM outbox o JOIN chunks c ON c.chunk_key = o.chunk_key"
-        "  WHERE c.file_id = f.file_id AND o.status = 'pending')) ORDER BY f.seq"
+        "SELECT f.file_id FROM source_files f WHERE f.status = 'rejected' OR (f.status = 'processed'"
+        " AND (SELECT COUNT(*) FROM debts d WHERE d.file_id = f.file_id)"
+        "   = (SELECT COUNT(*) FROM outbox o JOIN debts d ON d.debt_id = o.debt_id"
+        "      WHERE d.file_id = f.file_id AND o.status <> 'pending')) ORDER BY f.seq"
     )
     with engine.connect() as connection:
         return [str(file_id).strip() for file_id in connection.execute(query).scalars()]
