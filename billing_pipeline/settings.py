@@ -123,14 +123,19 @@ def _int_at_least(minimum: int) -> Callable[[str, str], int]:
     return parse
 
 
-def _rate(name: str, raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number between 0 and 1, got {raw!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise SettingsError(f"{name} must be between 0 and 1, got {value}")
-    return value
+def _float_between(minimum: float, maximum: float = float("inf")) -> Callable[[str, str], float]:
+    bounds = f"between {minimum:g} and {maximum:g}" if maximum != float("inf") else f"at least {minimum:g}"
+
+    def parse(name: str, raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number {bounds}, got {raw!r}") from None
+        if not minimum <= value <= maximum:
+            raise SettingsError(f"{name} must be {bounds}, got {value}")
+        return value
+
+    return parse
 
 
 def _text(name: str, raw: str) -> str:
@@ -139,16 +144,6 @@ def _text(name: str, raw: str) -> str:
 
 def _document(name: str, raw: str) -> str:
     return government_id.normalise(raw)
-
-
-def _non_negative_float(name: str, raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
-    if value < 0:
-        raise SettingsError(f"{name} must be zero or more, got {value}")
-    return value
 
 
 def _policy(name: str, raw: str) -> str:
@@ -230,7 +225,7 @@ class Settings:
             "database_url": database_url,
             "chunk_rows": read("BILLING_CHUNK_ROWS", _int_at_least(1)),
             "government_id_policy": read("BILLING_GOVERNMENT_ID_POLICY", _policy),
-            "max_reject_rate": read("BILLING_MAX_REJECT_RATE", _rate),
+            "max_reject_rate": read("BILLING_MAX_REJECT_RATE", _float_between(0, 1)),
             "inbox_poll_seconds": read("BILLING_INBOX_POLL_SECONDS", _int_at_least(1)),
             "bank_code": read("BILLING_BANK", _text),
             "agencia": read("BILLING_AGENCIA", _text),
@@ -243,10 +238,10 @@ class Settings:
             "smtp_url": read("BILLING_SMTP_URL", _text),
             "mail_from": read("BILLING_MAIL_FROM", _text),
             "beneficiary_contact": read("BILLING_BENEFICIARY_CONTACT", _text),
-            "smtp_rate": read("BILLING_SMTP_RATE", _non_negative_float),
-            "smtp_timeout": read("BILLING_SMTP_TIMEOUT", _non_negative_float),
+            "smtp_rate": read("BILLING_SMTP_RATE", _float_between(0)),
+            "smtp_timeout": read("BILLING_SMTP_TIMEOUT", _float_between(0)),
             "smtp_max_attempts": read("BILLING_SMTP_MAX_ATTEMPTS", _int_at_least(1)),
-            "smtp_backoff_seconds": read("BILLING_SMTP_BACKOFF_SECONDS", _non_negative_float),
+            "smtp_backoff_seconds": read("BILLING_SMTP_BACKOFF_SECONDS", _float_between(0)),
             "suppression_file": Path(env["BILLING_SUPPRESSION_FILE"]) if env.get("BILLING_SUPPRESSION_FILE") else None,
         }
         values.update(overrides)

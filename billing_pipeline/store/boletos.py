@@ -78,13 +78,6 @@ def chunk_boletos(engine: Engine, chunk_key: str) -> pd.DataFrame:
         return pd.DataFrame(connection.execute(query).all(), columns=["debt_id", "barcode", "linha_digitavel"])
 
 
-def chunk_debt_count(engine: Engine, chunk_key: str) -> int:
-    with engine.connect() as connection:
-        return connection.execute(
-            select(func.count()).select_from(debts).where(debts.c.chunk_key == chunk_key)
-        ).scalar_one()
-
-
 def boleto_of(engine: Engine, debt_id: str) -> RowMapping | None:
     query = (
         select(boletos, debts.c.name, debts.c.government_id, debts.c.email)

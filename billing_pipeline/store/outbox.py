@@ -17,12 +17,9 @@ BOLETO_NOTICE = "boleto_issued"
 MESSAGE_ID_DOMAIN = "smart-billing.invalid"
 
 
-def message_id(debt_id: str, notice_kind: str) -> str:
-    return f"<{debt_id}.{notice_kind}@{MESSAGE_ID_DOMAIN}>"
-
-
 def create_rows(connection: Connection, chunk_key: str, notice_kind: str = BOLETO_NOTICE) -> None:
-    """One pending notice per boleto of the chunk that has none; run inside the boleto transaction."""
+    """One pending notice per boleto of the chunk that has none; run inside the boleto transaction.
+    The Message-ID is `<debt_id.notice_kind@MESSAGE_ID_DOMAIN>`, so a resend of a notice carries the same one."""
     connection.execute(
         text(
             "INSERT INTO outbox (debt_id, notice_kind, chunk_key, recipient, message_id, status, attempts)"

@@ -11,7 +11,8 @@ from billing_pipeline.defs.partitions import chunk_partitions
 from billing_pipeline.defs.resources import BillingResource
 from billing_pipeline.notifications import notify_stage
 from billing_pipeline.pdf.preview import png_of_first_page
-from billing_pipeline.store.boletos import chunk_boletos, chunk_debt_count
+from billing_pipeline.store.boletos import chunk_boletos
+from billing_pipeline.store.chunk_results import stored_debt_ids
 from billing_pipeline.store.outbox import counts as outbox_counts
 
 BOLETO_CHECKS = [
@@ -46,7 +47,7 @@ def boletos(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.M
     stored = chunk_boletos(billing.engine, key)
     valid = verify_many(stored["barcode"].to_numpy(dtype=str), stored["linha_digitavel"].to_numpy(dtype=str))
     bad = stored.loc[~valid, "debt_id"].astype(str).head(10).tolist()
-    loaded = chunk_debt_count(billing.engine, key)
+    loaded, _ = stored_debt_ids(billing.engine, key)
     return dg.MaterializeResult(
         metadata={
             "created": outcome.created,
