@@ -192,12 +192,40 @@ def prepare_dagster_home() -> Path:
     return home
 
 
+def _pool_limit(raw: str) -> tuple[str, int]:
+    from billing_pipeline.defs.pools import POOLS
+
+    name, _, number = raw.partition("=")
+    names = [pool.name for pool in POOLS]
+    if name not in names or not number.isdigit():
+        raise argparse.ArgumentTypeError(f"expected POOL=N with POOL one of {', '.join(names)}, got {raw!r}")
+    return name, int(number)
+
+
+def _pools(args: argparse.Namespace) -> int:
+    from dagster import DagsterInstance
+
+    from billing_pipeline.defs.pools import POOLS, apply_default_limits
+
+    with DagsterInstance.from_config(str(prepare_dagster_home())) as instance:
+        limits = apply_default_limits(instance, dict(args.set or []))
+    for pool in POOLS:
+        print(f"{pool.name:>5}: {limits[pool.name]}  ({pool.guards})")
+    return 0
+
+
 def _dev(args: argparse.Namespace) -> int:
+    from dagster import DagsterInstance
+
+    from billing_pipeline.defs.pools import apply_default_limits
+
     settings = Settings.from_env()
     settings.ensure_dirs()
     with _store(settings):
         pass  # the schema is current before Dagster starts
     home = prepare_dagster_home()
+    with DagsterInstance.from_config(str(home)) as instance:
+        apply_default_limits(instance)
     environment = dict(os.environ, DAGSTER_HOME=str(home), BILLING_DATA_DIR=str(settings.data_dir),
                        BILLING_DATABASE_URL=settings.database_url)
     dagster = Path(sys.executable).with_name("dagster")
@@ -256,6 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
     outbox.add_argument("--file", help="only this file's notices")
     outbox.add_argument("--json", action="store_true")
     outbox.set_defaults(handler=_outbox)
+
+    pools = commands.add_parser(
+        "pools", help="set each concurrency pool's default limit where none is set yet; print the limits")
+    pools.add_argument("--set", action="append", type=_pool_limit, metavar="POOL=N",
+                       help="set this pool's limit even if one is set (repeatable)")
+    pools.set_defaults(handler=_pools)
 
     dev = commands.add_parser("dev", help="Dagster webserver + daemon on the configured store")
     dev.add_argument("--port", type=int, default=3000)

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-import weasyprint
 
 from billing_pipeline import government_id
 from billing_pipeline.boleto.account import BeneficiaryAccount
@@ -63,6 +62,8 @@ def html(account: BeneficiaryAccount, demo: bool) -> str:
 
 
 def render_layout(account: BeneficiaryAccount, demo: bool) -> Layout:
+    import weasyprint  # ~1 s of imports (Pango, fontTools): paid by the step that renders, not by every process
+
     document = weasyprint.HTML(string=html(account, demo), base_url=str(TEMPLATES)).render()
     page = document.pages[0]
     height = page.height * CSS_PX_TO_PT

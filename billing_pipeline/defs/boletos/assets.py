@@ -6,9 +6,11 @@ import dagster as dg
 
 from billing_pipeline import stages
 from billing_pipeline.boleto.vectorized import verify_many
-from billing_pipeline.defs.ingest.assets import STORE_RETRY, debts
+from billing_pipeline.defs.ingest.assets import debts
 from billing_pipeline.defs.partitions import chunk_partitions
+from billing_pipeline.defs.pools import DB, PDF, SMTP
 from billing_pipeline.defs.resources import BillingResource
+from billing_pipeline.defs.retries import SMTP_RETRY, STORE_RETRY, permanent_errors_fail_fast
 from billing_pipeline.notifications import notify_stage
 from billing_pipeline.pdf.preview import png_of_first_page
 from billing_pipeline.store.boletos import chunk_boletos
@@ -37,17 +39,19 @@ BOLETO_CHECKS = [
     kinds={"numpy", "sql"},
     owners=["team:billing"],
     retry_policy=STORE_RETRY,
+    pool=DB,
     check_specs=BOLETO_CHECKS,
     description="One boleto per loaded debt: nosso número from the account's sequence, due date by policy "
     "(BILLING_MIN_DAYS_TO_DUE), 44-digit barcode and 47-digit linha digitável computed for the whole chunk.",
 )
 def boletos(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.MaterializeResult:
     key = context.partition_key
-    outcome = stages.boleto_stage(billing.engine, billing.settings, key)
-    stored = chunk_boletos(billing.engine, key)
+    with permanent_errors_fail_fast():
+        outcome = stages.boleto_stage(billing.engine, billing.settings, key)
+        stored = chunk_boletos(billing.engine, key)
+        loaded, _ = stored_debt_ids(billing.engine, key)
     valid = verify_many(stored["barcode"].to_numpy(dtype=str), stored["linha_digitavel"].to_numpy(dtype=str))
     bad = stored.loc[~valid, "debt_id"].astype(str).head(10).tolist()
-    loaded, _ = stored_debt_ids(billing.engine, key)
     return dg.MaterializeResult(
         metadata={
             "created": outcome.created,
@@ -77,11 +81,13 @@ def boletos(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.M
     kinds={"pdf"},
     owners=["team:billing"],
     retry_policy=STORE_RETRY,
+    pool=PDF,
     description="One PDF per boleto (Jinja2 + WeasyPrint layout rendered once, each debt stamped onto it), in "
     "<BILLING_DATA_DIR>/boletos/<chunk>.zip as <debt_id>.pdf. The first boleto is previewed here.",
 )
 def boleto_pdfs(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.MaterializeResult:
-    outcome = stages.pdf_stage(billing.engine, billing.settings, context.partition_key)
+    with permanent_errors_fail_fast():
+        outcome = stages.pdf_stage(billing.engine, billing.settings, context.partition_key)
     metadata = {
         "documents": outcome.documents,
         "created": outcome.created,
@@ -104,14 +110,15 @@ def boleto_pdfs(context: dg.AssetExecutionContext, billing: BillingResource) -> 
     group_name="notifications",
     kinds={"email"},
     owners=["team:billing"],
-    pool="smtp",
-    retry_policy=dg.RetryPolicy(max_retries=5, delay=5.0, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS),
+    pool=SMTP,
+    retry_policy=SMTP_RETRY,
     description="Each debtor of the chunk e-mailed once with the boleto attached (SMTP or the file outbox). "
     "Runs in the `smtp` pool, so backfills and UI runs share the same limit.",
 )
 def notifications(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.MaterializeResult:
-    outcome = notify_stage(billing.engine, billing.settings, chunk_key=context.partition_key)
-    counts = outbox_counts(billing.engine, chunk_key=context.partition_key)
+    with permanent_errors_fail_fast():
+        outcome = notify_stage(billing.engine, billing.settings, chunk_key=context.partition_key)
+        counts = outbox_counts(billing.engine, chunk_key=context.partition_key)
     if outcome.still_pending:
         raise dg.Failure(
             description=f"{outcome.still_pending} notices could not be delivered yet (server busy or unreachable);"

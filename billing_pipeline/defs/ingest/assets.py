@@ -9,13 +9,11 @@ import pandas as pd
 from billing_pipeline import stages
 from billing_pipeline.defs.ingest.checks import DEBTS_CHECKS, debts_check_results
 from billing_pipeline.defs.partitions import chunk_partitions, source_file_partitions
+from billing_pipeline.defs.pools import DB
 from billing_pipeline.defs.resources import BillingResource
+from billing_pipeline.defs.retries import STORE_RETRY, permanent_errors_fail_fast
 from billing_pipeline.store.chunk_state import chunk_row
 from billing_pipeline.store.files import get_file
-
-# Transient trouble (a dropped database connection, a locked SQLite file) is retried; a rejected file raises
-# Failure(allow_retries=False) and is not.
-STORE_RETRY = dg.RetryPolicy(max_retries=3, delay=1.0, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 
 @dg.asset(
@@ -24,12 +22,14 @@ STORE_RETRY = dg.RetryPolicy(max_retries=3, delay=1.0, backoff=dg.Backoff.EXPONE
     kinds={"csv"},
     owners=["team:billing"],
     retry_policy=STORE_RETRY,
+    pool=DB,
     description="A received CSV file (partition = its sha256), archived and cut into chunk partitions of "
     "BILLING_CHUNK_ROWS records. A file that cannot be read at all fails here with a stable code.",
 )
 def source_file(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.MaterializeResult:
     file_id = context.partition_key
-    outcome = stages.split_stage(billing.engine, billing.settings, file_id)
+    with permanent_errors_fail_fast():
+        outcome = stages.split_stage(billing.engine, billing.settings, file_id)
     if outcome.rejected is not None:
         raise dg.Failure(
             description=f"file rejected: {outcome.rejected.code}: {outcome.rejected.message}",
@@ -58,11 +58,13 @@ def source_file(context: dg.AssetExecutionContext, billing: BillingResource) -> 
     kinds={"pandas", "pandera"},
     owners=["team:billing"],
     retry_policy=STORE_RETRY,
+    pool=DB,
     description="One chunk's records checked by the Pandera debt schema; bad rows go to `rejects` with a "
     "stable code, the accepted rows (normalised) flow on.",
 )
 def validated_chunk(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.Output[pd.DataFrame]:
-    validation = stages.validate_stage(billing.engine, billing.settings, context.partition_key)
+    with permanent_errors_fail_fast():
+        validation = stages.validate_stage(billing.engine, billing.settings, context.partition_key)
     codes = Counter(validation.rejects["code"])
     return dg.Output(
         validation.accepted,
@@ -81,6 +83,7 @@ def validated_chunk(context: dg.AssetExecutionContext, billing: BillingResource)
     kinds={"sql"},
     owners=["team:billing"],
     retry_policy=STORE_RETRY,
+    pool=DB,
     check_specs=DEBTS_CHECKS,
     description="The chunk's accepted debts in the store (COPY into staging, then one INSERT ... ON CONFLICT "
     "DO NOTHING). Re-running adds nothing.",
@@ -89,8 +92,10 @@ def debts(
     context: dg.AssetExecutionContext, billing: BillingResource, validated_chunk: pd.DataFrame
 ) -> dg.MaterializeResult:
     key = context.partition_key
-    outcome = stages.load_stage(billing.engine, billing.settings, key, validated_chunk)
-    row = chunk_row(billing.engine, key)
+    with permanent_errors_fail_fast():
+        outcome = stages.load_stage(billing.engine, billing.settings, key, validated_chunk)
+        row = chunk_row(billing.engine, key)
+        check_results = debts_check_results(billing, row)
     return dg.MaterializeResult(
         metadata={
             "rows": row["rows"],
@@ -99,5 +104,5 @@ def debts(
             "duplicates": row["duplicates"],
             "conflicts_with_store": outcome.conflicts,
         },
-        check_results=debts_check_results(billing, row),
+        check_results=check_results,
     )

@@ -3,9 +3,9 @@
 import dagster as dg
 
 from billing_pipeline.defs.boletos.assets import notifications
-from billing_pipeline.defs.ingest.assets import STORE_RETRY
 from billing_pipeline.defs.partitions import source_file_partitions
 from billing_pipeline.defs.resources import BillingResource
+from billing_pipeline.defs.retries import STORE_RETRY, permanent_errors_fail_fast
 from billing_pipeline.reports import file_report as build_file_report
 from billing_pipeline.reports import write_report
 
@@ -21,8 +21,9 @@ from billing_pipeline.reports import write_report
     "amounts, boletos, notices by state, wall time and rows/s. Also <BILLING_DATA_DIR>/reports/<file_id>.json.",
 )
 def file_report(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.MaterializeResult:
-    report = build_file_report(billing.engine, context.partition_key)
-    path = write_report(report, billing.settings.reports_dir)
+    with permanent_errors_fail_fast():
+        report = build_file_report(billing.engine, context.partition_key)
+        path = write_report(report, billing.settings.reports_dir)
     return dg.MaterializeResult(
         metadata={
             "report": dg.MetadataValue.path(str(path)),

@@ -1,0 +1,57 @@
+"""Which errors are worth retrying: trouble that goes away on its own, as opposed to trouble in the data or the code.
+
+A lost database connection, a locked SQLite file, an SMTP server that hung up or said 4xx, a network timeout: a
+retry after a pause can succeed. A Pandera schema error, a missing archive file, a constraint violation, a bug:
+the same input fails the same way every time, so retrying only delays the operator's alert.
+"""
+
+from __future__ import annotations
+
+import errno
+import smtplib
+import sqlite3
+from collections.abc import Iterator
+
+import psycopg
+from sqlalchemy import exc as sa_exc
+
+from billing_pipeline.mail.senders import TransientSendError
+
+# OSErrors that describe the moment, not the input (a busy or full device, an interrupted call, the network).
+_TRANSIENT_ERRNOS = frozenset({
+    errno.EAGAIN, errno.EBUSY, errno.EINTR, errno.ENOSPC, errno.EIO, errno.ENETDOWN, errno.ENETUNREACH,
+    errno.EHOSTUNREACH, errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.ETIMEDOUT, errno.EPIPE,
+})
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _is_transient_one(error: BaseException) -> bool:
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError | sa_exc.DisconnectionError):
+        return True
+    if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
+        return True
+    if isinstance(error, sqlite3.OperationalError):
+        text = str(error).lower()
+        return "locked" in text or "busy" in text or "disk i/o" in text
+    if isinstance(error, TransientSendError | smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError):
+        return True
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    if isinstance(error, ConnectionError | TimeoutError):
+        return True
+    return isinstance(error, OSError) and error.errno in _TRANSIENT_ERRNOS
+
+
+def is_transient(error: BaseException) -> bool:
+    """True when a retry after a pause may succeed: the error or anything that caused it is a transient fault."""
+    return any(_is_transient_one(link) for link in _chain(error))

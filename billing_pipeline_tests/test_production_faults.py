@@ -1,0 +1,364 @@
+"""Production under faults: the real daemon on the repository's dagster.yaml (PostgreSQL instance storage) in a
+temporary DAGSTER_HOME, with pool limits of 1 so that every pool is contended.
+
+Five files at once; a run worker SIGKILLed mid-load; the store's PostgreSQL restarted mid-step; a backfill of
+chunk partitions launched through the UI's GraphQL mutation. Every test ends with exact accounting and no debt,
+boleto or e-mail twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from dagster import DagsterEventType, DagsterRunStatus, RunsFilter
+from dagster_stack import (
+    DagsterStack,
+    check_evaluations,
+    most_at_once,
+    run_worker_pid,
+    runs_at_once,
+    step_spans,
+)
+from private_postgres import PrivateCluster, postgres_bin_dir
+from sqlalchemy import func, select
+
+from billing_pipeline.ingest.inbox import submit
+from billing_pipeline.pdf.documents import count_pdfs
+from billing_pipeline.sample import write_sample
+from billing_pipeline.settings import Settings
+from billing_pipeline.store.engine import create_store_engine
+from billing_pipeline.store.migrate import upgrade
+from billing_pipeline.store.outbox import counts as outbox_counts
+from billing_pipeline.store.tables import boletos, chunks, debts, source_files
+
+pytestmark = pytest.mark.daemon
+
+POOL_LIMITS = {"db": 1, "pdf": 1, "smtp": 1}
+FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+
+
+def file_id_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def make_stack(tmp_path: Path, instance_url: str, store_url: str, chunk_rows: int) -> DagsterStack:
+    settings = Settings.from_env({}, data_dir=tmp_path / "data", database_url=store_url, chunk_rows=chunk_rows)
+    settings.ensure_dirs()
+    engine = create_store_engine(store_url)
+    upgrade(engine)  # as `billing dev` and the code container do before Dagster starts
+    engine.dispose()
+    stack = DagsterStack.create(tmp_path, instance_url, settings)
+    stack.billing("pools", *[arg for pool, limit in POOL_LIMITS.items() for arg in ("--set", f"{pool}={limit}")])
+    return stack
+
+
+@pytest.fixture
+def stack_factory(postgres, tmp_path: Path) -> Iterator:
+    stacks: list[DagsterStack] = []
+
+    def build(store_url: str | None = None, chunk_rows: int = 300) -> DagsterStack:
+        stack = make_stack(tmp_path, postgres.create_database("dagster_test"), store_url or postgres.create_database(),
+                           chunk_rows)
+        stacks.append(stack)
+        return stack
+
+    yield build
+    for stack in stacks:
+        stack.stop()
+
+
+def all_runs_finished(stack: DagsterStack) -> bool:
+    runs = stack.instance.get_runs()
+    return bool(runs) and all(run.status in FINISHED for run in runs)
+
+
+def assert_pools_respected(stack: DagsterStack) -> dict[str, int]:
+    runs = stack.instance.get_runs()
+    peaks = most_at_once(step_spans(stack.instance, runs))
+    for pool, peak in peaks.items():
+        assert peak <= POOL_LIMITS[pool], f"pool {pool} had {peak} steps at once, limit {POOL_LIMITS[pool]}"
+    return peaks
+
+
+def assert_store_exact(stack: DagsterStack, expected: dict[str, tuple[int, int]]) -> None:
+    """expected: file_id -> (rows, rejected). Every accepted debt stored once, billed once, mailed once."""
+    settings = stack.settings
+    engine = create_store_engine(settings.database_url)
+    try:
+        with engine.connect() as connection:
+            files = {row["file_id"]: row for row in connection.execute(select(source_files)).mappings()}
+            stored = connection.execute(select(func.count()).select_from(debts)).scalar_one()
+            distinct = connection.execute(select(func.count(func.distinct(debts.c.debt_id)))).scalar_one()
+            billed = connection.execute(select(func.count()).select_from(boletos)).scalar_one()
+            chunk_keys = list(connection.execute(select(chunks.c.chunk_key)).scalars())
+        assert set(files) == set(expected)
+        for file_id, (rows, rejected) in expected.items():
+            row = files[file_id]
+            assert row["status"] == "processed"
+            assert (row["rows"], row["rejected"], row["duplicates"], row["accepted"]) == (
+                rows, rejected, 0, rows - rejected)
+        accepted = sum(rows - rejected for rows, rejected in expected.values())
+        assert stored == distinct == billed == accepted
+        assert count_pdfs(settings.boletos_dir, chunk_keys) == accepted
+        assert outbox_counts(engine) == {"pending": 0, "sent": accepted, "failed": 0, "suppressed": 0}
+        assert len(list(settings.outbox_dir.glob("*.eml"))) == accepted
+    finally:
+        engine.dispose()
+
+
+def test_five_files_at_once_are_processed_exactly_within_pool_limits(stack_factory, tmp_path):
+    stack = stack_factory(chunk_rows=300)
+    stack.start_daemon()
+    expected = {}
+    sources = []
+    for number in range(5):
+        source = tmp_path / f"debts-{number}.csv"
+        bad_file = number == 4
+        injected = write_sample(source, rows=600, seed=300 + number, invalid_rate=0.2 if bad_file else 0.01)
+        expected[file_id_of(source)] = (600, len({error.line_number for error in injected}))
+        sources.append(source)
+    bad_file_id = file_id_of(sources[4])
+    for source in sources:
+        submit(source, stack.settings.inbox_dir)
+
+    reports = [stack.settings.reports_dir / f"{file_id}.json" for file_id in expected]
+    stack.wait_for(lambda: all(path.exists() for path in reports), "the five file reports", timeout=480)
+    stack.wait_for(lambda: all_runs_finished(stack), "every run to end")
+
+    instance = stack.instance
+    runs = instance.get_runs()
+    assert {run.status for run in runs} == {DagsterRunStatus.SUCCESS}
+    chunk_runs = instance.get_runs(RunsFilter(job_name="process_chunk"))
+    assert len(chunk_runs) == 10  # 600 rows / 300 per chunk, five files
+    assert_store_exact(stack, expected)
+
+    for run in chunk_runs:
+        checks = check_evaluations(instance, run)
+        from_bad_file = run.tags["dagster/partition"].startswith(bad_file_id[:12])
+        assert checks["reject_rate_below_threshold"] is (not from_bad_file), run.tags["dagster/partition"]
+        assert checks["row_accounting_holds"] and checks["debt_ids_stored_once"]
+        assert checks["linha_matches_barcode"] and checks["every_debt_has_one_boleto"]
+    for path in reports:
+        report = json.loads(path.read_text(encoding="utf-8"))
+        rows, rejected = expected[report["file_id"]]
+        assert (report["rows"], report["rejected"], report["accepted"]) == (rows, rejected, rows - rejected)
+
+    peaks = assert_pools_respected(stack)
+    assert peaks == POOL_LIMITS  # every pool was used, none beyond its limit
+    assert runs_at_once(instance, runs) >= 2  # the runs did overlap: the pools, not the queue, kept the limits
+
+
+def loads_waiting_on_a_lock(url: str) -> int:
+    """From a connection of its own: the lock holder's transaction sees a frozen pg_stat_activity."""
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as observer:
+        return observer.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            " AND query LIKE 'INSERT INTO debts%'"
+        ).fetchone()[0]
+
+
+def test_a_run_worker_killed_mid_load_is_retried_without_duplicates(stack_factory, tmp_path):
+    stack = stack_factory(chunk_rows=300)
+    source = tmp_path / "debts.csv"
+    injected = write_sample(source, rows=900, seed=41, invalid_rate=0.01)
+    expected = {file_id_of(source): (900, len({error.line_number for error in injected}))}
+    store = psycopg.connect(stack.settings.database_url.replace("+psycopg", ""), autocommit=True)
+    # Holding this lock (reads pass, writes wait) stops the first chunk load inside its INSERT: the kill lands
+    # mid-load.
+    store.execute("BEGIN")
+    store.execute("LOCK TABLE debts IN SHARE MODE")
+    stack.start_daemon()
+    submit(source, stack.settings.inbox_dir)
+    instance = stack.instance
+
+    def loading_run():
+        for run in instance.get_runs(RunsFilter(job_name="process_chunk", statuses=[DagsterRunStatus.STARTED])):
+            started = {r.step_key for r in instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_START)}
+            if "debts" in started:
+                return run
+        return None
+
+    def load_is_waiting_on_the_lock() -> bool:
+        return loads_waiting_on_a_lock(stack.settings.database_url) > 0 and loading_run() is not None
+
+    stack.wait_for(load_is_waiting_on_the_lock, "a chunk load to wait on the debts table")
+    victim = loading_run()
+    pid = run_worker_pid(instance, victim)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    store.execute("ROLLBACK")
+    store.close()
+
+    stack.wait_for(lambda: instance.get_run_by_id(victim.run_id).status == DagsterRunStatus.FAILURE,
+                   "the killed run to be marked failed")
+    retries = lambda: instance.get_runs(RunsFilter(tags={"dagster/parent_run_id": victim.run_id}))  # noqa: E731
+    stack.wait_for(lambda: any(run.status == DagsterRunStatus.SUCCESS for run in retries()),
+                   "the crashed run's automatic retry to succeed")
+    report = stack.settings.reports_dir / f"{next(iter(expected))}.json"
+    stack.wait_for(report.exists, "the file report")
+    stack.wait_for(lambda: all_runs_finished(stack), "every run to end")
+
+    retry = retries()[0]
+    assert retry.tags["dagster/partition"] == victim.tags["dagster/partition"]
+    # Resumed from the failure: the retry did not validate the chunk again.
+    retried_steps = {r.step_key for r in instance.all_logs(retry.run_id, of_type=DagsterEventType.STEP_START)}
+    assert retried_steps == {"debts", "boletos", "boleto_pdfs", "notifications"}
+    assert_store_exact(stack, expected)
+    assert_pools_respected(stack)
+
+
+@pytest.fixture
+def private_cluster() -> Iterator[PrivateCluster]:
+    bin_dir = postgres_bin_dir()
+    if bin_dir is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) not found")
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found")
+    cluster = PrivateCluster(bin_dir)
+    cluster.init()
+    cluster.start()
+    with psycopg.connect(cluster.url().replace("+psycopg", ""), autocommit=True) as connection:
+        connection.execute("CREATE DATABASE billing")
+    yield cluster
+    cluster.destroy()
+
+
+def test_the_store_restarting_mid_step_is_retried_and_the_file_completes(stack_factory, private_cluster, tmp_path):
+    stack = stack_factory(store_url=private_cluster.url("billing"), chunk_rows=300)
+    source = tmp_path / "debts.csv"
+    injected = write_sample(source, rows=900, seed=52, invalid_rate=0.01)
+    expected = {file_id_of(source): (900, len({error.line_number for error in injected}))}
+    store = psycopg.connect(private_cluster.url("billing").replace("+psycopg", ""), autocommit=True)
+    store.execute("BEGIN")
+    store.execute("LOCK TABLE debts IN SHARE MODE")
+    stack.start_daemon()
+    submit(source, stack.settings.inbox_dir)
+
+    stack.wait_for(lambda: loads_waiting_on_a_lock(stack.settings.database_url) > 0,
+                   "a chunk load to be inside the store")
+    store.close()
+    # The server goes away under a step that is using it, and comes back a few seconds later.
+    private_cluster.stop("fast")
+    restart = threading.Timer(4.0, private_cluster.start)
+    restart.start()
+
+    report = stack.settings.reports_dir / f"{next(iter(expected))}.json"
+    stack.wait_for(report.exists, "the file report after the restart", timeout=420)
+    restart.join()
+    stack.wait_for(lambda: all_runs_finished(stack), "every run to end")
+
+    instance = stack.instance
+    runs = instance.get_runs()
+    assert {run.status for run in runs} == {DagsterRunStatus.SUCCESS}
+    retried = [
+        record.step_key
+        for run in runs
+        for record in instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_UP_FOR_RETRY)
+    ]
+    assert "debts" in retried  # the step that lost its connection was retried by its policy, in the same run
+    assert_store_exact(stack, expected)
+    assert_pools_respected(stack)
+
+
+LAUNCH_BACKFILL = """
+mutation LaunchPartitionBackfill($backfillParams: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $backfillParams) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message stack }
+    ... on PartitionKeysNotFoundError { message }
+    ... on UnauthorizedError { message }
+  }
+}
+"""
+
+BACKFILL_STATUS = """
+query BackfillStatus($backfillId: String!) {
+  partitionBackfillOrError(backfillId: $backfillId) {
+    ... on PartitionBackfill { status numPartitions }
+  }
+}
+"""
+
+STOP_SENSOR = """
+mutation StopSensor($id: String!) {
+  stopSensor(id: $id) { __typename ... on StopSensorMutationResult { instigationState { status } } }
+}
+"""
+
+SENSOR_STATE = """
+query Sensor($selector: SensorSelector!) {
+  sensorOrError(sensorSelector: $selector) { ... on Sensor { sensorState { id status } } }
+}
+"""
+
+CHUNK_ASSETS = ["validated_chunk", "debts", "boletos", "boleto_pdfs", "notifications"]
+
+
+def test_a_backfill_of_chunk_ranges_launched_like_the_ui_completes_within_pool_limits(stack_factory, tmp_path):
+    stack = stack_factory(chunk_rows=250)
+    stack.start_daemon()
+    stack.start_webserver()
+    selector = {"repositoryName": "__repository__", "repositoryLocationName": "billing_pipeline.defs.definitions",
+                "sensorName": "chunk_sensor"}
+    state = stack.graphql(SENSOR_STATE, {"selector": selector})["sensorOrError"]["sensorState"]
+    # An operator pauses the chunk sensor, so the new file's chunks wait for a backfill.
+    assert stack.graphql(STOP_SENSOR, {"id": state["id"]})["stopSensor"]["instigationState"]["status"] == "STOPPED"
+
+    source = tmp_path / "debts.csv"
+    injected = write_sample(source, rows=1_000, seed=63, invalid_rate=0.01)
+    file_id = file_id_of(source)
+    expected = {file_id: (1_000, len({error.line_number for error in injected}))}
+    submit(source, stack.settings.inbox_dir)
+    keys = [f"{file_id[:12]}-{n:04d}" for n in range(4)]
+    stack.wait_for(lambda: all(stack.instance.has_dynamic_partition("chunks", key) for key in keys),
+                   "the file's chunk partitions")
+    stack.wait_for(lambda: all_runs_finished(stack), "the ingest run to end")
+
+    def backfill(partition_keys: list[str]) -> str:
+        result = stack.graphql(LAUNCH_BACKFILL, {"backfillParams": {
+            "partitionNames": partition_keys,
+            "assetSelection": [{"path": [name]} for name in CHUNK_ASSETS],
+            "fromFailure": False,
+            "tags": [],
+            "title": "finish chunks",
+        }})["launchPartitionBackfill"]
+        assert result["__typename"] == "LaunchBackfillSuccess", result
+        backfill_id = result["backfillId"]
+
+        def done() -> bool:
+            status = stack.graphql(BACKFILL_STATUS, {"backfillId": backfill_id})["partitionBackfillOrError"]
+            return status["status"] in {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
+
+        stack.wait_for(done, f"backfill {backfill_id}", timeout=420)
+        status = stack.graphql(BACKFILL_STATUS, {"backfillId": backfill_id})["partitionBackfillOrError"]
+        assert status == {"status": "COMPLETED_SUCCESS", "numPartitions": len(partition_keys)}
+        return backfill_id
+
+    first = backfill(keys[:3])  # a range of the file's chunks
+    engine = create_store_engine(stack.settings.database_url)
+    with engine.connect() as connection:
+        loaded = dict(connection.execute(select(chunks.c.chunk_key, chunks.c.status)).all())
+    engine.dispose()
+    assert [loaded[key] for key in keys] == ["loaded"] * 3 + ["pending"]
+    second = backfill(keys[3:])  # then the rest
+
+    report = stack.settings.reports_dir / f"{file_id}.json"
+    stack.wait_for(report.exists, "the file report")
+    stack.wait_for(lambda: all_runs_finished(stack), "every run to end")
+    instance = stack.instance
+    for backfill_id, partition_keys in ((first, keys[:3]), (second, keys[3:])):
+        backfill_runs = instance.get_runs(RunsFilter(tags={"dagster/backfill": backfill_id}))
+        assert sorted(run.tags["dagster/partition"] for run in backfill_runs) == partition_keys
+        assert {run.status for run in backfill_runs} == {DagsterRunStatus.SUCCESS}
+    assert_store_exact(stack, expected)
+    peaks = assert_pools_respected(stack)
+    assert peaks == POOL_LIMITS
