@@ -15,6 +15,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from private_postgres import PrivateCluster, postgres_bin_dir
 from psycopg import sql
 from sqlalchemy import Engine
 
@@ -112,3 +113,19 @@ def stop_process_group(process: subprocess.Popen, sig: int = signal.SIGTERM, tim
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+@pytest.fixture
+def private_cluster() -> Iterator[PrivateCluster]:
+    bin_dir = postgres_bin_dir()
+    if bin_dir is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) not found")
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found")
+    cluster = PrivateCluster(bin_dir)
+    cluster.init()
+    cluster.start()
+    with psycopg.connect(cluster.url().replace("+psycopg", ""), autocommit=True) as connection:
+        connection.execute("CREATE DATABASE billing")
+    yield cluster
+    cluster.destroy()

@@ -27,7 +27,6 @@ from dagster_stack import (
     runs_at_once,
     step_spans,
 )
-from private_postgres import PrivateCluster, postgres_bin_dir
 from sqlalchemy import func, select
 
 from billing_pipeline.ingest.inbox import submit
@@ -213,22 +212,6 @@ def test_a_run_worker_killed_mid_load_is_retried_without_duplicates(stack_factor
     assert retried_steps == {"debts", "boletos", "boleto_pdfs", "notifications"}
     assert_store_exact(stack, expected)
     assert_pools_respected(stack)
-
-
-@pytest.fixture
-def private_cluster() -> Iterator[PrivateCluster]:
-    bin_dir = postgres_bin_dir()
-    if bin_dir is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) not found")
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found")
-    cluster = PrivateCluster(bin_dir)
-    cluster.init()
-    cluster.start()
-    with psycopg.connect(cluster.url().replace("+psycopg", ""), autocommit=True) as connection:
-        connection.execute("CREATE DATABASE billing")
-    yield cluster
-    cluster.destroy()
 
 
 def test_the_store_restarting_mid_step_is_retried_and_the_file_completes(stack_factory, private_cluster, tmp_path):
