@@ -142,7 +142,7 @@ def test_healthchecks_probe_the_right_thing(services):
 
 def test_commands(services):
     code = _command(services["code"])
-    assert "billing db upgrade &&" in code
+    assert "billing db upgrade && billing pools &&" in code  # schema current, pool limits set, then serve
     assert f"dagster code-server start -h 0.0.0.0 -p 4000 -m {DEFS_MODULE}" in code
     assert _command(services["webserver"]).startswith("dagster-webserver -h 0.0.0.0 -p 3000 -w ")
     assert _command(services["daemon"]).startswith("dagster-daemon run -w ")

@@ -1,0 +1,115 @@
+"""Take the UI screenshots of docs/images from a real run: the asset lineage, a file report and a chunk's checks.
+
+    apt-get install chromium          # Debian's package, run headless
+    .venv/bin/python docs/screenshots.py
+
+It processes a 5,000-row sample (2% bad rows) through the real daemon on the embedded default (SQLite, file
+outbox) in a temporary folder, then points headless Chromium at the Dagster webserver.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+IMAGES = ROOT / "docs" / "images"
+BIN = Path(sys.executable).parent
+DEFS = "billing_pipeline.defs.definitions"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition, what: str, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(1)
+    raise SystemExit(f"timed out waiting for {what}")
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def shoot(chromium: str, url: str, target: Path, height: int) -> None:
+    subprocess.run(
+        [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+         f"--window-size=1600,{height}", "--virtual-time-budget=20000", f"--screenshot={target}", url],
+        check=True, capture_output=True, timeout=120,
+    )
+    print(f"wrote {target.relative_to(ROOT)} ({target.stat().st_size // 1024} KiB) from {url}")
+
+
+def main() -> int:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        print("error: chromium not found; install Debian's package: apt-get install chromium", file=sys.stderr)
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="billing-screenshots-"))
+    home, data = work / "dagster_home", work / "data"
+    home.mkdir()
+    shutil.copyfile(ROOT / "billing_pipeline" / "dagster_embedded.yaml", home / "dagster.yaml")
+    env = {**os.environ, "DAGSTER_HOME": str(home), "BILLING_DATA_DIR": str(data),
+           "BILLING_INBOX_POLL_SECONDS": "1", "BILLING_CHUNK_ROWS": "2000"}
+    env.pop("BILLING_DATABASE_URL", None)  # the embedded default: SQLite under the data folder
+
+    def billing(*args: str) -> None:
+        subprocess.run([str(BIN / "billing"), *args], env=env, check=True, capture_output=True)
+
+    billing("db", "upgrade")
+    billing("pools")
+    sample = work / "debts-2026-11.csv"
+    billing("sample", "--rows", "5000", "--seed", "3", "--invalid-rate", "0.02", "-o", str(sample))
+    port = free_port()
+    log = open(work / "dagster.log", "wb")  # noqa: SIM115 - lives as long as the processes
+    processes = [
+        subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-m", DEFS], env=env, cwd=work, stdout=log,
+                         stderr=subprocess.STDOUT, start_new_session=True),
+        subprocess.Popen([str(BIN / "dagster-webserver"), "-m", DEFS, "-h", "127.0.0.1", "-p", str(port)],
+                         env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT, start_new_session=True),
+    ]
+    try:
+        billing("submit", str(sample))
+        reports = data / "reports"
+        wait_for(lambda: reports.exists() and any(reports.glob("*.json")), "the file report")
+        report_path = next(reports.glob("*.json"))
+        file_id = json.loads(report_path.read_text(encoding="utf-8"))["file_id"]
+        ui = f"http://127.0.0.1:{port}"
+        wait_for(lambda: answers(f"{ui}/server_info"), "the webserver")
+        IMAGES.mkdir(parents=True, exist_ok=True)
+        shoot(chromium, f"{ui}/assets/debts?view=lineage&lineageScope=neighbors&lineageDepth=6",
+              IMAGES / "ui-asset-lineage.png", 700)
+        shoot(chromium, f"{ui}/assets/file_report?partition={file_id}", IMAGES / "ui-file-report.png", 1400)
+        shoot(chromium, f"{ui}/assets/debts?view=checks&partition={file_id[:12]}-0000",
+              IMAGES / "ui-debts-checks.png", 900)
+    finally:
+        for process in processes:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=60)
+        log.close()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
