@@ -93,23 +93,28 @@ def load_debts(engine: Engine, ref: ChunkRef, accepted: pd.DataFrame) -> LoadOut
         connection.exec_driver_sql("DROP TABLE IF EXISTS staging_debts")
         connection.exec_driver_sql(_STAGING_DDL[dialect])
         copy_frame(connection, "staging_debts", staging)
-        connection.execute(
+        inserted = connection.execute(
             text(
                 "INSERT INTO debts (debt_id, government_id, name, email, amount, due_date, file_id, chunk_key,"
                 " line_number) SELECT debt_id, government_id, name, email, amount, due_date, :file_id,"
                 " :chunk_key, line_number FROM staging_debts WHERE true ON CONFLICT (debt_id) DO NOTHING"
             ),
             {"file_id": ref.file_id, "chunk_key": ref.chunk_key},
-        )
-        clashes = connection.execute(
-            text(
-                "SELECT s.line_number, s.debt_id, d.file_id, d.line_number AS stored_line,"
-                " CASE WHEN d.government_id = s.government_id AND d.name = s.name AND d.email = s.email"
-                " AND d.amount = s.amount AND d.due_date = s.due_date THEN 1 ELSE 0 END AS identical"
-                " FROM staging_debts s JOIN debts d ON d.debt_id = s.debt_id WHERE d.chunk_key <> :chunk_key"
-            ),
-            {"chunk_key": ref.chunk_key},
-        ).mappings().all()
+        ).rowcount
+        clashes = []
+        # Every row inserted (the common case) means no debtId was stored before: skip the join, which would
+        # otherwise scan the ever-growing debts table once per chunk.
+        if inserted != len(staging):
+            connection.exec_driver_sql("ANALYZE staging_debts")
+            clashes = connection.execute(
+                text(
+                    "SELECT s.line_number, s.debt_id, d.file_id, d.line_number AS stored_line,"
+                    " CASE WHEN d.government_id = s.government_id AND d.name = s.name AND d.email = s.email"
+                    " AND d.amount = s.amount AND d.due_date = s.due_date THEN 1 ELSE 0 END AS identical"
+                    " FROM staging_debts s JOIN debts d ON d.debt_id = s.debt_id WHERE d.chunk_key <> :chunk_key"
+                ),
+                {"chunk_key": ref.chunk_key},
+            ).mappings().all()
         if dialect == "sqlite":
             connection.exec_driver_sql("DROP TABLE staging_debts")
 

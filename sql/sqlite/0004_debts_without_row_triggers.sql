@@ -1,0 +1,2 @@
+-- PostgreSQL drops debts' two foreign keys here for load speed. SQLite (the embedded default) keeps them:
+-- dropping a constraint there means rebuilding the table, and the embedded store is not the bulk path.
