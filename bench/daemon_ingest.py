@@ -132,6 +132,8 @@ def main() -> None:
         if daemon is not None:
             os.killpg(daemon.pid, signal.SIGTERM)
             daemon.wait(timeout=120)
+        # Run workers still rendering PDFs or writing notices, and their code server, go too.
+        subprocess.run(["pkill", "-9", "-f", str(work)], check=False)
         for name in (instance_db, store_db):
             drop_database(args.admin_url, name)
 

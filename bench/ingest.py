@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,10 @@ from psycopg import sql
 from bench.kanastra import write
 
 BIN = Path(sys.executable).parent
+PEAK_RSS_WRAPPER = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
 REFERENCE_TABLE = """CREATE TABLE kanastra (name text NOT NULL, government_id text NOT NULL, email text NOT NULL,
  debt_amount numeric(14, 2) NOT NULL, debt_due_date date NOT NULL, debt_id uuid PRIMARY KEY)"""
 
@@ -65,12 +68,14 @@ def ours(admin_url: str, path: Path, until: str, work: Path) -> tuple[float, flo
         env = {**os.environ, "BILLING_DATA_DIR": str(work / f"data-{name}"),
                "BILLING_DATABASE_URL": database_url(admin_url, name).replace("postgresql://", "postgresql+psycopg://"),
                "BILLING_GOVERNMENT_ID_POLICY": "lenient"}
+        # A small wrapper process reports its child's peak RSS: measured from this process, a forked child
+        # would first count this process's own memory (the generated file's frame).
         started = time.perf_counter()
-        done = subprocess.run([str(BIN / "billing"), "process", str(path), "--until", until, "--json"], env=env,
-                              check=True, capture_output=True, text=True)
+        done = subprocess.run([sys.executable, "-c", PEAK_RSS_WRAPPER, str(BIN / "billing"), "process", str(path),
+                               "--until", until, "--json"], env=env, check=True, capture_output=True, text=True)
         seconds = time.perf_counter() - started
-        peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        return seconds, peak_mib, json.loads(done.stdout)
+        summary, peak_kib = done.stdout.strip().rsplit("\n", 1)
+        return seconds, int(peak_kib) / 1024, json.loads(summary)
     finally:
         drop_database(admin_url, name)
 

@@ -6,6 +6,7 @@ that need it are skipped on a developer's machine and fail under CI=true.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -113,6 +114,24 @@ def stop_process_group(process: subprocess.Popen, sig: int = signal.SIGTERM, tim
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+def kill_processes_mentioning(text: str) -> list[int]:
+    """SIGKILL every process whose command line contains `text` (a test's temp path): a code server whose run
+    worker was killed can outlive its daemon, and must not outlive its test."""
+    killed = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in command:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed.append(int(entry.name))
+    return killed
 
 
 @pytest.fixture

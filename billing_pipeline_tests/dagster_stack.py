@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import PROJECT_ROOT, stop_process_group
+from conftest import PROJECT_ROOT, kill_processes_mentioning, stop_process_group
 from dagster import DagsterEventType, DagsterInstance, DagsterRun
 from private_postgres import free_port
 from sqlalchemy.engine import make_url
@@ -139,6 +139,7 @@ class DagsterStack:
     def stop(self) -> None:
         for process in reversed(self.processes):
             stop_process_group(process)
+        kill_processes_mentioning(str(self.home))
         if self._instance is not None:
             self._instance.dispose()
 
