@@ -34,9 +34,11 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
 
 
 def _is_transient_one(error: BaseException) -> bool:
+    # SQLAlchemy's OperationalError also wraps SQLite's "no such table" and syntax errors: the driver's own error,
+    # next in the chain, decides; only a connection SQLAlchemy saw die (or its pool timing out) is judged here.
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return True
-    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError | sa_exc.DisconnectionError):
+    if isinstance(error, sa_exc.TimeoutError | sa_exc.DisconnectionError):
         return True
     if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
         return True

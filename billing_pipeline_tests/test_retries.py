@@ -66,6 +66,10 @@ def test_data_and_code_errors_are_permanent(tmp_path: Path):
     assert isinstance(constraint, IntegrityError)
     schema = pa.DataFrameSchema({"amount": pa.Column(int, pa.Check.ge(0))})
     assert not is_transient(constraint)
+    with engine.connect() as connection:
+        missing_table = error_of(lambda: connection.exec_driver_sql("SELECT * FROM no_such_table"))
+    assert isinstance(missing_table, OperationalError)  # SQLAlchemy's class, but the cause is in the code
+    assert not is_transient(missing_table)
     assert not is_transient(error_of(lambda: schema.validate(pd.DataFrame({"amount": [-1]}))))
     assert not is_transient(error_of(lambda: (tmp_path / "missing.csv").read_bytes()))
     assert not is_transient(error_of(lambda: int("x")))
