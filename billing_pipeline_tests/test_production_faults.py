@@ -137,6 +137,9 @@ def test_five_files_at_once_are_processed_exactly_within_pool_limits(stack_facto
     assert {run.status for run in runs} == {DagsterRunStatus.SUCCESS}
     chunk_runs = instance.get_runs(RunsFilter(job_name="process_chunk"))
     assert len(chunk_runs) == 10  # 600 rows / 300 per chunk, five files
+    deliveries = instance.get_runs(RunsFilter(job_name="deliver_chunk"))
+    assert sorted(run.tags["dagster/partition"] for run in deliveries) == sorted(
+        run.tags["dagster/partition"] for run in chunk_runs)
     assert_store_exact(stack, expected)
 
     for run in chunk_runs:
@@ -288,13 +291,14 @@ CHUNK_ASSETS = ["validated_chunk", "debts", "boletos", "boleto_pdfs", "notificat
 
 def test_a_backfill_of_chunk_ranges_launched_like_the_ui_completes_within_pool_limits(stack_factory, tmp_path):
     stack = stack_factory(chunk_rows=250)
-    stack.start_daemon()
     stack.start_webserver()
     selector = {"repositoryName": "__repository__", "repositoryLocationName": "billing_pipeline.defs.definitions",
                 "sensorName": "chunk_sensor"}
     state = stack.graphql(SENSOR_STATE, {"selector": selector})["sensorOrError"]["sensorState"]
-    # An operator pauses the chunk sensor, so the new file's chunks wait for a backfill.
+    # An operator pauses the chunk sensor, so the new file's chunks wait for a backfill. It is paused before the
+    # daemon starts: a tick already under way when the mutation lands writes its RUNNING state back over it.
     assert stack.graphql(STOP_SENSOR, {"id": state["id"]})["stopSensor"]["instigationState"]["status"] == "STOPPED"
+    stack.start_daemon()
 
     source = tmp_path / "debts.csv"
     injected = write_sample(source, rows=1_000, seed=63, invalid_rate=0.01)
@@ -305,6 +309,7 @@ def test_a_backfill_of_chunk_ranges_launched_like_the_ui_completes_within_pool_l
     stack.wait_for(lambda: all(stack.instance.has_dynamic_partition("chunks", key) for key in keys),
                    "the file's chunk partitions")
     stack.wait_for(lambda: all_runs_finished(stack), "the ingest run to end")
+    assert stack.graphql(SENSOR_STATE, {"selector": selector})["sensorOrError"]["sensorState"]["status"] == "STOPPED"
 
     def backfill(partition_keys: list[str]) -> str:
         result = stack.graphql(LAUNCH_BACKFILL, {"backfillParams": {
