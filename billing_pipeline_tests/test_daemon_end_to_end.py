@@ -107,14 +107,17 @@ def test_dropped_file_is_stored_billed_and_notified_and_a_redrop_creates_no_run(
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(boletos)).scalar_one() == stored
     chunk_keys = [f"{row['file_id'][:12]}-{n:04d}" for n in range(3)]
+    report_path = settings.reports_dir / f"{row['file_id']}.json"
+    wait_for(report_path.exists, "the file report", log)  # written once every notice is settled
+    deliveries = instance.get_runs(RunsFilter(job_name="deliver_chunk"))
+    assert sorted((r.tags["dagster/partition"], r.status) for r in deliveries) == [
+        (key, DagsterRunStatus.SUCCESS) for key in chunk_keys]
     assert count_pdfs(settings.boletos_dir, chunk_keys) == stored
     assert outbox_counts(engine, file_id=row["file_id"])["sent"] == stored
     assert len(list(settings.outbox_dir.glob("*.eml"))) == stored
     assert (settings.archive_dir / f"{row['file_id']}.csv").read_bytes() == source.read_bytes()
     assert (settings.rejects_dir / f"{row['file_id']}.csv").exists()
 
-    report_path = settings.reports_dir / f"{row['file_id']}.json"
-    wait_for(report_path.exists, "the file report", log)
     report = json.loads(report_path.read_text(encoding="utf-8"))
     assert (report["rows"], report["accepted"], report["notifications"]["sent"]) == (1_000, stored, stored)
     wait_for(lambda: all(r.status == DagsterRunStatus.SUCCESS for r in instance.get_runs()), "runs to end", log)
