@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, select, text, update
+import psycopg
+from sqlalchemy import Connection, Engine, RowMapping, func, select, text, update
 
 from billing_pipeline.store.bulk import copy_frame
 from billing_pipeline.store.files import ChunkRef
@@ -70,7 +71,7 @@ def record_validation(engine: Engine, ref: ChunkRef, validation: ChunkValidation
 
 
 def load_debts(engine: Engine, ref: ChunkRef, accepted: pd.DataFrame) -> LoadOutcome:
-    """COPY the chunk's accepted debts into a staging table, then one INSERT ... ON CONFLICT DO NOTHING.
+    """Store the chunk's accepted debts set-based: one COPY, or COPY into staging and one INSERT ... ON CONFLICT.
 
     A debtId already stored by another chunk (this file or an earlier one) is a duplicate when its content is
     identical and a DUPLICATE_CONFLICT reject otherwise; rows stored by this same chunk count as accepted, so
@@ -90,33 +91,10 @@ def load_debts(engine: Engine, ref: ChunkRef, accepted: pd.DataFrame) -> LoadOut
     )
     dialect = engine.dialect.name
     with engine.begin() as connection:
-        connection.exec_driver_sql("DROP TABLE IF EXISTS staging_debts")
-        connection.exec_driver_sql(_STAGING_DDL[dialect])
-        copy_frame(connection, "staging_debts", staging)
-        inserted = connection.execute(
-            text(
-                "INSERT INTO debts (debt_id, government_id, name, email, amount, due_date, file_id, chunk_key,"
-                " line_number) SELECT debt_id, government_id, name, email, amount, due_date, :file_id,"
-                " :chunk_key, line_number FROM staging_debts WHERE true ON CONFLICT (debt_id) DO NOTHING"
-            ),
-            {"file_id": ref.file_id, "chunk_key": ref.chunk_key},
-        ).rowcount
-        clashes = []
-        # Every row inserted (the common case) means no debtId was stored before: skip the join, which would
-        # otherwise scan the ever-growing debts table once per chunk.
-        if inserted != len(staging):
-            connection.exec_driver_sql("ANALYZE staging_debts")
-            clashes = connection.execute(
-                text(
-                    "SELECT s.line_number, s.debt_id, d.file_id, d.line_number AS stored_line,"
-                    " CASE WHEN d.government_id = s.government_id AND d.name = s.name AND d.email = s.email"
-                    " AND d.amount = s.amount AND d.due_date = s.due_date THEN 1 ELSE 0 END AS identical"
-                    " FROM staging_debts s JOIN debts d ON d.debt_id = s.debt_id WHERE d.chunk_key <> :chunk_key"
-                ),
-                {"chunk_key": ref.chunk_key},
-            ).mappings().all()
-        if dialect == "sqlite":
-            connection.exec_driver_sql("DROP TABLE staging_debts")
+        if dialect == "postgresql" and _copied_straight_in(connection, ref, staging):
+            clashes = []
+        else:
+            clashes = _insert_through_staging(connection, ref, staging)
 
         conflicts = [c for c in clashes if not c["identical"]]
         raw_by_line = dict(zip(accepted["line_number"], accepted["raw_line"], strict=True))
@@ -166,3 +144,54 @@ def stored_debt_ids(engine: Engine, chunk_key: str) -> tuple[int, int]:
         rows, distinct = connection.execute(query).one()
     return int(rows), int(distinct)
 
+
+
+def _copied_straight_in(connection: Connection, ref: ChunkRef, staging: pd.DataFrame) -> bool:
+    """The common case, a chunk's first load with only new debtIds: one COPY straight into debts instead of
+    staging + INSERT. Any debtId already stored fails the COPY; the savepoint undoes it and the caller takes the
+    staging path, which sorts such rows into duplicates and conflicts."""
+    stored_before = select(debts.c.debt_id).where(debts.c.chunk_key == ref.chunk_key).limit(1)
+    if connection.execute(stored_before).first() is not None:
+        return False
+    savepoint = connection.begin_nested()
+    try:
+        copy_frame(connection, "debts", staging.assign(file_id=ref.file_id, chunk_key=ref.chunk_key))
+    except psycopg.errors.UniqueViolation:
+        savepoint.rollback()
+        return False
+    savepoint.commit()
+    return True
+
+
+def _insert_through_staging(connection: Connection, ref: ChunkRef, staging: pd.DataFrame) -> list[RowMapping]:
+    """COPY into a temporary staging table, one INSERT ... ON CONFLICT DO NOTHING, then the rows that clashed
+    with debts another chunk stored."""
+    dialect = connection.dialect.name
+    connection.exec_driver_sql("DROP TABLE IF EXISTS staging_debts")
+    connection.exec_driver_sql(_STAGING_DDL[dialect])
+    copy_frame(connection, "staging_debts", staging)
+    inserted = connection.execute(
+        text(
+            "INSERT INTO debts (debt_id, government_id, name, email, amount, due_date, file_id, chunk_key,"
+            " line_number) SELECT debt_id, government_id, name, email, amount, due_date, :file_id,"
+            " :chunk_key, line_number FROM staging_debts WHERE true ON CONFLICT (debt_id) DO NOTHING"
+        ),
+        {"file_id": ref.file_id, "chunk_key": ref.chunk_key},
+    ).rowcount
+    clashes = []
+    # Every row inserted means no debtId was stored before: skip the join, which would otherwise scan the
+    # ever-growing debts table.
+    if inserted != len(staging):
+        connection.exec_driver_sql("ANALYZE staging_debts")
+        clashes = connection.execute(
+            text(
+                "SELECT s.line_number, s.debt_id, d.file_id, d.line_number AS stored_line,"
+                " CASE WHEN d.government_id = s.government_id AND d.name = s.name AND d.email = s.email"
+                " AND d.amount = s.amount AND d.due_date = s.due_date THEN 1 ELSE 0 END AS identical"
+                " FROM staging_debts s JOIN debts d ON d.debt_id = s.debt_id WHERE d.chunk_key <> :chunk_key"
+            ),
+            {"chunk_key": ref.chunk_key},
+        ).mappings().all()
+    if dialect == "sqlite":
+        connection.exec_driver_sql("DROP TABLE staging_debts")
+    return clashes
