@@ -1,0 +1,2 @@
+-- PostgreSQL drops the foreign keys of boletos and outbox, and the redundant unique index on outbox.message_id,
+-- here for speed. SQLite (the embedded default) keeps them, as in 0004.
