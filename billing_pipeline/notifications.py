@@ -130,6 +130,8 @@ def notify_stage(
     """Message N+1 is composed while the server works on message N (the sender hands a message over, then
     collects the verdict), and outcomes are committed by a second thread in short batches, so neither adds to the
     time per message. Every row is still marked sent only after the server accepted its message."""
+    if not retry_failed:
+        outbox.create_rows(engine, chunk_key=chunk_key, file_id=file_id)
     rows = outbox.rows_to_send(engine, chunk_key=chunk_key, file_id=file_id,
                                statuses=("failed",) if retry_failed else ("pending",))
     suppressions = load_suppressions(settings.suppressions_path)

@@ -37,7 +37,8 @@ def sink():
 
 
 def _prepare(engine, settings, tmp_path, rows=ROWS, seed=41, invalid_rate=0.0):
-    """A processed file up to its PDFs; returns the file id and its chunk keys."""
+    """A processed file up to its PDFs, its notices written as delivery starts; returns the file id and its chunk
+    keys."""
     source = tmp_path / f"debts-{seed}.csv"
     write_sample(source, rows=rows, seed=seed, invalid_rate=invalid_rate)
     registration = stages.register_stage(engine, settings, submit(source, settings.inbox_dir))
@@ -46,6 +47,8 @@ def _prepare(engine, settings, tmp_path, rows=ROWS, seed=41, invalid_rate=0.0):
         stages.load_stage(engine, settings, key, stages.validate_stage(engine, settings, key).accepted)
         stages.boleto_stage(engine, settings, key)
         stages.pdf_stage(engine, settings, key)
+        assert outbox.create_rows(engine, chunk_key=key) == len(stages.boleto_rows(engine, chunk_key=key))
+        assert outbox.create_rows(engine, chunk_key=key) == 0  # once per boleto
     return registration.file_id, keys
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Engine, func, select, text
 
 from billing_pipeline.store.tables import chunks, outbox
 
@@ -17,32 +17,45 @@ BOLETO_NOTICE = "boleto_issued"
 MESSAGE_ID_DOMAIN = "smart-billing.invalid"
 
 
-def create_rows(connection: Connection, chunk_key: str, notice_kind: str = BOLETO_NOTICE) -> None:
-    """One pending notice per boleto of the chunk that has none; run inside the boleto transaction.
-    The Message-ID is `<debt_id.notice_kind@MESSAGE_ID_DOMAIN>`, so a resend of a notice carries the same one."""
-    connection.execute(
-        text(
-            "INSERT INTO outbox (debt_id, notice_kind, chunk_key, recipient, message_id, status, attempts)"
-            " SELECT b.debt_id, :kind, b.chunk_key, d.email,"
-            " '<' || CAST(b.debt_id AS TEXT) || '.' || :kind || '@' || :domain || '>', 'pending', 0"
-            " FROM boletos b JOIN debts d ON d.debt_id = b.debt_id"
-            " WHERE b.chunk_key = :chunk_key ON CONFLICT (debt_id, notice_kind) DO NOTHING"
-        ),
-        {"kind": notice_kind, "chunk_key": chunk_key, "domain": MESSAGE_ID_DOMAIN},
-    )
+def _scope(table: str, chunk_key: str | None, file_id: str | None) -> tuple[list[str], dict[str, object]]:
+    """SQL conditions for one chunk (on `table`'s chunk_key), one file (on the joined debts `d`), or both."""
+    conditions, params = [], {}
+    if chunk_key is not None:
+        conditions.append(f"{table}.chunk_key = :chunk_key")
+        params["chunk_key"] = chunk_key
+    if file_id is not None:
+        conditions.append("d.file_id = :file_id")
+        params["file_id"] = file_id
+    return conditions, params
+
+
+def create_rows(engine: Engine, chunk_key: str | None = None, file_id: str | None = None,
+                notice_kind: str = BOLETO_NOTICE) -> int:
+    """One pending notice per boleto (of the chunk, of the file, or anywhere) that has none yet.
+
+    Written when delivery starts rather than with the boletos: storing a file's debts and boletos then does not
+    also wait on the outbox's indexes. The Message-ID is `<debt_id.notice_kind@MESSAGE_ID_DOMAIN>`, so a resend
+    of a notice carries the same one."""
+    conditions, params = _scope("b", chunk_key, file_id)
+    with engine.begin() as connection:
+        return connection.execute(
+            text(
+                "INSERT INTO outbox (debt_id, notice_kind, chunk_key, recipient, message_id, status, attempts)"
+                " SELECT b.debt_id, :kind, b.chunk_key, d.email,"
+                " '<' || CAST(b.debt_id AS TEXT) || '.' || :kind || '@' || :domain || '>', 'pending', 0"
+                " FROM boletos b JOIN debts d ON d.debt_id = b.debt_id"
+                f" WHERE {' AND '.join(['true', *conditions])} ON CONFLICT (debt_id, notice_kind) DO NOTHING"
+            ),
+            {**params, "kind": notice_kind, "domain": MESSAGE_ID_DOMAIN},
+        ).rowcount
 
 
 def rows_to_send(engine: Engine, chunk_key: str | None = None, file_id: str | None = None,
                  statuses: tuple[str, ...] = ("pending",)) -> list[dict]:
     """Notices in `statuses`, with what their message prints, in the order they were created."""
-    conditions = [f"o.status IN ({', '.join(f':s{i}' for i in range(len(statuses)))})"]
-    params: dict[str, object] = {f"s{i}": status for i, status in enumerate(statuses)}
-    if chunk_key is not None:
-        conditions.append("o.chunk_key = :chunk_key")
-        params["chunk_key"] = chunk_key
-    if file_id is not None:
-        conditions.append("d.file_id = :file_id")
-        params["file_id"] = file_id
+    conditions, params = _scope("o", chunk_key, file_id)
+    conditions.append(f"o.status IN ({', '.join(f':s{i}' for i in range(len(statuses)))})")
+    params.update({f"s{i}": status for i, status in enumerate(statuses)})
     query = text(
         "SELECT o.id, o.debt_id, o.chunk_key, o.recipient, o.message_id, o.attempts, d.name, d.government_id,"
         " CAST(ROUND(b.amount * 100) AS BIGINT) AS cents, b.due_date, b.linha_digitavel, b.nosso_numero"
