@@ -69,11 +69,13 @@ def create_boletos(
 
 
 def chunk_boletos(engine: Engine, chunk_key: str) -> pd.DataFrame:
-    query = select(boletos.c.debt_id, boletos.c.barcode, boletos.c.linha_digitavel).where(
-        boletos.c.chunk_key == chunk_key
+    query = text(
+        "SELECT CAST(debt_id AS TEXT), barcode, linha_digitavel FROM boletos WHERE chunk_key = :chunk_key"
     )
     with engine.connect() as connection:
-        return pd.DataFrame(connection.execute(query).all(), columns=["debt_id", "barcode", "linha_digitavel"])
+        rows = connection.execute(query, {"chunk_key": chunk_key}).all()
+    columns = list(zip(*rows, strict=True)) if rows else [(), (), ()]
+    return pd.DataFrame(dict(zip(["debt_id", "barcode", "linha_digitavel"], columns, strict=True)))
 
 
 def boleto_of(engine: Engine, debt_id: str) -> RowMapping | None:
