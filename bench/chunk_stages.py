@@ -1,7 +1,7 @@
 """Each stage of the pipeline timed alone, per chunk, on PostgreSQL: no Dagster, so what is left is our code and
 the database. The daemon benchmark's per-chunk figures are these plus Dagster's own costs.
 
-    .venv/bin/python -m bench.chunk_stages [--rows 200000] [--chunk-rows 50000] [--admin-url URL]
+    .venv/bin/python -m bench.chunk_stages [--rows 200000] [--chunk-rows 100000] [--admin-url URL]
 
 Prints one table row per stage: total seconds, seconds per chunk and rows/s. Nothing is asserted.
 """
@@ -62,7 +62,7 @@ def run(admin_url: str, rows: int, chunk_rows: int, work: Path) -> dict[str, flo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--chunk-rows", type=int, default=50_000)
+    parser.add_argument("--chunk-rows", type=int, default=100_000)
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-stages-"))

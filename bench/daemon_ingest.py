@@ -1,11 +1,11 @@
 """Drop -> every debt stored and every boleto row written, through the real inbox sensor and dagster-daemon on
 the production dagster.yaml (PostgreSQL instance storage, PostgreSQL store), for a Kanastra-format file.
 
-    .venv/bin/python -m bench.daemon_ingest [--rows 1100000] [--chunk-rows 50000]
+    .venv/bin/python -m bench.daemon_ingest [--rows 1100000] [--chunk-rows 100000]
 
 The clock starts when the file is renamed into the inbox and stops when the store holds `rows` debts and as many
-boletos. The chunk runs go on to PDFs and notices afterwards; those are measured by their own benchmarks, so the
-daemon is stopped at the stop of the clock. Prints the breakdown from the runs' event logs.
+boletos. Delivery runs (PDFs, notices) follow at a lower queue priority; they are measured by their own
+benchmarks, so the daemon is stopped at the stop of the clock. Prints the breakdown from the runs' event logs.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -39,16 +40,82 @@ def instance_yaml(home: Path) -> str:
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def count(url: str, table: str) -> int:
-    with psycopg.connect(url) as connection:
-        return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+def cpu_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, summed over its cores."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (sum(fields) - idle) / ticks, sum(fields) / ticks
 
 
-def breakdown(instance: DagsterInstance, dropped_at: float, stopped_at: float) -> None:
+class ProcessCpu(threading.Thread):
+    """Samples every process's CPU time five times a second and sums it by role, so Dagster's share can be told from
+    ours and from the database's. A process that ends loses at most its last 0.2 s."""
+
+    def __init__(self, roles: dict[str, str]) -> None:
+        super().__init__(daemon=True)
+        self.roles = roles  # substring of the command line -> role, first match wins
+        self.last: dict[int, tuple[str, float]] = {}
+        self.peak_rss: dict[str, int] = defaultdict(int)  # KiB, the largest single process of each role
+        self.stop = threading.Event()
+
+    def sample(self) -> None:
+        ticks = os.sysconf("SC_CLK_TCK")
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                status = (entry / "status").read_text()
+            except OSError:
+                continue
+            role = next((name for key, name in self.roles.items() if key in command), None)
+            if role is not None:
+                self.last[int(entry.name)] = (role, (int(stat[11]) + int(stat[12])) / ticks)
+                for line in status.splitlines():
+                    if line.startswith("VmHWM:"):
+                        self.peak_rss[role] = max(self.peak_rss[role], int(line.split()[1]))
+
+    def run(self) -> None:
+        while not self.stop.wait(0.2):
+            self.sample()
+
+    def totals(self, baseline: dict[int, tuple[str, float]]) -> dict[str, float]:
+        self.sample()
+        result: dict[str, float] = defaultdict(float)
+        for pid, (role, seconds) in self.last.items():
+            result[role] += seconds - baseline.get(pid, (role, 0.0))[1]
+        return dict(result)
+
+
+def all_stored(connection: psycopg.Connection, rows: int) -> bool:
+    """Cheap while chunks are still loading (the chunks table only); exact counts once they all are."""
+    loaded, chunks = connection.execute(
+        "SELECT count(*) FILTER (WHERE status = 'loaded'), count(*) FROM chunks").fetchone()
+    if not chunks or loaded < chunks:
+        return False
+    return connection.execute(
+        "SELECT (SELECT count(*) FROM debts), (SELECT count(*) FROM boletos)").fetchone() == (rows, rows)
+
+
+def sessions(admin_url: str, names: list[str]) -> dict[str, int]:
+    """Connections ever opened to each database (PostgreSQL 14+ counts them in pg_stat_database)."""
+    with psycopg.connect(admin_url) as connection:
+        return dict(connection.execute(
+            "SELECT datname, sessions FROM pg_stat_database WHERE datname = ANY(%s)", (names,)).fetchall())
+
+
+def breakdown(instance: DagsterInstance, dropped_at: float, stopped_at: float, cpu_busy: float,
+              by_role: dict[str, float], connections: dict[str, int], peak_rss: dict[str, int]) -> None:
     steps: dict[str, list[float]] = defaultdict(list)
     queued, startup, first_run_created = [], [], None
+    deliveries_started = 0
     for run in instance.get_runs():
         record = instance.get_run_record_by_id(run.run_id)
+        if run.job_name == "deliver_chunk":
+            deliveries_started += bool(record.start_time and record.start_time < stopped_at)
+            continue
         created = record.create_timestamp.timestamp()
         if run.job_name == "ingest_file":
             first_run_created = created
@@ -67,6 +134,16 @@ def breakdown(instance: DagsterInstance, dropped_at: float, stopped_at: float) -
                 startup.append(first_step - record.start_time)
     print("\n| part | value |\n| --- | ---: |")
     print(f"| drop → all debts and boletos stored | {stopped_at - dropped_at:.1f} s |")
+    print(f"| CPU busy meanwhile (all processes, {os.cpu_count()} cores) | {cpu_busy:.0f} core-s, "
+          f"{cpu_busy / (stopped_at - dropped_at) / os.cpu_count():.0%} |")
+    for role, seconds in sorted(by_role.items(), key=lambda item: -item[1]):
+        print(f"| CPU of {role} | {seconds:.0f} core-s |")
+    for role, kib in sorted(peak_rss.items(), key=lambda item: -item[1]):
+        if not role.startswith("PostgreSQL"):
+            print(f"| peak RSS of one process: {role} | {kib / 1024:.0f} MiB |")
+    print(f"| CPU of everything else | {cpu_busy - sum(by_role.values()):.0f} core-s |")
+    for database, count in connections.items():
+        print(f"| connections opened to the {database} database | {count:,} |")
     if first_run_created:
         print(f"| sensor latency (drop → ingest run requested) | {first_run_created - dropped_at:.1f} s |")
     for step in ("source_file", "validated_chunk", "debts", "boletos"):
@@ -78,12 +155,13 @@ def breakdown(instance: DagsterInstance, dropped_at: float, stopped_at: float) -
         print(f"| run queued → run worker up: mean (max) | {statistics.mean(queued):.1f} s ({max(queued):.1f} s) |")
     if startup:
         print(f"| run worker up → first step: mean | {statistics.mean(startup):.1f} s |")
+    print(f"| delivery runs started before the clock stopped | {deliveries_started} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_100_000)
-    parser.add_argument("--chunk-rows", type=int, default=50_000)
+    parser.add_argument("--chunk-rows", type=int, default=100_000)
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args()
@@ -112,22 +190,44 @@ def main() -> None:
         inbox.mkdir(parents=True, exist_ok=True)
         staged = inbox / ".kanastra.csv.part"
         os.link(source, staged) if source.stat().st_dev == inbox.stat().st_dev else staged.write_bytes(source.read_bytes())
-        dropped_at = time.time()
+        processes = ProcessCpu({
+            "multiprocessing": "run workers (spawned by the code server)",
+            "execute_run": "run workers (dagster api execute_run)",
+            "dagster api grpc": "code server (dagster api grpc)",
+            "dagster-daemon": "dagster-daemon",
+            f"{instance_db} ": "PostgreSQL backends, Dagster instance DB",
+            f"{store_db} ": "PostgreSQL backends, billing store DB",
+            "postgres": "PostgreSQL, other processes",
+            "watch_orphans": "run workers' orphan watchers",
+            "bench.daemon_ingest": "this benchmark (polling, sampling)",
+        })
+        processes.sample()
+        baseline = dict(processes.last)
+        sessions_before = sessions(args.admin_url, [instance_db, store_db])
+        processes.start()
+        dropped_at, (busy_before, _) = time.time(), cpu_seconds()
         staged.rename(inbox / "kanastra.csv")
         deadline = time.monotonic() + args.timeout
-        while time.monotonic() < deadline:
-            try:
-                if count(store_url, "debts") == args.rows and count(store_url, "boletos") == args.rows:
-                    break
-            except psycopg.Error:
-                pass
-            time.sleep(0.5)
-        else:
-            raise SystemExit(f"timed out; see {work / 'daemon.log'}")
-        stopped_at = time.time()
+        with psycopg.connect(store_url, autocommit=True) as store:
+            while time.monotonic() < deadline:
+                try:
+                    if all_stored(store, args.rows):
+                        break
+                except psycopg.errors.UndefinedTable:
+                    pass
+                time.sleep(0.5)
+            else:
+                raise SystemExit(f"timed out; see {work / 'daemon.log'}")
+        stopped_at, (busy_after, _) = time.time(), cpu_seconds()
+        processes.stop.set()
+        by_role = processes.totals(baseline)
+        sessions_after = sessions(args.admin_url, [instance_db, store_db])
+        connections = {role: sessions_after.get(name, 0) - sessions_before.get(name, 0)
+                  for role, name in (("Dagster instance", instance_db), ("billing store", store_db))}
         os.environ.update({k: v for k, v in env.items() if k.startswith("DAGSTER_POSTGRES_")})
         with DagsterInstance.from_config(str(home)) as instance:
-            breakdown(instance, dropped_at, stopped_at)
+            breakdown(instance, dropped_at, stopped_at, busy_after - busy_before, by_role, connections,
+                      dict(processes.peak_rss))
     finally:
         if daemon is not None:
             os.killpg(daemon.pid, signal.SIGTERM)
