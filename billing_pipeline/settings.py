@@ -41,7 +41,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "sqlite:///<BILLING_DATA_DIR>/billing.db",
         "The store. SQLite for the embedded default, `postgresql+psycopg://user@host:5432/db` in production.",
     ),
-    SettingSpec("BILLING_CHUNK_ROWS", "50000", "Data rows per chunk partition (a 1.1M-row file gives 22 chunks)."),
+    SettingSpec(
+        "BILLING_CHUNK_ROWS",
+        "100000",
+        "Data rows per chunk partition (a 1.1M-row file gives 11 chunks, one run each).",
+    ),
     SettingSpec(
         "BILLING_GOVERNMENT_ID_POLICY",
         "strict",
@@ -56,7 +60,14 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "BILLING_INBOX_POLL_SECONDS",
         "2",
-        "How often the inbox sensor looks; a file is taken after two looks that see the same size and mtime.",
+        "How often the inbox sensor looks; a file is taken after two looks that see the same size and mtime, or at"
+        " once when its mtime is already this old.",
+    ),
+    SettingSpec(
+        "BILLING_DELIVERY_HOLD_SECONDS",
+        "600",
+        "Chunk deliveries (PDFs, e-mails) wait while a file is being split or stored, so storing gets the machine;"
+        " a delivery waiting longer than this starts anyway.",
     ),
     SettingSpec(
         "BILLING_BANK",
@@ -157,10 +168,11 @@ def _policy(name: str, raw: str) -> str:
 class Settings:
     data_dir: Path
     database_url: str
-    chunk_rows: int = 50_000
+    chunk_rows: int = 100_000
     government_id_policy: str = "strict"
     max_reject_rate: float = 0.05
     inbox_poll_seconds: int = 2
+    delivery_hold_seconds: int = 600
     bank_code: str = "341"
     agencia: str = "0057"
     conta: str = "12345"
@@ -227,6 +239,7 @@ class Settings:
             "government_id_policy": read("BILLING_GOVERNMENT_ID_POLICY", _policy),
             "max_reject_rate": read("BILLING_MAX_REJECT_RATE", _float_between(0, 1)),
             "inbox_poll_seconds": read("BILLING_INBOX_POLL_SECONDS", _int_at_least(1)),
+            "delivery_hold_seconds": read("BILLING_DELIVERY_HOLD_SECONDS", _int_at_least(0)),
             "bank_code": read("BILLING_BANK", _text),
             "agencia": read("BILLING_AGENCIA", _text),
             "conta": read("BILLING_CONTA", _text),

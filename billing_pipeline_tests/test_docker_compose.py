@@ -255,7 +255,10 @@ def instance_yaml() -> dict[str, Any]:
 
 
 def test_dagster_yaml_uses_postgres_from_the_environment(instance_yaml):
-    postgres_db = instance_yaml["storage"]["postgres"]["postgres_db"]
+    storage = instance_yaml["storage"]["custom"]
+    assert (storage["module"], storage["class"]) == ("billing_pipeline.defs.pooled_postgres_storage",
+                                                     "PooledPostgresStorage")
+    postgres_db = storage["config"]["postgres_db"]
     assert postgres_db["scheme"] == "postgresql+psycopg2"
     for field, variable in POSTGRES_DB_FIELDS.items():
         assert postgres_db[field] == {"env": variable}, field
@@ -280,6 +283,17 @@ def _set_dagster_postgres_env(monkeypatch: pytest.MonkeyPatch, url: str) -> None
     monkeypatch.setenv("DAGSTER_POSTGRES_HOST", parsed.host or "")
     monkeypatch.setenv("DAGSTER_POSTGRES_DB", parsed.database or "")
     monkeypatch.setenv("DAGSTER_POSTGRES_PORT", str(parsed.port or 5432))
+
+
+def _connections_ever_opened(url: str) -> int:
+    import psycopg
+
+    parsed = make_url(url)
+    with psycopg.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username, dbname="postgres",
+                         autocommit=True) as connection:
+        connection.execute("SELECT pg_stat_clear_snapshot()")
+        return connection.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s",
+                                  (parsed.database,)).fetchone()[0]
 
 
 def test_dagster_yaml_matches_dagsters_instance_schema(instance_yaml):
@@ -314,6 +328,15 @@ def test_dagster_yaml_loads_an_instance_on_postgresql_shared_with_the_store(post
         assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
         assert instance.run_storage.postgres_url.startswith("postgresql+psycopg2://")
         assert instance.get_runs() == []
+        # one connection held per process, not one opened per call (dagster-postgres' default outside its
+        # webserver)
+        for part in (instance.run_storage, instance.event_log_storage, instance.schedule_storage):
+            assert type(part._engine.pool).__name__ == "QueuePool", part
+        connections_before = _connections_ever_opened(url)
+        for _ in range(20):
+            instance.get_runs()
+            instance.get_run_records()
+        assert _connections_ever_opened(url) - connections_before <= 1
         assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
         assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 4
         assert instance.run_retries_enabled and instance.run_retries_max_retries == 1

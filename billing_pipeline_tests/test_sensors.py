@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
+import time
 
 import dagster as dg
 import pytest
@@ -27,10 +29,11 @@ def _tick(sensor, instance, settings, cursor=None):
         return sensor(context), context
 
 
-def test_file_is_taken_on_the_second_look_and_requested_once(settings, engine, tmp_path):
+def test_a_fresh_file_is_taken_on_the_second_look_and_requested_once(settings, engine, tmp_path):
     source = tmp_path / "debts.csv"
     write_sample(source, rows=10, seed=1)
     dropped = submit(source, settings.inbox_dir)
+    os.utime(dropped)  # written just now: only a second look can tell it is finished
     (settings.inbox_dir / "still-copying.csv.part").write_text("name,")
     (settings.inbox_dir / ".hidden.csv").write_text("name,")
 
@@ -50,6 +53,19 @@ def test_file_is_taken_on_the_second_look_and_requested_once(settings, engine, t
         third, _ = _tick(inbox_sensor, instance, settings, second.cursor)
         assert third.run_requests == []
         assert sorted(p.name for p in settings.inbox_dir.iterdir()) == [".hidden.csv", "still-copying.csv.part"]
+
+
+def test_a_file_untouched_for_a_poll_interval_is_taken_on_the_first_look(settings, engine, tmp_path):
+    source = tmp_path / "debts.csv"
+    write_sample(source, rows=10, seed=1)
+    settled = time.time() - settings.inbox_poll_seconds - 1
+    os.utime(source, (settled, settled))
+    dropped = submit(source, settings.inbox_dir)
+    assert dropped.stat().st_mtime == source.stat().st_mtime  # submit keeps the source's mtime
+    with dg.instance_for_test() as instance:
+        first, _ = _tick(inbox_sensor, instance, settings)
+        assert len(first.run_requests) == 1
+        assert not dropped.exists()
 
 
 def test_a_growing_file_waits_until_it_stops_changing(settings, engine, tmp_path):

@@ -41,9 +41,13 @@ def scan(inbox: Path) -> list[InboxEntry]:
     return sorted(entries, key=lambda e: (e.mtime_ns, e.path.name))
 
 
-def stable(entries: list[InboxEntry], previous_looks: dict[str, list[int]]) -> list[InboxEntry]:
-    """Entries whose size and mtime are the same as at the previous look: the writer is done with them."""
-    return [e for e in entries if previous_looks.get(e.path.name) == e.look]
+def stable(entries: list[InboxEntry], previous_looks: dict[str, list[int]], now_ns: int,
+           settle_seconds: float) -> list[InboxEntry]:
+    """Entries the writer is done with: the same size and mtime as at the previous look, or, on the first look,
+    an mtime at least `settle_seconds` old (a finished file moved, linked or `billing submit`ted in keeps its own
+    mtime; one still being written has a fresh one)."""
+    settled_before = now_ns - int(settle_seconds * 1e9)
+    return [e for e in entries if previous_looks.get(e.path.name) == e.look or e.mtime_ns <= settled_before]
 
 
 def sha256_of(path: Path) -> str:
@@ -71,7 +75,8 @@ def archive(path: Path, archive_dir: Path, file_id: str) -> Path:
 
 
 def submit(source: Path, inbox: Path) -> Path:
-    """Copy a file into the inbox so the sensor never sees it half-written: write `.part`, then rename."""
+    """Copy a file into the inbox so the sensor never sees it half-written: write `.part`, then rename. The copy
+    keeps the source's mtime, as `mv` and `cp -p` do, so an old file is taken on the sensor's first look."""
     if not source.is_file():
         raise FileNotFoundError(f"{source} is not a file")
     inbox.mkdir(parents=True, exist_ok=True)
@@ -80,5 +85,6 @@ def submit(source: Path, inbox: Path) -> Path:
         target = inbox / (target.name.lstrip(".").removesuffix(".part").removesuffix(".tmp") or "file.csv")
     partial = inbox / f".{target.name}.part"
     shutil.copyfile(source, partial)
+    shutil.copystat(source, partial)
     os.replace(partial, target)
     return target

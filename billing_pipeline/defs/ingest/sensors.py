@@ -2,6 +2,7 @@
 
 
 import json
+import time
 
 import dagster as dg
 
@@ -20,7 +21,8 @@ POLL_SECONDS = Settings.from_env().inbox_poll_seconds
     job=ingest_file_job,
     minimum_interval_seconds=POLL_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Registers each complete file in <BILLING_DATA_DIR>/inbox (same size and mtime on two looks) "
+    description="Registers each complete file in <BILLING_DATA_DIR>/inbox (same size and mtime on two looks, or "
+    "an mtime older than BILLING_INBOX_POLL_SECONDS on the first) "
     "by its sha256 and requests one ingest_file run per new file. Re-dropped bytes start nothing.",
 )
 def inbox_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) -> dg.SensorResult:
@@ -29,7 +31,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) 
     file_seq: int = cursor.get("file_seq", 0)
 
     entries = inbox.scan(billing.settings.inbox_dir)
-    ready = inbox.stable(entries, previous_looks)
+    ready = inbox.stable(entries, previous_looks, time.time_ns(), billing.settings.inbox_poll_seconds)
     for entry in ready:
         registration = stages.register_stage(billing.engine, billing.settings, entry.path)
         if registration.new:
