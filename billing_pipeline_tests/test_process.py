@@ -28,8 +28,9 @@ def _process_json(path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -
 
 
 def test_100k_rows_with_one_percent_errors_are_accounted_exactly_and_rerun_adds_nothing(
-    billing_env, engine, tmp_path, capsys
+    billing_env, engine, tmp_path, capsys, monkeypatch
 ):
+    monkeypatch.setenv("BILLING_CHUNK_ROWS", "50000")  # two chunks
     source = tmp_path / "debts.csv"
     injected = write_sample(source, rows=100_000, seed=11, invalid_rate=0.01)
     error_lines = {e.line_number for e in injected}
