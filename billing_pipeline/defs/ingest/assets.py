@@ -85,8 +85,8 @@ def validated_chunk(context: dg.AssetExecutionContext, billing: BillingResource)
     retry_policy=STORE_RETRY,
     pool=DB,
     check_specs=DEBTS_CHECKS,
-    description="The chunk's accepted debts in the store (COPY into staging, then one INSERT ... ON CONFLICT "
-    "DO NOTHING). Re-running adds nothing.",
+    description="The chunk's accepted debts in the store: on PostgreSQL a first load is one COPY straight into "
+    "debts; otherwise COPY into staging, then one INSERT ... ON CONFLICT DO NOTHING. Re-running adds nothing.",
 )
 def debts(
     context: dg.AssetExecutionContext, billing: BillingResource, validated_chunk: pd.DataFrame
