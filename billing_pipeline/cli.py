@@ -49,6 +49,12 @@ def _debt_id(raw: str) -> str:
         raise CommandError(f"{raw!r} is not a debtId (a UUID)") from None
 
 
+def _workers(raw: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {raw!r}")
+    return int(raw)
+
+
 def _process(args: argparse.Namespace) -> int:
     from billing_pipeline.defs.local_run import ProcessError, process_file
 
@@ -56,7 +62,7 @@ def _process(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise CommandError(f"{path} is not a file")
     try:
-        summary = process_file(path, Settings.from_env(), until=args.until)
+        summary = process_file(path, Settings.from_env(), until=args.until, workers=args.workers)
     except ProcessError as error:
         raise CommandError(str(error)) from None
     if args.json:
@@ -246,6 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
     process.add_argument("--until", default="notifications",
                          choices=("source_file", "validated_chunk", "debts", "boletos", "boleto_pdfs", "notifications"),
                          help="stop after this stage")
+    process.add_argument("--workers", type=_workers, default=None,
+                         help="chunks processed at once, each in its own process (default: 1 on SQLite, "
+                         "min(2, cores) on PostgreSQL)")
     process.set_defaults(handler=_process)
 
     sample = commands.add_parser("sample", help="write a realistic input file")

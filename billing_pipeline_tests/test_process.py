@@ -119,3 +119,33 @@ def test_until_validated_chunk_stores_no_debts(billing_env, engine, tmp_path, ca
     assert summary["rejected"] == 5
     assert summary["accepted"] is None
     assert _debt_count(engine) == 0
+
+
+def test_chunks_on_two_worker_processes_give_the_same_numbers_as_one(billing_env, engine, tmp_path, capsys,
+                                                                      monkeypatch):
+    monkeypatch.setenv("BILLING_CHUNK_ROWS", "250")
+    source = tmp_path / "debts.csv"
+    injected = write_sample(source, rows=1_000, seed=17, invalid_rate=0.02)
+    frame = pd.read_csv(source, dtype=str, keep_default_na=False)
+    pd.concat([frame, frame.iloc[[5, 700]]]).to_csv(source, index=False)  # two repeats, in other chunks
+
+    summary = _process_json(source, capsys, "--until", "boletos", "--workers", "2")
+
+    assert summary["exit_status"] == 0
+    assert (summary["status"], summary["chunks"], summary["rows"]) == ("processed", 5, 1_002)
+    assert summary["rejected"] == len({e.line_number for e in injected})
+    assert summary["duplicates"] == 2
+    assert summary["accepted"] + summary["rejected"] + summary["duplicates"] == summary["rows"]
+    assert _debt_count(engine) == summary["accepted"] == summary["boletos"]
+
+    again = _process_json(source, capsys, "--until", "boletos", "--workers", "1")
+    assert {k: again[k] for k in ("accepted", "rejected", "duplicates", "boletos")} == {
+        k: summary[k] for k in ("accepted", "rejected", "duplicates", "boletos")}
+    assert _debt_count(engine) == summary["accepted"]
+
+
+def test_workers_must_be_a_positive_whole_number(billing_env, capsys, tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["process", str(tmp_path / "any.csv"), "--workers", "0"])
+    assert exit_info.value.code == 2
+    assert "must be a whole number of at least 1, got '0'" in capsys.readouterr().err

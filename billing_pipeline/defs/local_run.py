@@ -4,8 +4,11 @@ It uses an ephemeral Dagster instance (nothing is written to DAGSTER_HOME) and t
 folders, so its results are the ones the daemon would produce.
 """
 
+import multiprocessing
+import os
 import shutil
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +31,14 @@ from billing_pipeline.store.migrate import upgrade
 from billing_pipeline.store.outbox import counts as outbox_counts
 
 STAGES = ("source_file", "validated_chunk", "debts", "boletos", "boleto_pdfs", "notifications")
+CHUNK_ASSETS = {asset.key.to_user_string(): asset for asset in (validated_chunk, debts, boletos, boleto_pdfs,
+                                                                 notifications)}
+
+
+def default_workers(settings: Settings) -> int:
+    """One chunk at a time on SQLite (a single writer); on PostgreSQL one per core, at most 2: a chunk's work is
+    half ours and half the database's, so two overlap well on two cores and more only add memory."""
+    return 1 if settings.database_url.startswith("sqlite") else min(2, os.cpu_count() or 1)
 
 
 class ProcessError(Exception):
@@ -60,9 +71,11 @@ class ProcessSummary:
         return data
 
 
-def process_file(path: Path, settings: Settings, until: str = "notifications") -> ProcessSummary:
+def process_file(path: Path, settings: Settings, until: str = "notifications",
+                 workers: int | None = None) -> ProcessSummary:
     if until not in STAGES:
         raise ValueError(f"--until must be one of {', '.join(STAGES)}")
+    workers = default_workers(settings) if workers is None else workers
     started = time.perf_counter()
     settings.ensure_dirs()
     engine = create_store_engine(settings.database_url)
@@ -77,10 +90,7 @@ def process_file(path: Path, settings: Settings, until: str = "notifications") -
         partial.replace(archive)
 
     instance = dg.DagsterInstance.ephemeral()
-    resources = {
-        "billing": BillingResource(data_dir=str(settings.data_dir), database_url=settings.database_url),
-        "chunk_io_manager": ChunkFrameIOManager(base_dir=str(settings.staging_dir)),
-    }
+    resources = _resources(str(settings.data_dir), settings.database_url)
     instance.add_dynamic_partitions(source_file_partitions.name, [file_id])
     try:
         _materialize([source_file], file_id, instance, resources)
@@ -91,10 +101,13 @@ def process_file(path: Path, settings: Settings, until: str = "notifications") -
     row = registry.get_file(engine, file_id)
     keys = [c["chunk_key"] for c in registry.file_chunks(engine, file_id)]
     if row["status"] != "rejected" and until != "source_file":
-        instance.add_dynamic_partitions(chunk_partitions.name, keys)
-        selection = [validated_chunk, debts, boletos, boleto_pdfs, notifications][: STAGES.index(until)]
-        for key in keys:
-            _materialize(selection, key, instance, resources)
+        names = list(CHUNK_ASSETS)[: STAGES.index(until)]
+        if workers == 1 or len(keys) == 1:
+            instance.add_dynamic_partitions(chunk_partitions.name, keys)
+            for key in keys:
+                _materialize([CHUNK_ASSETS[name] for name in names], key, instance, resources)
+        else:
+            _materialize_in_parallel(keys, names, settings, workers)
         row = registry.get_file(engine, file_id)
 
     if until == "notifications" and row["status"] in ("processed", "rejected"):
@@ -135,6 +148,35 @@ def process_file(path: Path, settings: Settings, until: str = "notifications") -
         summary.report = str(report)
     summary.elapsed_seconds = round(time.perf_counter() - started, 3)
     return summary
+
+
+def _resources(data_dir: str, database_url: str) -> dict:
+    return {
+        "billing": BillingResource(data_dir=data_dir, database_url=database_url),
+        "chunk_io_manager": ChunkFrameIOManager(base_dir=str(Path(data_dir) / "staging")),
+    }
+
+
+def _materialize_chunk(key: str, names: list[str], data_dir: str, database_url: str) -> None:
+    """One chunk's assets in a worker process, on an ephemeral instance of its own."""
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(chunk_partitions.name, [key])
+    _materialize([CHUNK_ASSETS[name] for name in names], key, instance, _resources(data_dir, database_url))
+
+
+def _materialize_in_parallel(keys: list[str], names: list[str], settings: Settings, workers: int) -> None:
+    """Chunks on `workers` processes: while one chunk's rows are in PostgreSQL's hands, another's are in ours.
+    Spawned, not forked: a fork would copy this process's open connections."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(keys)), mp_context=context) as pool:
+        futures = [pool.submit(_materialize_chunk, key, names, str(settings.data_dir), settings.database_url)
+                   for key in keys]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
 
 
 def _materialize(selection: list, partition_key: str, instance: dg.DagsterInstance, resources: dict) -> None:
