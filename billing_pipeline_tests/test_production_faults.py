@@ -163,7 +163,7 @@ def loads_waiting_on_a_lock(url: str) -> int:
     with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as observer:
         return observer.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            " AND query LIKE 'INSERT INTO debts%'"
+            " AND (query LIKE 'COPY debts %' OR query LIKE 'INSERT INTO debts%')"
         ).fetchone()[0]
 
 
@@ -173,7 +173,7 @@ def test_a_run_worker_killed_mid_load_is_retried_without_duplicates(stack_factor
     injected = write_sample(source, rows=900, seed=41, invalid_rate=0.01)
     expected = {file_id_of(source): (900, len({error.line_number for error in injected}))}
     store = psycopg.connect(stack.settings.database_url.replace("+psycopg", ""), autocommit=True)
-    # Holding this lock (reads pass, writes wait) stops the first chunk load inside its INSERT: the kill lands
+    # Holding this lock (reads pass, writes wait) stops the first chunk load inside its COPY: the kill lands
     # mid-load.
     store.execute("BEGIN")
     store.execute("LOCK TABLE debts IN SHARE MODE")
