@@ -92,10 +92,16 @@ def process_file(path: Path, settings: Settings, until: str = "notifications",
     instance = dg.DagsterInstance.ephemeral()
     resources = _resources(str(settings.data_dir), settings.database_url)
     instance.add_dynamic_partitions(source_file_partitions.name, [file_id])
+    # Workers start (and spend their ~2 s of imports) while this process splits the file. Whether the file has
+    # several chunks is only known after the split; ~100 bytes per row is a guess that only decides this head start.
+    likely_chunks = path.stat().st_size / (100 * settings.chunk_rows)
+    pool = _worker_pool(workers) if workers > 1 and until != "source_file" and likely_chunks > 1.5 else None
     try:
         _materialize([source_file], file_id, instance, resources)
     except ProcessError:
         if registry.get_file(engine, file_id)["status"] != "rejected":  # a rejected file fails on purpose
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
             raise
 
     row = registry.get_file(engine, file_id)
@@ -107,8 +113,11 @@ def process_file(path: Path, settings: Settings, until: str = "notifications",
             for key in keys:
                 _materialize([CHUNK_ASSETS[name] for name in names], key, instance, resources)
         else:
-            _materialize_in_parallel(keys, names, settings, workers)
+            pool = pool or _worker_pool(workers)
+            _materialize_in_parallel(pool, keys, names, settings)
         row = registry.get_file(engine, file_id)
+    if pool is not None:
+        pool.shutdown(cancel_futures=True)
 
     if until == "notifications" and row["status"] in ("processed", "rejected"):
         _materialize([file_report], file_id, instance, resources)
@@ -164,19 +173,29 @@ def _materialize_chunk(key: str, names: list[str], data_dir: str, database_url: 
     _materialize([CHUNK_ASSETS[name] for name in names], key, instance, _resources(data_dir, database_url))
 
 
-def _materialize_in_parallel(keys: list[str], names: list[str], settings: Settings, workers: int) -> None:
-    """Chunks on `workers` processes: while one chunk's rows are in PostgreSQL's hands, another's are in ours.
-    Spawned, not forked: a fork would copy this process's open connections."""
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(keys)), mp_context=context) as pool:
-        futures = [pool.submit(_materialize_chunk, key, names, str(settings.data_dir), settings.database_url)
-                   for key in keys]
-        try:
-            for future in futures:
-                future.result()
-        except BaseException:
-            pool.shutdown(cancel_futures=True)
-            raise
+def _started() -> None:
+    """A worker's first task: by the time it runs, the worker has imported the definitions."""
+
+
+def _worker_pool(workers: int) -> ProcessPoolExecutor:
+    """Spawned, not forked: a fork would copy this process's open connections. Every worker is started now."""
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    for _ in range(workers):
+        pool.submit(_started)
+    return pool
+
+
+def _materialize_in_parallel(pool: ProcessPoolExecutor, keys: list[str], names: list[str],
+                             settings: Settings) -> None:
+    """While one chunk's rows are in PostgreSQL's hands, another's are in ours."""
+    futures = [pool.submit(_materialize_chunk, key, names, str(settings.data_dir), settings.database_url)
+               for key in keys]
+    try:
+        for future in futures:
+            future.result()
+    except BaseException:
+        pool.shutdown(cancel_futures=True)
+        raise
 
 
 def _materialize(selection: list, partition_key: str, instance: dg.DagsterInstance, resources: dict) -> None:
