@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -16,27 +16,39 @@ from billing_pipeline.store.sequences import allocate
 from billing_pipeline.store.tables import boletos, debts
 from billing_pipeline.validation.schema import format_cents
 
+WRITTEN_COLUMNS = ["debt_id", "barcode", "linha_digitavel"]
+
 
 @dataclass(frozen=True)
 class BoletoOutcome:
     created: int
     total: int
+    # The numbers of the boletos created now, exactly as written (COPY stores CHAR(44)/CHAR(47) text unchanged).
+    written: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=WRITTEN_COLUMNS), compare=False)
 
 
 def create_boletos(
     engine: Engine, chunk_key: str, account: BeneficiaryAccount, today: date, min_days_to_due: int
 ) -> BoletoOutcome:
     with engine.begin() as connection:
+        # A debt's boleto is only ever written for its own chunk, so a chunk without any boleto (its first run)
+        # needs no anti-join against the whole boletos table.
+        numbered_before = connection.execute(
+            select(boletos.c.debt_id).where(boletos.c.chunk_key == chunk_key).limit(1)).first() is not None
         # Text and integers only: building UUID, Decimal and date objects for 50,000 rows cost more than the
         # query.
         rows = connection.execute(
             text(
                 "SELECT CAST(d.debt_id AS TEXT), CAST(ROUND(d.amount * 100) AS BIGINT), CAST(d.due_date AS TEXT)"
-                " FROM debts d LEFT JOIN boletos b ON b.debt_id = d.debt_id"
-                " WHERE d.chunk_key = :chunk_key AND b.debt_id IS NULL ORDER BY d.line_number"
+                " FROM debts d"
+                + (" LEFT JOIN boletos b ON b.debt_id = d.debt_id" if numbered_before else "")
+                + " WHERE d.chunk_key = :chunk_key"
+                + (" AND b.debt_id IS NULL" if numbered_before else "")
+                + " ORDER BY d.line_number"
             ),
             {"chunk_key": chunk_key},
         ).all()
+        written = pd.DataFrame(columns=WRITTEN_COLUMNS)
         if rows:
             debt_ids, all_cents, due_dates = zip(*rows, strict=True)
             first = allocate(connection, account.sequence_name, len(rows))
@@ -62,10 +74,12 @@ def create_boletos(
                     "original_due_date": original.astype(str),
                 }),
             )
+            written = pd.DataFrame({"debt_id": debt_ids, "barcode": numbers.barcode,
+                                    "linha_digitavel": numbers.linha_digitavel})
         total = connection.execute(
             select(func.count()).select_from(boletos).where(boletos.c.chunk_key == chunk_key)
         ).scalar_one()
-    return BoletoOutcome(len(rows), int(total))
+    return BoletoOutcome(len(rows), int(total), written)
 
 
 def chunk_boletos(engine: Engine, chunk_key: str) -> pd.DataFrame:
