@@ -35,10 +35,10 @@ CHUNK_ASSETS = {asset.key.to_user_string(): asset for asset in (validated_chunk,
                                                                  notifications)}
 
 
-def default_workers(settings: Settings) -> int:
+def default_workers(dialect: str) -> int:
     """One chunk at a time on SQLite (a single writer); on PostgreSQL one per core, at most 2: a chunk's work is
     half ours and half the database's, so two overlap well on two cores and more only add memory."""
-    return 1 if settings.database_url.startswith("sqlite") else min(2, os.cpu_count() or 1)
+    return 1 if dialect == "sqlite" else min(2, os.cpu_count() or 1)
 
 
 class ProcessError(Exception):
@@ -75,11 +75,11 @@ def process_file(path: Path, settings: Settings, until: str = "notifications",
                  workers: int | None = None) -> ProcessSummary:
     if until not in STAGES:
         raise ValueError(f"--until must be one of {', '.join(STAGES)}")
-    workers = default_workers(settings) if workers is None else workers
     started = time.perf_counter()
     settings.ensure_dirs()
     engine = create_store_engine(settings.database_url)
     upgrade(engine)
+    workers = default_workers(engine.dialect.name) if workers is None else workers
 
     file_id = sha256_of(path)
     registry.register_file(engine, file_id, path.name, path.stat().st_size)
@@ -97,27 +97,27 @@ def process_file(path: Path, settings: Settings, until: str = "notifications",
     likely_chunks = path.stat().st_size / (100 * settings.chunk_rows)
     pool = _worker_pool(workers) if workers > 1 and until != "source_file" and likely_chunks > 1.5 else None
     try:
-        _materialize([source_file], file_id, instance, resources)
-    except ProcessError:
-        if registry.get_file(engine, file_id)["status"] != "rejected":  # a rejected file fails on purpose
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
-            raise
+        try:
+            _materialize([source_file], file_id, instance, resources)
+        except ProcessError:
+            if registry.get_file(engine, file_id)["status"] != "rejected":  # a rejected file fails on purpose
+                raise
 
-    row = registry.get_file(engine, file_id)
-    keys = [c["chunk_key"] for c in registry.file_chunks(engine, file_id)]
-    if row["status"] != "rejected" and until != "source_file":
-        names = list(CHUNK_ASSETS)[: STAGES.index(until)]
-        if workers == 1 or len(keys) == 1:
-            instance.add_dynamic_partitions(chunk_partitions.name, keys)
-            for key in keys:
-                _materialize([CHUNK_ASSETS[name] for name in names], key, instance, resources)
-        else:
-            pool = pool or _worker_pool(workers)
-            _materialize_in_parallel(pool, keys, names, settings)
         row = registry.get_file(engine, file_id)
-    if pool is not None:
-        pool.shutdown(cancel_futures=True)
+        keys = [c["chunk_key"] for c in registry.file_chunks(engine, file_id)]
+        if row["status"] != "rejected" and until != "source_file":
+            names = list(CHUNK_ASSETS)[: STAGES.index(until)]
+            if workers == 1 or len(keys) == 1:
+                instance.add_dynamic_partitions(chunk_partitions.name, keys)
+                for key in keys:
+                    _materialize([CHUNK_ASSETS[name] for name in names], key, instance, resources)
+            else:
+                pool = pool or _worker_pool(workers)
+                _materialize_in_parallel(pool, keys, names, settings)
+            row = registry.get_file(engine, file_id)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
     if until == "notifications" and row["status"] in ("processed", "rejected"):
         _materialize([file_report], file_id, instance, resources)
@@ -190,12 +190,8 @@ def _materialize_in_parallel(pool: ProcessPoolExecutor, keys: list[str], names: 
     """While one chunk's rows are in PostgreSQL's hands, another's are in ours."""
     futures = [pool.submit(_materialize_chunk, key, names, str(settings.data_dir), settings.database_url)
                for key in keys]
-    try:
-        for future in futures:
-            future.result()
-    except BaseException:
-        pool.shutdown(cancel_futures=True)
-        raise
+    for future in futures:
+        future.result()  # the first failure is raised; the caller's shutdown cancels the chunks not yet started
 
 
 def _materialize(selection: list, partition_key: str, instance: dg.DagsterInstance, resources: dict) -> None:

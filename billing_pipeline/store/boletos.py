@@ -57,25 +57,21 @@ def create_boletos(
             due = boleto_due_dates(original, np.datetime64(today, "D"), min_days_to_due)
             cents = np.array(all_cents, dtype=np.int64)
             numbers = boleto_numbers(account, sequences, cents, due)
-            copy_frame(
-                connection,
-                "boletos",
-                pd.DataFrame({
-                    "debt_id": debt_ids,
-                    "chunk_key": chunk_key,
-                    "bank_code": account.bank_code,
-                    "account_key": account.sequence_name,
-                    "sequence": sequences,
-                    "nosso_numero": numbers.nosso_numero,
-                    "barcode": numbers.barcode,
-                    "linha_digitavel": numbers.linha_digitavel,
-                    "amount": format_cents(pd.Series(cents)),
-                    "due_date": due.astype(str),
-                    "original_due_date": original.astype(str),
-                }),
-            )
-            written = pd.DataFrame({"debt_id": debt_ids, "barcode": numbers.barcode,
-                                    "linha_digitavel": numbers.linha_digitavel})
+            new_boletos = pd.DataFrame({
+                "debt_id": debt_ids,
+                "chunk_key": chunk_key,
+                "bank_code": account.bank_code,
+                "account_key": account.sequence_name,
+                "sequence": sequences,
+                "nosso_numero": numbers.nosso_numero,
+                "barcode": numbers.barcode,
+                "linha_digitavel": numbers.linha_digitavel,
+                "amount": format_cents(pd.Series(cents)),
+                "due_date": due.astype(str),
+                "original_due_date": original.astype(str),
+            })
+            copy_frame(connection, "boletos", new_boletos)
+            written = new_boletos[WRITTEN_COLUMNS]
         total = connection.execute(
             select(func.count()).select_from(boletos).where(boletos.c.chunk_key == chunk_key)
         ).scalar_one()
@@ -88,8 +84,8 @@ def chunk_boletos(engine: Engine, chunk_key: str) -> pd.DataFrame:
     )
     with engine.connect() as connection:
         rows = connection.execute(query, {"chunk_key": chunk_key}).all()
-    columns = list(zip(*rows, strict=True)) if rows else [(), (), ()]
-    return pd.DataFrame(dict(zip(["debt_id", "barcode", "linha_digitavel"], columns, strict=True)))
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(WRITTEN_COLUMNS)
+    return pd.DataFrame(dict(zip(WRITTEN_COLUMNS, columns, strict=True)))
 
 
 def boleto_of(engine: Engine, debt_id: str) -> RowMapping | None:

@@ -66,12 +66,15 @@ def delivery_sensor(context: dg.SensorEvaluationContext, billing: BillingResourc
         records = records[:overdue]
         if not records:
             return dg.SensorResult(skip_reason=f"deliveries wait: {storing} split or store run(s) in flight")
-    runs = {run_id: context.instance.get_run_by_id(run_id) for run_id in {r.run_id for r in records}}
+    self_delivering = {
+        run_id for run_id in {r.run_id for r in records}
+        if delivers_itself(context.instance, context.instance.get_run_by_id(run_id))
+    }
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(partition_key=record.partition_key, run_key=f"deliver:{record.storage_id}")
             for record in records
-            if record.partition_key and not delivers_itself(context.instance, runs[record.run_id])
+            if record.partition_key and record.run_id not in self_delivering
         ],
         cursor=str(records[-1].storage_id),
     )
