@@ -9,33 +9,17 @@ Prints one table row per stage: total seconds, seconds per chunk and rows/s. Not
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import tempfile
 import time
 from collections import defaultdict
 from datetime import date
-from pathlib import Path
 
-from bench.ingest import create_database, database_url, drop_database
 from bench.kanastra import write
+from bench.store import bench_store, store_arguments
 from billing_pipeline import stages
-from billing_pipeline.settings import Settings
-from billing_pipeline.store.engine import create_store_engine
-from billing_pipeline.store.migrate import upgrade
 
 
-def run(admin_url: str, rows: int, chunk_rows: int, work: Path) -> dict[str, float]:
-    name = create_database(admin_url)
-    engine = None
-    try:
-        url = database_url(admin_url, name).replace("postgresql://", "postgresql+psycopg://")
-        settings = Settings.from_env(
-            {**os.environ, "BILLING_DATA_DIR": str(work / "data"), "BILLING_DATABASE_URL": url,
-             "BILLING_GOVERNMENT_ID_POLICY": "lenient", "BILLING_CHUNK_ROWS": str(chunk_rows)})
-        settings.ensure_dirs()
-        engine = create_store_engine(settings.database_url)
-        upgrade(engine)
+def run(admin_url: str, rows: int, chunk_rows: int) -> dict[str, float]:
+    with bench_store(admin_url, chunk_rows) as (settings, engine, work):
         source = write(work / "input.csv", rows)
         seconds: dict[str, float] = defaultdict(float)
 
@@ -53,23 +37,13 @@ def run(admin_url: str, rows: int, chunk_rows: int, work: Path) -> dict[str, flo
             timed("boletos", lambda key=key: stages.boleto_stage(engine, settings, key, date(2026, 11, 29)))
         seconds["chunks"] = len(split.chunk_keys)
         return seconds
-    finally:
-        if engine is not None:
-            engine.dispose()
-        drop_database(admin_url, name)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--chunk-rows", type=int, default=100_000)
-    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    store_arguments(parser, rows=200_000)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-stages-"))
-    try:
-        seconds = run(args.admin_url, args.rows, args.chunk_rows, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    seconds = run(args.admin_url, args.rows, args.chunk_rows)
     chunks = int(seconds.pop("chunks"))
     print(f"{args.rows:,} Kanastra rows, {chunks} chunks of {args.chunk_rows:,}")
     print("| stage | seconds | per chunk | rows/s |")

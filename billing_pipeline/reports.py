@@ -32,14 +32,16 @@ def file_report(engine: Engine, file_id: str) -> dict:
         codes = dict(connection.execute(text(
             "SELECT code, COUNT(DISTINCT line_number) FROM rejects WHERE file_id = :f GROUP BY code ORDER BY code"
         ), {"f": file_id}).all())
+        # Through the file's chunk keys, which index debts, boletos and outbox (debts.file_id has no index).
+        file_chunks = "SELECT chunk_key FROM chunks WHERE file_id = :f"
         debts_count, debts_amount = connection.execute(text(
-            "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM debts WHERE file_id = :f"), {"f": file_id}).one()
+            f"SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM debts WHERE chunk_key IN ({file_chunks})"),
+            {"f": file_id}).one()
         boletos_count, boletos_amount = connection.execute(text(
-            "SELECT COUNT(*), COALESCE(SUM(b.amount), 0) FROM boletos b JOIN debts d ON d.debt_id = b.debt_id"
-            " WHERE d.file_id = :f"), {"f": file_id}).one()
+            f"SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM boletos WHERE chunk_key IN ({file_chunks})"),
+            {"f": file_id}).one()
         last_sent = connection.execute(text(
-            "SELECT MAX(o.sent_at) FROM outbox o JOIN debts d ON d.debt_id = o.debt_id WHERE d.file_id = :f"),
-            {"f": file_id}).scalar()
+            f"SELECT MAX(sent_at) FROM outbox WHERE chunk_key IN ({file_chunks})"), {"f": file_id}).scalar()
     notices = outbox.counts(engine, file_id=file_id)
     finished = last_sent or row["processed_at"]
     wall = _seconds(row["registered_at"], finished)

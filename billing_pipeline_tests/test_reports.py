@@ -11,11 +11,13 @@ from sqlalchemy import text
 
 from billing_pipeline.cli import main
 from billing_pipeline.defs.ingest.sensors import file_report_sensor
+from billing_pipeline.defs.partitions import source_file_partitions
+from billing_pipeline.defs.reports.assets import file_report
 from billing_pipeline.defs.resources import BillingResource
 from billing_pipeline.sample import write_sample
 from billing_pipeline.store.files import finished_files
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
 
 def _process(path, capsys) -> dict:
@@ -63,8 +65,10 @@ def test_sensor_requests_a_report_only_for_finished_files_without_one(billing_en
         ) as context:
             return file_report_sensor(context)
 
-    assert tick().run_requests == []  # `billing process` wrote the report already
-    (billing_env.reports_dir / f"{file_id}.json").unlink()
+    assert tick().run_requests == []  # `billing process` wrote the report, and the store records it
+    assert file_id not in finished_files(engine)
+    with engine.begin() as connection:  # as before the report run ended
+        connection.execute(text("UPDATE source_files SET reported_at = NULL"))
     [request] = tick().run_requests
     assert (request.partition_key, request.run_key) == (file_id, f"report:{file_id}")
 
@@ -81,6 +85,42 @@ def test_a_file_is_not_finished_before_every_debt_has_a_settled_notice(billing_e
     file_id = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["file_id"]
     assert file_id not in finished_files(engine)  # processed, but no boleto and so no notice yet
 
-    main(["process", str(source), "--json"])
+    main(["process", str(source), "--json", "--until", "boletos"])
     capsys.readouterr()
-    assert file_id in finished_files(engine)
+    assert file_id not in finished_files(engine)  # boletos, but no notice yet
+
+    main(["process", str(source), "--json"])  # notices, then the report
+    capsys.readouterr()
+    assert (billing_env.reports_dir / f"{file_id}.json").exists()
+    assert file_id not in finished_files(engine)  # reported
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE source_files SET reported_at = NULL"))
+    assert file_id in finished_files(engine)  # finished: every notice settled
+
+
+def test_a_report_asked_for_early_does_not_stand_in_for_the_final_one(billing_env, engine, tmp_path, capsys):
+    source = tmp_path / "debts.csv"
+    write_sample(source, rows=30, seed=4)
+    main(["process", str(source), "--json", "--until", "boletos"])
+    file_id = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["file_id"]
+    staged = list((billing_env.staging_dir / "validated_chunk").glob("*.parquet"))
+    assert staged
+
+    # An operator materializes the report from the UI before any notice went out.
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(source_file_partitions.name, [file_id])
+    result = dg.materialize([file_report], partition_key=file_id, instance=instance, resources={
+        "billing": BillingResource(data_dir=str(billing_env.data_dir), database_url=billing_env.database_url)})
+    [materialization] = result.asset_materializations_for_node("file_report")
+    assert materialization.metadata["file_finished"].value is False
+    assert materialization.metadata["staged_frames_removed"].value == 0
+    assert all(path.exists() for path in staged)  # a chunk re-run may still need its frame
+    early = json.loads((billing_env.reports_dir / f"{file_id}.json").read_text(encoding="utf-8"))
+    assert early["notifications"]["sent"] == 0
+
+    main(["process", str(source), "--json"])  # the notices, then the final report
+    capsys.readouterr()
+    final = json.loads((billing_env.reports_dir / f"{file_id}.json").read_text(encoding="utf-8"))
+    assert final["notifications"]["sent"] == final["accepted"] > 0
+    assert file_id not in finished_files(engine)
+    assert not any(path.exists() for path in staged)  # the finished file's frames are cleaned

@@ -19,7 +19,7 @@ from billing_pipeline.defs.definitions import ASSETS
 from billing_pipeline.defs.ingest.assets import debts, validated_chunk
 from billing_pipeline.defs.local_run import process_file
 from billing_pipeline.defs.partitions import chunk_partitions
-from billing_pipeline.defs.resources import BillingResource, ChunkFrameIOManager
+from billing_pipeline.defs.resources import BillingResource, ChunkFrameIOManager, staged_frame
 from billing_pipeline.faults import is_transient
 from billing_pipeline.sample import write_sample
 from billing_pipeline.settings import Settings
@@ -130,6 +130,24 @@ def test_a_permanent_error_fails_the_step_once_without_retries(tmp_path: Path):
     [failure] = events_of(result, dg.DagsterEventType.STEP_FAILURE)
     message = failure.step_failure_data.user_failure_data.description
     assert message.startswith("permanent error, not retried: FileNotFoundError")
+
+
+def test_a_chunk_whose_validated_frame_was_cleaned_fails_once_with_what_to_do(tmp_path: Path):
+    settings, file_id, instance = split_file(tmp_path, f"sqlite:///{tmp_path / 'billing.db'}")
+    chunk_key = f"{file_id[:12]}-0000"
+    assert materialize_chunk_step(validated_chunk, settings, chunk_key, instance).success
+    staged_frame(settings.staging_dir, chunk_key).unlink()  # as the file report does once the file is finished
+
+    result = materialize_chunk_step(debts, settings, chunk_key, instance)
+
+    assert not result.success
+    assert events_of(result, dg.DagsterEventType.STEP_UP_FOR_RETRY) == []
+    [failure] = events_of(result, dg.DagsterEventType.STEP_FAILURE)
+    message = failure.step_failure_data.user_failure_data.description
+    assert "is gone" in message and "Materialize validated_chunk for this chunk again" in message
+
+    assert materialize_chunk_step(validated_chunk, settings, chunk_key, instance).success
+    assert materialize_chunk_step(debts, settings, chunk_key, instance).success
 
 
 @pytest.mark.timeout(180)

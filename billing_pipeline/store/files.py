@@ -9,6 +9,7 @@ from sqlalchemy import Engine, Integer, RowMapping, func, insert, select, text, 
 
 from billing_pipeline.ingest.split import ChunkSpan, FileLayout, LineVerdict
 from billing_pipeline.store.bulk import copy_frame
+from billing_pipeline.store.outbox import BOLETO_NOTICE
 from billing_pipeline.store.tables import chunks, line_verdicts, rejects, source_files
 
 CHUNK_KEY_PREFIX_LENGTH = 12
@@ -156,17 +157,31 @@ def finalise_file(engine: Engine, file_id: str) -> bool:
         return True
 
 
+# A file is finished when it was rejected, or processed with every stored debt's notice settled (sent, failed or
+# suppressed): a debt whose boleto, and so whose notice, does not exist yet keeps its file open. Counted through
+# the file's chunks, whose keys index outbox (debts.file_id has no index).
+_FINISHED = (
+    "(source_files.status = 'rejected' OR (source_files.status = 'processed'"
+    " AND NOT EXISTS (SELECT 1 FROM outbox o JOIN chunks c ON c.chunk_key = o.chunk_key"
+    "                 WHERE c.file_id = source_files.file_id AND o.status = 'pending')"
+    " AND source_files.accepted = (SELECT COUNT(*) FROM outbox o JOIN chunks c ON c.chunk_key = o.chunk_key"
+    "                              WHERE c.file_id = source_files.file_id AND o.notice_kind = :kind)))"
+)
+
+
 def finished_files(engine: Engine) -> list[str]:
-    """Files ready for their report: rejected, or processed with every stored debt's notice settled (sent,
-    failed or suppressed). A debt whose boleto, and so whose notice, does not exist yet keeps its file open."""
-    query = text(
-        "SELECT f.file_id FROM source_files f WHERE f.status = 'rejected' OR (f.status = 'processed'"
-        " AND (SELECT COUNT(*) FROM debts d WHERE d.file_id = f.file_id)"
-        "   = (SELECT COUNT(*) FROM outbox o JOIN debts d ON d.debt_id = o.debt_id"
-        "      WHERE d.file_id = f.file_id AND o.status <> 'pending')) ORDER BY f.seq"
-    )
+    """Finished files without a report yet: a tick of the report sensor costs the files in flight only."""
+    query = text(f"SELECT file_id FROM source_files WHERE reported_at IS NULL AND {_FINISHED} ORDER BY seq")
     with engine.connect() as connection:
-        return [str(file_id).strip() for file_id in connection.execute(query).scalars()]
+        return [str(file_id).strip() for file_id in connection.execute(query, {"kind": BOLETO_NOTICE}).scalars()]
+
+
+def mark_reported(engine: Engine, file_id: str) -> bool:
+    """Records that the file's final report is written; False (nothing recorded) while the file is unfinished, so a
+    report asked for early does not stand in for the final one."""
+    query = text(f"UPDATE source_files SET reported_at = CURRENT_TIMESTAMP WHERE file_id = :file_id AND {_FINISHED}")
+    with engine.begin() as connection:
+        return connection.execute(query, {"file_id": file_id, "kind": BOLETO_NOTICE}).rowcount == 1
 
 
 def file_rejects(engine: Engine, file_id: str) -> pd.DataFrame:

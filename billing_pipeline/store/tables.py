@@ -40,6 +40,7 @@ source_files = Table(
     Column("registered_at", DateTime(timezone=True)),
     Column("split_at", DateTime(timezone=True)),
     Column("processed_at", DateTime(timezone=True)),
+    Column("reported_at", DateTime(timezone=True)),
 )
 
 chunks = Table(

@@ -89,13 +89,10 @@ def chunk_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) 
     minimum_interval_seconds=POLL_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Requests a file's report once the file is finished: split (or rejected), every chunk loaded and "
-    "no notice pending.",
+    "no notice pending. A file is looked at until its report is written.",
 )
 def file_report_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) -> dg.SensorResult:
-    finished = [
-        file_id for file_id in registry.finished_files(billing.engine)
-        if not (billing.settings.reports_dir / f"{file_id}.json").exists()
-    ]
+    finished = registry.finished_files(billing.engine)
     if not finished:
         return dg.SensorResult(skip_reason="no finished file without a report")
     return dg.SensorResult(

@@ -1,0 +1,3 @@
+-- When the file's report was written. The report sensor looks only at files without one, so its cost per tick
+-- follows the files still in flight, not every file ever processed.
+ALTER TABLE source_files ADD COLUMN reported_at TIMESTAMPTZ;
