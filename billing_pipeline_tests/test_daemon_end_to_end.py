@@ -121,6 +121,10 @@ def test_dropped_file_is_stored_billed_and_notified_and_a_redrop_creates_no_run(
     report = json.loads(report_path.read_text(encoding="utf-8"))
     assert (report["rows"], report["accepted"], report["notifications"]["sent"]) == (1_000, stored, stored)
     wait_for(lambda: all(r.status == DagsterRunStatus.SUCCESS for r in instance.get_runs()), "runs to end", log)
+    frames = settings.staging_dir / "validated_chunk"
+    assert frames.is_dir() and list(frames.iterdir()) == []  # written there by the chunk runs, then cleaned
+    with engine.connect() as connection:
+        assert connection.execute(select(source_files.c.reported_at)).scalar_one() is not None
 
     runs_before = len(instance.get_runs())
     redrop = tmp_path / "same-bytes-other-name.csv"
