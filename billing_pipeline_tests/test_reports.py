@@ -16,6 +16,7 @@ from billing_pipeline.defs.reports.assets import file_report
 from billing_pipeline.defs.resources import BillingResource
 from billing_pipeline.sample import write_sample
 from billing_pipeline.store.files import finished_files
+from billing_pipeline.store.migrate import upgrade
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
@@ -124,3 +125,23 @@ def test_a_report_asked_for_early_does_not_stand_in_for_the_final_one(billing_en
     assert final["notifications"]["sent"] == final["accepted"] > 0
     assert file_id not in finished_files(engine)
     assert not any(path.exists() for path in staged)  # the finished file's frames are cleaned
+
+
+def test_files_finished_before_reports_were_recorded_count_as_reported(billing_env, engine, tmp_path, capsys):
+    finished, in_flight = tmp_path / "finished.csv", tmp_path / "in-flight.csv"
+    write_sample(finished, rows=20, seed=5)
+    write_sample(in_flight, rows=20, seed=6)
+    main(["process", str(finished), "--json"])
+    main(["process", str(in_flight), "--json", "--until", "boletos"])
+    finished_id, in_flight_id = (json.loads(line)["file_id"] for line in capsys.readouterr().out.strip().splitlines())
+    with engine.begin() as connection:  # the store as it was before migration 0006
+        connection.execute(text("ALTER TABLE source_files DROP COLUMN reported_at"))
+        connection.execute(text("DELETE FROM schema_version WHERE version = 6"))
+
+    assert [migration.version for migration in upgrade(engine)] == [6]
+
+    with engine.connect() as connection:
+        reported = dict(connection.execute(text("SELECT file_id, reported_at IS NOT NULL FROM source_files")).all())
+    assert {file_id.strip(): bool(flag) for file_id, flag in reported.items()} == {
+        finished_id: True, in_flight_id: False}
+    assert finished_files(engine) == []
