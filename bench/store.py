@@ -32,9 +32,10 @@ def bench_store(admin_url: str, chunk_rows: int) -> Iterator[tuple[Settings, Eng
     engine = None
     try:
         url = database_url(admin_url, name).replace("postgresql://", "postgresql+psycopg://")
-        settings = Settings.from_env(
-            {**os.environ, "BILLING_DATA_DIR": str(work / "data"), "BILLING_DATABASE_URL": url,
-             "BILLING_GOVERNMENT_ID_POLICY": "lenient", "BILLING_CHUNK_ROWS": str(chunk_rows)})
+        # Dagster's steps (billing process) read their settings from the environment: this process's is theirs.
+        os.environ.update({"BILLING_DATA_DIR": str(work / "data"), "BILLING_DATABASE_URL": url,
+                           "BILLING_GOVERNMENT_ID_POLICY": "lenient", "BILLING_CHUNK_ROWS": str(chunk_rows)})
+        settings = Settings.from_env()
         settings.ensure_dirs()
         engine = create_store_engine(settings.database_url)
         upgrade(engine)

@@ -10,12 +10,14 @@ import pytest
 from sqlalchemy import text
 
 from billing_pipeline.cli import main
+from billing_pipeline.defs.definitions import ASSETS
+from billing_pipeline.defs.ingest.assets import debts, validated_chunk
 from billing_pipeline.defs.ingest.sensors import file_report_sensor
-from billing_pipeline.defs.partitions import source_file_partitions
+from billing_pipeline.defs.partitions import chunk_partitions, source_file_partitions
 from billing_pipeline.defs.reports.assets import file_report
-from billing_pipeline.defs.resources import BillingResource
+from billing_pipeline.defs.resources import BillingResource, ChunkFrameIOManager, staged_frame
 from billing_pipeline.sample import write_sample
-from billing_pipeline.store.files import finished_files
+from billing_pipeline.store.files import finished_files, is_finished, stored_chunks_of_reported_files
 from billing_pipeline.store.migrate import upgrade
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
@@ -129,19 +131,63 @@ def test_a_report_asked_for_early_does_not_stand_in_for_the_final_one(billing_en
 
 def test_files_finished_before_reports_were_recorded_count_as_reported(billing_env, engine, tmp_path, capsys):
     finished, in_flight = tmp_path / "finished.csv", tmp_path / "in-flight.csv"
+    rejected_file, all_rows_rejected = tmp_path / "rejected.csv", tmp_path / "all-rows-rejected.csv"
     write_sample(finished, rows=20, seed=5)
     write_sample(in_flight, rows=20, seed=6)
-    main(["process", str(finished), "--json"])
-    main(["process", str(in_flight), "--json", "--until", "boletos"])
-    finished_id, in_flight_id = (json.loads(line)["file_id"] for line in capsys.readouterr().out.strip().splitlines())
+    rejected_file.write_text("name;governmentId\n")
+    all_rows_rejected.write_text("name,governmentId,email,debtAmount,debtDueDate,debtId\n"
+                                 "Ana,not-a-cpf,ana@example.com,10.00,2026-12-01,not-a-uuid\n")
+    ids = {}
+    for source, until in ((finished, "notifications"), (in_flight, "boletos"), (rejected_file, "notifications"),
+                          (all_rows_rejected, "notifications")):
+        main(["process", str(source), "--json", "--until", until])
+        ids[source.name] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["file_id"]
     with engine.begin() as connection:  # the store as it was before migration 0006
         connection.execute(text("ALTER TABLE source_files DROP COLUMN reported_at"))
-        connection.execute(text("DELETE FROM schema_version WHERE version = 6"))
+        connection.execute(text("DELETE FROM schema_version WHERE version IN (6, 7)"))
 
-    assert [migration.version for migration in upgrade(engine)] == [6]
+    assert [migration.version for migration in upgrade(engine)] == [6, 7]
 
     with engine.connect() as connection:
-        reported = dict(connection.execute(text("SELECT file_id, reported_at IS NOT NULL FROM source_files")).all())
-    assert {file_id.strip(): bool(flag) for file_id, flag in reported.items()} == {
-        finished_id: True, in_flight_id: False}
+        rows = connection.execute(text("SELECT file_id, status, accepted, reported_at IS NOT NULL FROM source_files"))
+        reported = {file_id.strip(): (status, accepted, bool(flag)) for file_id, status, accepted, flag in rows}
+    assert reported == {
+        ids["finished.csv"]: ("processed", 20, True),
+        ids["in-flight.csv"]: ("processed", 20, False),
+        ids["rejected.csv"]: ("rejected", None, True),
+        ids["all-rows-rejected.csv"]: ("processed", 0, True),
+    }
     assert finished_files(engine) == []
+
+
+def test_a_chunk_re_run_keeps_its_frame_until_stored_and_the_next_final_report_sweeps_it(
+        billing_env, engine, tmp_path, capsys):
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    write_sample(first, rows=20, seed=7)
+    write_sample(second, rows=20, seed=8)
+    main(["process", str(first), "--json"])
+    file_id = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["file_id"]
+    chunk_key = f"{file_id[:12]}-0000"
+    frame = staged_frame(billing_env.staging_dir, chunk_key)
+    assert not frame.exists()  # cleaned by the file's final report
+
+    # An operator re-runs the chunk from the UI: validated again, then stored again.
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(chunk_partitions.name, [chunk_key])
+    resources = {
+        "billing": BillingResource(data_dir=str(billing_env.data_dir), database_url=billing_env.database_url),
+        "chunk_io_manager": ChunkFrameIOManager(base_dir=str(billing_env.staging_dir)),
+    }
+    assert dg.materialize(ASSETS, selection=[validated_chunk], partition_key=chunk_key, instance=instance,
+                          resources=resources).success
+    assert frame.exists()
+    assert not is_finished(engine, file_id)  # the chunk is not stored again yet
+    assert stored_chunks_of_reported_files(engine, [chunk_key]) == []  # so no report may remove its frame
+    assert dg.materialize(ASSETS, selection=[debts], partition_key=chunk_key, instance=instance,
+                          resources=resources).success
+    assert is_finished(engine, file_id)
+    assert stored_chunks_of_reported_files(engine, [chunk_key]) == [chunk_key]
+
+    main(["process", str(second), "--json"])  # the next final report, of another file
+    capsys.readouterr()
+    assert not frame.exists()

@@ -46,13 +46,21 @@ class BillingResource(dg.ConfigurableResource):
             self._engine.dispose()
 
 
+def staged_frames_dir(staging_dir: Path) -> Path:
+    """Where the chunk IO manager keeps validated frames: UPathIOManager's <base>/<asset key>/<partition>.parquet."""
+    return staging_dir / "validated_chunk"
+
+
 def staged_frame(staging_dir: Path, chunk_key: str) -> Path:
-    """Where the chunk IO manager keeps a chunk's validated frame: UPathIOManager's <base>/<asset key>/<partition>."""
-    return staging_dir / "validated_chunk" / f"{chunk_key}{_ParquetFrames.extension}"
+    return staged_frames_dir(staging_dir) / f"{chunk_key}{_ParquetFrames.extension}"
+
+
+def staged_chunk_keys(staging_dir: Path) -> list[str]:
+    return sorted(path.stem for path in staged_frames_dir(staging_dir).glob(f"*{_ParquetFrames.extension}"))
 
 
 def discard_staged_frames(staging_dir: Path, chunk_keys: list[str]) -> int:
-    """Removes the validated frames of finished chunks (~6 MB per 100k rows); returns how many there were."""
+    """Removes these chunks' validated frames (~6 MB per 100k rows); returns how many there were."""
     removed = 0
     for key in chunk_keys:
         try:

@@ -157,31 +157,55 @@ def finalise_file(engine: Engine, file_id: str) -> bool:
         return True
 
 
-# A file is finished when it was rejected, or processed with every stored debt's notice settled (sent, failed or
-# suppressed): a debt whose boleto, and so whose notice, does not exist yet keeps its file open. Counted through
-# the file's chunks, whose keys index outbox (debts.file_id has no index).
+# A file is finished when it was rejected, or processed with every chunk stored (a chunk re-run from the UI is
+# back to 'validated' until its debts are) and every stored debt's notice settled (sent, failed or suppressed).
+# Counted through the file's chunks, whose keys index outbox (debts.file_id has no index). The cheap tests come
+# first: a pending notice, or a chunk with debts and no notice yet (its delivery has not started), ends the
+# evaluation before the count over all the file's notices.
 _FINISHED = (
     "(source_files.status = 'rejected' OR (source_files.status = 'processed'"
+    " AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.file_id = source_files.file_id AND c.status <> 'loaded')"
     " AND NOT EXISTS (SELECT 1 FROM outbox o JOIN chunks c ON c.chunk_key = o.chunk_key"
     "                 WHERE c.file_id = source_files.file_id AND o.status = 'pending')"
+    " AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.file_id = source_files.file_id AND c.accepted > 0"
+    "                 AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.chunk_key = c.chunk_key))"
     " AND source_files.accepted = (SELECT COUNT(*) FROM outbox o JOIN chunks c ON c.chunk_key = o.chunk_key"
     "                              WHERE c.file_id = source_files.file_id AND o.notice_kind = :kind)))"
 )
 
 
 def finished_files(engine: Engine) -> list[str]:
-    """Finished files without a report yet: a tick of the report sensor costs the files in flight only."""
+    """Finished files without a final report yet: a tick of the report sensor costs the files in flight only."""
     query = text(f"SELECT file_id FROM source_files WHERE reported_at IS NULL AND {_FINISHED} ORDER BY seq")
     with engine.connect() as connection:
         return [str(file_id).strip() for file_id in connection.execute(query, {"kind": BOLETO_NOTICE}).scalars()]
 
 
-def mark_reported(engine: Engine, file_id: str) -> bool:
-    """Records that the file's final report is written; False (nothing recorded) while the file is unfinished, so a
-    report asked for early does not stand in for the final one."""
-    query = text(f"UPDATE source_files SET reported_at = CURRENT_TIMESTAMP WHERE file_id = :file_id AND {_FINISHED}")
+def is_finished(engine: Engine, file_id: str) -> bool:
+    query = text(f"SELECT 1 FROM source_files WHERE file_id = :file_id AND {_FINISHED}")
+    with engine.connect() as connection:
+        return connection.execute(query, {"file_id": file_id, "kind": BOLETO_NOTICE}).first() is not None
+
+
+def mark_reported(engine: Engine, file_id: str) -> None:
+    """Records that the file's final report is written (the caller saw the file finished before building it)."""
     with engine.begin() as connection:
-        return connection.execute(query, {"file_id": file_id, "kind": BOLETO_NOTICE}).rowcount == 1
+        connection.execute(update(source_files).where(source_files.c.file_id == file_id)
+                           .values(reported_at=func.now()))
+
+
+def stored_chunks_of_reported_files(engine: Engine, chunk_keys: list[str]) -> list[str]:
+    """Of these chunks, those whose debts are stored and whose file's final report is written: nothing reads
+    their validated frames any more. A chunk being re-run is 'validated', not 'loaded', until its debts are."""
+    if not chunk_keys:
+        return []
+    query = (
+        select(chunks.c.chunk_key)
+        .join(source_files, source_files.c.file_id == chunks.c.file_id)
+        .where(chunks.c.chunk_key.in_(chunk_keys), chunks.c.status == "loaded", source_files.c.reported_at.is_not(None))
+    )
+    with engine.connect() as connection:
+        return list(connection.execute(query).scalars())
 
 
 def file_rejects(engine: Engine, file_id: str) -> pd.DataFrame:
