@@ -73,6 +73,12 @@ class ProcessSummary:
 
 def process_file(path: Path, settings: Settings, until: str = "notifications",
                  workers: int | None = None) -> ProcessSummary:
+    """The file's assets materialized in this process (and `workers` spawned ones), as the daemon's runs would.
+
+    The steps read their settings as Dagster runs do, from the BILLING_* environment; only `settings.data_dir` and
+    `settings.database_url` are handed to them. Pass `Settings.from_env()`, as the CLI does, or set the
+    environment to match (a chunk size or a government-id policy given only in `settings` is not seen by the
+    steps)."""
     if until not in STAGES:
         raise ValueError(f"--until must be one of {', '.join(STAGES)}")
     started = time.perf_counter()
