@@ -188,17 +188,33 @@ def most_at_once(spans: Iterable[StepSpan]) -> dict[str, int]:
     return peaks
 
 
-def runs_at_once(instance: DagsterInstance, runs: Iterable[DagsterRun]) -> int:
-    points = []
+def runs_held_by_pools(instance: DagsterInstance, runs: Iterable[DagsterRun], at_least_seconds: float = 5.0) -> int:
+    """Runs that waited in the queue at least this long while fewer runs than `max_concurrent_runs` held a run
+    slot (launched, not yet ended) the whole time: the run limit did not hold them back, a pool did. The queue
+    marks a launch with RUN_STARTING."""
+    limit = instance.get_concurrency_config().run_queue_config.max_concurrent_runs
+    spans = []  # (enqueued, dequeued, ended) per run
     for run in runs:
-        record = instance.get_run_record_by_id(run.run_id)
-        if record.start_time and record.end_time:
-            points += [(record.start_time, 1), (record.end_time, -1)]
-    running = peak = 0
-    for _, delta in sorted(points):
-        running += delta
-        peak = max(peak, running)
-    return peak
+        def first(event_type: DagsterEventType, run_id: str = run.run_id) -> float | None:
+            records = instance.all_logs(run_id, of_type=event_type)
+            return records[0].timestamp if records else None
+
+        enqueued, dequeued = first(DagsterEventType.RUN_ENQUEUED), first(DagsterEventType.RUN_STARTING)
+        ended = instance.get_run_record_by_id(run.run_id).end_time
+        if enqueued and dequeued and ended:
+            spans.append((enqueued, dequeued, ended))
+
+    def holding_slots(moment: float) -> int:
+        return sum(1 for _, dequeued, ended in spans if dequeued <= moment < ended)
+
+    held = 0
+    for enqueued, dequeued, _ in spans:
+        if dequeued - enqueued < at_least_seconds:
+            continue
+        moments = [enqueued] + [other for _, other, _ in spans if enqueued < other < dequeued]
+        if max(holding_slots(moment) for moment in moments) < limit:
+            held += 1
+    return held
 
 
 def check_evaluations(instance: DagsterInstance, run: DagsterRun) -> dict[str, bool]:
