@@ -188,6 +188,11 @@ def most_at_once(spans: Iterable[StepSpan]) -> dict[str, int]:
     return peaks
 
 
+def _first_event_time(instance: DagsterInstance, run_id: str, event_type: DagsterEventType) -> float | None:
+    records = instance.all_logs(run_id, of_type=event_type)
+    return records[0].timestamp if records else None
+
+
 def runs_held_by_pools(instance: DagsterInstance, runs: Iterable[DagsterRun], at_least_seconds: float = 5.0) -> int:
     """Runs that waited in the queue at least this long while fewer runs than `max_concurrent_runs` held a run
     slot (launched, not yet ended) the whole time: the run limit did not hold them back, a pool did. The queue
@@ -195,11 +200,8 @@ def runs_held_by_pools(instance: DagsterInstance, runs: Iterable[DagsterRun], at
     limit = instance.get_concurrency_config().run_queue_config.max_concurrent_runs
     spans = []  # (enqueued, dequeued, ended) per run
     for run in runs:
-        def first(event_type: DagsterEventType, run_id: str = run.run_id) -> float | None:
-            records = instance.all_logs(run_id, of_type=event_type)
-            return records[0].timestamp if records else None
-
-        enqueued, dequeued = first(DagsterEventType.RUN_ENQUEUED), first(DagsterEventType.RUN_STARTING)
+        enqueued = _first_event_time(instance, run.run_id, DagsterEventType.RUN_ENQUEUED)
+        dequeued = _first_event_time(instance, run.run_id, DagsterEventType.RUN_STARTING)
         ended = instance.get_run_record_by_id(run.run_id).end_time
         if enqueued and dequeued and ended:
             spans.append((enqueued, dequeued, ended))
