@@ -52,6 +52,7 @@ class NotifyOutcome:
     suppressed: int = 0
     still_pending: int = 0
     seconds: float = 0.0
+    last_error: str | None = None  # the server's last transient answer for a notice left pending
 
     @property
     def per_second(self) -> float:
@@ -71,9 +72,9 @@ def load_suppressions(path: Path) -> set[str]:
     return {line.strip().lower() for line in lines if line.strip() and not line.lstrip().startswith("#")}
 
 
-def backoff_seconds(attempt: int, base: float) -> float:
+def backoff_seconds(attempt: int, base: float, ceiling: float = MAX_BACKOFF_SECONDS) -> float:
     """Exponential (base, 2 base, 4 base, ...) with ±50% jitter so that many workers do not retry in step."""
-    return min(base * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS) * random.uniform(0.5, 1.5)
+    return min(base * 2 ** (attempt - 1), ceiling) * random.uniform(0.5, 1.5)
 
 
 class _Attachments:
@@ -223,6 +224,7 @@ def _deliver(settings: Settings, sender: Sender, row_id: int, message, marks: qu
             return
         except TransientSendError as error:
             marks.put((outbox.ATTEMPT_FAILED, row_id, str(error)))
+            outcome.last_error = str(error)
             continue
         marks.put((outbox.SENT, row_id, None))
         outcome.sent += 1

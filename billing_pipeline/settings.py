@@ -109,6 +109,27 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec("BILLING_SMTP_BACKOFF_SECONDS", "1", "First wait between tries; doubles each try, with jitter."),
     SettingSpec(
+        "BILLING_SMTP_STEP_RETRIES",
+        "5",
+        "Retries of the `notifications` step while notices are still pending after the in-step tries (0: none).",
+    ),
+    SettingSpec(
+        "BILLING_SMTP_STEP_RETRY_SECONDS",
+        "5",
+        "First wait before the step is retried; doubles each retry, with jitter (5 retries: about 2.5 minutes).",
+    ),
+    SettingSpec(
+        "BILLING_REDELIVERY_FIRST_WAIT_SECONDS",
+        "60",
+        "A chunk whose delivery run failed with notices still pending is delivered again this long after, then at"
+        " doubling intervals up to BILLING_REDELIVERY_MAX_WAIT_SECONDS, until none is pending.",
+    ),
+    SettingSpec(
+        "BILLING_REDELIVERY_MAX_WAIT_SECONDS",
+        "3600",
+        "The longest wait between two automatic deliveries of a chunk whose notices wait on the mail server.",
+    ),
+    SettingSpec(
         "BILLING_SUPPRESSION_FILE",
         "<BILLING_DATA_DIR>/suppressions.txt",
         "Addresses never to write to (hard bounces, opt-outs), one per line; their notices become `suppressed`.",
@@ -188,6 +209,10 @@ class Settings:
     smtp_timeout: float = 30.0
     smtp_max_attempts: int = 5
     smtp_backoff_seconds: float = 1.0
+    smtp_step_retries: int = 5
+    smtp_step_retry_seconds: float = 5.0
+    redelivery_first_wait_seconds: float = 60.0
+    redelivery_max_wait_seconds: float = 3600.0
     suppression_file: Path | None = None
 
     def __post_init__(self) -> None:
@@ -204,6 +229,9 @@ class Settings:
                 parse_smtp_url(self.smtp_url)
             except ValueError as error:
                 problems.append(str(error))
+        if self.redelivery_max_wait_seconds < self.redelivery_first_wait_seconds:
+            problems.append("BILLING_REDELIVERY_MAX_WAIT_SECONDS must not be less than "
+                            "BILLING_REDELIVERY_FIRST_WAIT_SECONDS")
         if "@" not in parseaddr(self.mail_from)[1]:
             problems.append(f"BILLING_MAIL_FROM has no address: {self.mail_from!r}")
         if problems:
@@ -255,6 +283,10 @@ class Settings:
             "smtp_timeout": read("BILLING_SMTP_TIMEOUT", _float_between(0)),
             "smtp_max_attempts": read("BILLING_SMTP_MAX_ATTEMPTS", _int_at_least(1)),
             "smtp_backoff_seconds": read("BILLING_SMTP_BACKOFF_SECONDS", _float_between(0)),
+            "smtp_step_retries": read("BILLING_SMTP_STEP_RETRIES", _int_at_least(0)),
+            "smtp_step_retry_seconds": read("BILLING_SMTP_STEP_RETRY_SECONDS", _float_between(0)),
+            "redelivery_first_wait_seconds": read("BILLING_REDELIVERY_FIRST_WAIT_SECONDS", _float_between(1)),
+            "redelivery_max_wait_seconds": read("BILLING_REDELIVERY_MAX_WAIT_SECONDS", _float_between(1)),
             "suppression_file": Path(env["BILLING_SUPPRESSION_FILE"]) if env.get("BILLING_SUPPRESSION_FILE") else None,
         }
         values.update(overrides)

@@ -270,7 +270,7 @@ def test_dagster_yaml_uses_postgres_from_the_environment(instance_yaml):
 def test_dagster_yaml_settings(instance_yaml):
     assert instance_yaml["concurrency"]["runs"]["max_concurrent_runs"] == 4
     assert instance_yaml["sensors"] == {"use_threads": True, "num_workers": 2}
-    assert instance_yaml["run_retries"] == {"enabled": True, "max_retries": 1, "retry_on_asset_or_op_failure": False}
+    assert instance_yaml["run_retries"] == {"enabled": True, "max_retries": 3, "retry_on_asset_or_op_failure": False}
     assert instance_yaml["telemetry"] == {"enabled": False}
     assert instance_yaml["local_artifact_storage"]["config"]["base_dir"].startswith("/opt/dagster/home")
     assert instance_yaml["compute_logs"]["config"]["base_dir"].startswith("/opt/dagster/home")
@@ -311,6 +311,7 @@ def test_dagster_yaml_loads_an_instance_on_postgresql_shared_with_the_store(post
     from dagster._core.run_coordinator import QueuedRunCoordinator
     from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
+    from billing_pipeline.instance.run_launcher import LocalProcessRunLauncher
     from billing_pipeline.store.engine import create_store_engine
     from billing_pipeline.store.migrate import pending, upgrade
 
@@ -339,7 +340,9 @@ def test_dagster_yaml_loads_an_instance_on_postgresql_shared_with_the_store(post
         assert _connections_ever_opened(url) - connections_before <= 1
         assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
         assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 4
-        assert instance.run_retries_enabled and instance.run_retries_max_retries == 1
+        assert instance.run_retries_enabled and instance.run_retries_max_retries == 3
+        assert isinstance(instance.run_launcher, LocalProcessRunLauncher)
+        assert instance.run_monitoring_enabled and instance.run_launcher.supports_check_run_worker_health
         assert not instance.run_retries_retry_on_asset_or_op_failure
         assert not instance.get_settings("telemetry")["enabled"]
 

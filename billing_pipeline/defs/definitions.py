@@ -3,7 +3,7 @@
 import dagster as dg
 
 from billing_pipeline.defs.boletos.assets import boleto_pdfs, boletos, notifications
-from billing_pipeline.defs.boletos.sensors import delivery_sensor
+from billing_pipeline.defs.boletos.sensors import delivery_sensor, redelivery_sensor
 from billing_pipeline.defs.ingest.assets import debts, source_file, validated_chunk
 from billing_pipeline.defs.ingest.sensors import chunk_sensor, file_report_sensor, inbox_sensor
 from billing_pipeline.defs.jobs import deliver_chunk_job, ingest_file_job, process_chunk_job, report_file_job
@@ -15,7 +15,7 @@ ASSETS = [source_file, validated_chunk, debts, boletos, boleto_pdfs, notificatio
 defs = dg.Definitions(
     assets=ASSETS,
     jobs=[ingest_file_job, process_chunk_job, deliver_chunk_job, report_file_job],
-    sensors=[inbox_sensor, chunk_sensor, delivery_sensor, file_report_sensor],
+    sensors=[inbox_sensor, chunk_sensor, delivery_sensor, redelivery_sensor, file_report_sensor],
     resources={"billing": BillingResource(), "chunk_io_manager": ChunkFrameIOManager()},
     # A chunk run is a straight line of steps: one process for all of them saves a process start and the
     # imports per step (~1 s each); pools and retry policies apply the same way.

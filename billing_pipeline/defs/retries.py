@@ -15,8 +15,8 @@ from billing_pipeline.faults import is_transient
 # The store and local files: a restarting PostgreSQL is back within seconds to a minute (1+2+4+8+16 s).
 STORE_RETRY = dg.RetryPolicy(max_retries=5, delay=1.0, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
-# SMTP: a provider's greylisting or throttling lasts minutes (5+10+20+40+80 s).
-SMTP_RETRY = dg.RetryPolicy(max_retries=5, delay=5.0, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+# SMTP trouble does not go through a policy: the notifications step asks for its retries itself (RetryRequested),
+# as many and as far apart as BILLING_SMTP_STEP_RETRIES and BILLING_SMTP_STEP_RETRY_SECONDS say, read when it runs.
 
 
 @contextmanager

@@ -8,6 +8,7 @@ recognisable as the same message.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select, text
 
@@ -88,6 +89,40 @@ def record(engine: Engine, marks: list[tuple[str, int, str | None]]) -> None:
         for kind, parameters in by_kind.items():
             if parameters:
                 connection.execute(text(_MARKS[kind].format(now="CURRENT_TIMESTAMP")), parameters)
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    """What a chunk's delivery has left to do: notices pending, and boletos whose notice was never created (the
+    delivery stopped before it started sending)."""
+
+    pending: int
+    without_notice: int
+    last_error: str | None
+
+    @property
+    def total(self) -> int:
+        return self.pending + self.without_notice
+
+
+def undelivered(engine: Engine, chunk_key: str, notice_kind: str = BOLETO_NOTICE) -> Undelivered:
+    """Counted on the (chunk_key, status) and boletos(chunk_key) indexes."""
+    with engine.connect() as connection:
+        pending = connection.execute(
+            text("SELECT COUNT(*) FROM outbox WHERE chunk_key = :key AND status = 'pending'"), {"key": chunk_key}
+        ).scalar_one()
+        notices = connection.execute(
+            text("SELECT COUNT(*) FROM outbox WHERE chunk_key = :key AND notice_kind = :kind"),
+            {"key": chunk_key, "kind": notice_kind},
+        ).scalar_one()
+        issued = connection.execute(
+            text("SELECT COUNT(*) FROM boletos WHERE chunk_key = :key"), {"key": chunk_key}
+        ).scalar_one()
+        last_error = connection.execute(
+            text("SELECT last_error FROM outbox WHERE chunk_key = :key AND status = 'pending'"
+                 " AND last_error IS NOT NULL LIMIT 1"), {"key": chunk_key}
+        ).scalar()
+    return Undelivered(pending, max(issued - notices, 0), last_error)
 
 
 def reset_for_benchmark(engine: Engine, chunk_key: str) -> None:

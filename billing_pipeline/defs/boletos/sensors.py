@@ -1,7 +1,10 @@
 """Delivery follows storage: one deliver_chunk run for each new materialization of a chunk's boletos, once no
-file is being split or stored (or the wait grew too long)."""
+file is being split or stored (or the wait grew too long); and again, at growing intervals, for a chunk whose
+delivery failed with notices left to send."""
 
+import json
 import time
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -9,6 +12,7 @@ from billing_pipeline.defs.boletos.assets import boletos, notifications
 from billing_pipeline.defs.ingest.sensors import POLL_SECONDS
 from billing_pipeline.defs.jobs import deliver_chunk_job, ingest_file_job, process_chunk_job
 from billing_pipeline.defs.resources import BillingResource
+from billing_pipeline.store.outbox import undelivered
 
 _PAGE = 1_000
 IN_FLIGHT = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
@@ -78,3 +82,79 @@ def delivery_sensor(context: dg.SensorEvaluationContext, billing: BillingResourc
         ],
         cursor=str(records[-1].storage_id),
     )
+
+
+PARTITION_TAG = "dagster/partition"
+WILL_RETRY_TAG = "dagster/will_retry"
+REDELIVERY_TAG = "billing/redelivery"
+_FAILURE_LOOKBACK_SECONDS = 60  # run records are matched by update time: overlap the windows of two ticks
+
+
+def redelivery_wait(attempts: int, first_wait: float, max_wait: float) -> float:
+    """Seconds between a failed delivery and the next: first_wait, doubling with each redelivery, capped."""
+    return min(first_wait * 2**attempts, max_wait)
+
+
+def latest_delivery(instance: dg.DagsterInstance, chunk_key: str) -> dg.RunRecord | None:
+    records = instance.get_run_records(
+        dg.RunsFilter(job_name=deliver_chunk_job.name, tags={PARTITION_TAG: chunk_key}), limit=1
+    )
+    return records[0] if records else None
+
+
+@dg.sensor(
+    job=deliver_chunk_job,
+    minimum_interval_seconds=POLL_SECONDS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Delivers a chunk again when its last deliver_chunk run failed with notices still to send (the mail "
+    "server stayed down past the step's retries, or a crash outlived the run's retries) and no delivery of it is in "
+    "flight: BILLING_REDELIVERY_FIRST_WAIT_SECONDS after the failure, then at doubling intervals up to "
+    "BILLING_REDELIVERY_MAX_WAIT_SECONDS. A run Dagster retries by itself, or one an operator canceled, is left alone.",
+)
+def redelivery_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) -> dg.SensorResult:
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    watched: dict[str, dict] = cursor.get("watched", {})
+    since = cursor.get("since")
+    now = time.time()
+    failed = context.instance.get_run_records(dg.RunsFilter(
+        job_name=deliver_chunk_job.name, statuses=[dg.DagsterRunStatus.FAILURE],
+        updated_after=datetime.fromtimestamp(since - _FAILURE_LOOKBACK_SECONDS, tz=UTC) if since else None,
+    ))
+    for record in failed:
+        key = record.dagster_run.tags.get(PARTITION_TAG)
+        if key:
+            watched.setdefault(key, {"attempts": 0})
+
+    settings = billing.settings
+    requests, waiting = [], []
+    for key in sorted(watched):
+        entry = watched[key]
+        latest = latest_delivery(context.instance, key)
+        if latest is None or latest.dagster_run.status in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.CANCELED):
+            del watched[key]  # delivered, or stopped by an operator: not ours to restart
+            continue
+        run = latest.dagster_run
+        if run.status != dg.DagsterRunStatus.FAILURE or run.tags.get(WILL_RETRY_TAG) == "true":
+            continue  # a delivery in flight, or a crashed run that run_retries re-executes
+        due = (latest.end_time or now) + redelivery_wait(entry["attempts"], settings.redelivery_first_wait_seconds,
+                                                         settings.redelivery_max_wait_seconds)
+        if now < due:
+            waiting.append(f"{key} ({entry.get('left', '?')} notices, last answer: {entry.get('error') or 'none'}) "
+                           f"again in {due - now:.0f} s")
+            continue
+        left = undelivered(billing.engine, key)
+        if not left.total:
+            del watched[key]
+            continue
+        entry.update(attempts=entry["attempts"] + 1, left=left.total, error=left.last_error)
+        context.log.warning(
+            f"chunk {key}: {left.pending} notices pending and {left.without_notice} boletos without one wait on the "
+            f"mail server (last answer: {left.last_error or 'none'}); delivery {entry['attempts']} requested, the "
+            f"failed run was {run.run_id}")
+        requests.append(dg.RunRequest(partition_key=key, run_key=f"redeliver:{key}:{run.run_id}",
+                                      tags={REDELIVERY_TAG: str(entry["attempts"])}))
+    new_cursor = json.dumps({"since": now, "watched": watched})
+    if requests:
+        return dg.SensorResult(run_requests=requests, cursor=new_cursor)
+    reason = ("notices wait on the mail server: " + "; ".join(waiting)) if waiting else "no failed delivery to retry"
+    return dg.SensorResult(skip_reason=reason, cursor=new_cursor)

@@ -1,0 +1,176 @@
+"""A crash of the whole stack mid-file does not strand the file: `billing dev` (webserver, daemon, code server, run
+workers) is killed at once, as by a power cut, and started again; Dagster's run monitoring fails the runs whose
+workers died (billing_pipeline.instance.run_launcher tells it), which frees their pool slots, and run_retries
+re-executes them. No operator acts in between."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from billing_dev_stack import BillingDev
+from dagster import DagsterEventType, DagsterRunStatus, RunsFilter
+from smtp_process import SmtpProcess
+from sqlalchemy import func, select
+
+from billing_pipeline.ingest.inbox import submit
+from billing_pipeline.sample import write_sample
+from billing_pipeline.store.engine import create_store_engine
+from billing_pipeline.store.migrate import upgrade
+from billing_pipeline.store.outbox import counts as outbox_counts
+from billing_pipeline.store.tables import boletos, chunks, debts, outbox, source_files
+
+pytestmark = pytest.mark.daemon
+
+IN_PROGRESS = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
+               DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
+MONITOR_VERDICT = "Detected run worker status FAILED"
+
+
+def plain_url(url: str) -> str:
+    return url.replace("+psycopg", "")
+
+
+class Store:
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = create_store_engine(url)
+        upgrade(self.engine)  # as `billing dev` does first: the tests lock its tables before it starts
+
+    def scalar(self, query):
+        with self.engine.connect() as connection:
+            return connection.execute(query).scalar()
+
+    def debts(self) -> int:
+        return self.scalar(select(func.count()).select_from(debts))
+
+    def loaded_chunks(self) -> int:
+        return self.scalar(select(func.count()).select_from(chunks).where(chunks.c.status == "loaded"))
+
+    def reported(self, file_id: str) -> bool:
+        return self.scalar(select(source_files.c.reported_at).where(source_files.c.file_id == file_id)) is not None
+
+    def waiting_on_a_lock(self, statement_prefix: str) -> bool:
+        with psycopg.connect(plain_url(self.url), autocommit=True) as observer:
+            return observer.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND datname = current_database() AND query LIKE %s", (statement_prefix + "%",)
+            ).fetchone()[0] > 0
+
+
+class TableLock:
+    """Holds a SHARE lock (reads pass, writes wait), so that a step is stopped inside the store when the kill lands."""
+
+    def __init__(self, url: str, table: str):
+        self.connection = psycopg.connect(plain_url(url), autocommit=True)
+        self.connection.execute("BEGIN")
+        self.connection.execute(f"LOCK TABLE {table} IN SHARE MODE")
+
+    def release(self) -> None:
+        self.connection.execute("ROLLBACK")
+        self.connection.close()
+
+
+@pytest.fixture
+def smtp(tmp_path: Path) -> Iterator[SmtpProcess]:
+    server = SmtpProcess(tmp_path / "smtp-accepted.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def dev_factory(postgres, tmp_path: Path) -> Iterator:
+    stacks: list[BillingDev] = []
+
+    def build(chunk_rows: int, **extra: str) -> tuple[BillingDev, Store]:
+        store_url = postgres.create_database()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("BILLING_", "DAGSTER_"))}
+        env.update(BILLING_DATA_DIR=str(tmp_path / "data"), BILLING_DATABASE_URL=store_url,
+                   BILLING_CHUNK_ROWS=str(chunk_rows), BILLING_INBOX_POLL_SECONDS="1", **extra)
+        stack = BillingDev(tmp_path, env)
+        stacks.append(stack)
+        return stack, Store(store_url)
+
+    yield build
+    for stack in stacks:
+        stack.stop()
+
+
+def started_runs(stack: BillingDev, job_name: str) -> list:
+    return stack.instance.get_runs(RunsFilter(job_name=job_name, statuses=[DagsterRunStatus.STARTED]))
+
+
+def assert_recovered(stack: BillingDev, victims: list, restarted_at: float) -> float:
+    """Every run the crash left STARTED was failed by run monitoring and re-executed by run_retries, with success.
+    Returns how many seconds after the restart the first dead run was failed."""
+    instance = stack.instance
+    failed_at = []
+    for victim in victims:
+        run = instance.get_run_record_by_id(victim.run_id)
+        assert run.dagster_run.status == DagsterRunStatus.FAILURE, victim.run_id
+        verdicts = [r.message for r in instance.all_logs(victim.run_id, of_type=DagsterEventType.RUN_FAILURE)]
+        assert any(MONITOR_VERDICT in message and "no longer exists" in message for message in verdicts), verdicts
+        failed_at.append(run.end_time)
+        retries = instance.get_runs(RunsFilter(tags={"dagster/parent_run_id": victim.run_id}))
+        assert [retry.status for retry in retries] == [DagsterRunStatus.SUCCESS], victim.run_id
+    return min(failed_at) - restarted_at
+
+
+def wait_until_settled(stack: BillingDev, store: Store, file_id: str) -> None:
+    stack.wait_for(lambda: store.reported(file_id), "the file's final report", timeout=600)
+    stack.wait_for(lambda: not stack.instance.get_runs(RunsFilter(statuses=IN_PROGRESS)), "every run to end")
+
+
+def test_a_file_survives_two_crashes_of_the_whole_stack(dev_factory, smtp, tmp_path):
+    rows = 6_000
+    stack, store = dev_factory(chunk_rows=1_000, BILLING_SMTP_URL=smtp.url, BILLING_SMTP_RATE="100")
+    source = tmp_path / "debts.csv"
+    write_sample(source, rows=rows, seed=12, invalid_rate=0.0)
+    file_id = hashlib.sha256(source.read_bytes()).hexdigest()
+
+    # Crash 1: while chunks are being stored. The lock holds the loads inside their COPY when the kill lands.
+    lock = TableLock(store.url, "debts")
+    stack.start()
+    submit(source, tmp_path / "data" / "inbox")
+    stack.wait_for(lambda: store.waiting_on_a_lock("COPY debts") and started_runs(stack, "process_chunk"),
+                   "a chunk load inside the store")
+    storing = started_runs(stack, "process_chunk")
+    killed = stack.kill()
+    lock.release()
+    assert store.loaded_chunks() < rows // 1_000
+    restarted = stack.start()
+
+    # Crash 2: while notices are being sent to the mail server.
+    stack.wait_for(lambda: 200 <= sum(smtp.accepted().values()) < rows and started_runs(stack, "deliver_chunk"),
+                   "notices on their way to the mail server", timeout=600, every=0.2)
+    delivering = started_runs(stack, "deliver_chunk")
+    sent_before_crash = sum(smtp.accepted().values())
+    stack.kill()
+    restarted_again = stack.start()
+
+    wait_until_settled(stack, store, file_id)
+    first_recovery = assert_recovered(stack, storing, restarted)
+    second_recovery = assert_recovered(stack, delivering, restarted_again)
+
+    with store.engine.connect() as connection:
+        file = connection.execute(select(source_files).where(source_files.c.file_id == file_id)).mappings().one()
+        stored = connection.execute(select(func.count(func.distinct(debts.c.debt_id)))).scalar_one()
+        billed = connection.execute(select(func.count(func.distinct(boletos.c.debt_id)))).scalar_one()
+        message_ids = set(connection.execute(select(outbox.c.message_id)).scalars())
+    assert (file["status"], file["rows"], file["accepted"], file["rejected"]) == ("processed", rows, rows, 0)
+    assert stored == billed == rows
+    assert outbox_counts(store.engine) == {"pending": 0, "sent": rows, "failed": 0, "suppressed": 0}
+    accepted = smtp.accepted()
+    assert set(accepted) == message_ids and len(message_ids) == rows  # every debtor, under its one Message-ID
+    twice = {message_id: n for message_id, n in accepted.items() if n > 1}
+    print(f"\n{killed} processes killed per crash; {len(storing)} chunk run(s) and {len(delivering)} delivery run(s)"
+          f" died; {sent_before_crash} notices accepted before the second crash; the first dead run failed "
+          f"{first_recovery:.0f} s and {second_recovery:.0f} s after each restart; messages accepted twice "
+          f"(same Message-ID): {len(twice)}")
+    assert first_recovery < 90 and second_recovery < 90  # recovery starts within about a minute of a restart
+    assert sum(twice.values()) - len(twice) <= 5 * len(delivering)  # at most the few in flight per dead worker

@@ -1,0 +1,92 @@
+"""The run launcher tells Dagster's run monitoring whether a run's worker process still exists."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import PROJECT_ROOT
+from dagster import DagsterInstance, DagsterRunStatus
+from dagster._core.events import EngineEventData
+from dagster._core.launcher import WorkerStatus
+from dagster._core.test_utils import create_run_for_test
+
+from billing_pipeline.instance.run_launcher import LocalProcessRunLauncher, WorkerIdentity, worker_status
+
+INSTANCE_FILES = [PROJECT_ROOT / "dagster.yaml", PROJECT_ROOT / "billing_pipeline" / "dagster_embedded.yaml"]
+
+
+def sleeper() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+
+
+@pytest.mark.parametrize("path", INSTANCE_FILES, ids=lambda p: p.name)
+def test_both_instance_files_name_the_launcher(path: Path):
+    launcher = yaml.safe_load(path.read_text(encoding="utf-8"))["run_launcher"]
+    assert launcher == {"module": "billing_pipeline.instance.run_launcher", "class": "LocalProcessRunLauncher"}
+
+
+def test_a_live_worker_is_running_and_a_killed_one_failed():
+    process = sleeper()
+    try:
+        identity = WorkerIdentity(process.pid, time.time())
+        assert worker_status(identity)[0] == WorkerStatus.RUNNING
+    finally:
+        process.kill()
+        process.wait()
+    status, message = worker_status(identity)
+    assert status == WorkerStatus.FAILED
+    assert f"{process.pid} no longer exists" in message
+
+
+def test_an_exited_worker_not_yet_reaped_is_failed():
+    process = sleeper()
+    os.kill(process.pid, signal.SIGKILL)
+    time.sleep(0.5)  # not waited for: a zombie until reaped
+    try:
+        assert worker_status(WorkerIdentity(process.pid, time.time()))[0] == WorkerStatus.FAILED
+    finally:
+        process.wait()
+
+
+def test_a_pid_taken_by_a_process_started_later_is_not_the_worker():
+    process = sleeper()
+    try:
+        # The identity was reported a minute before this process started: its pid was reused.
+        status, message = worker_status(WorkerIdentity(process.pid, time.time() - 60))
+        assert status == WorkerStatus.FAILED
+        assert "started after the worker reported itself" in message
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_the_instance_checks_a_run_by_the_pid_its_worker_reported(tmp_path: Path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((INSTANCE_FILES[1]).read_text(encoding="utf-8"), encoding="utf-8")
+    with DagsterInstance.from_config(str(home)) as instance:
+        launcher = instance.run_launcher
+        assert isinstance(launcher, LocalProcessRunLauncher)
+        assert launcher.supports_check_run_worker_health
+        run = create_run_for_test(instance, job_name="process_chunk", status=DagsterRunStatus.STARTED)
+        assert launcher.check_run_worker_health(run).status == WorkerStatus.UNKNOWN  # no worker reported yet
+
+        process = sleeper()
+        try:
+            instance.report_engine_event(f"Started process for run (pid: {process.pid}).", run,
+                                         EngineEventData.in_process(process.pid))
+            health = launcher.check_run_worker_health(run)
+            assert (health.status, health.run_worker_id) == (WorkerStatus.RUNNING, str(process.pid))
+        finally:
+            process.kill()
+            process.wait()
+        health = launcher.check_run_worker_health(run)
+        assert health.status == WorkerStatus.FAILED
+        assert f"pid {process.pid}" in launcher.get_run_worker_debug_info(run)
