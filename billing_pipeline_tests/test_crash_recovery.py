@@ -174,3 +174,50 @@ def test_a_file_survives_two_crashes_of_the_whole_stack(dev_factory, smtp, tmp_p
           f"(same Message-ID): {len(twice)}")
     assert first_recovery < 90 and second_recovery < 90  # recovery starts within about a minute of a restart
     assert sum(twice.values()) - len(twice) <= 5 * len(delivering)  # at most the few in flight per dead worker
+
+
+def test_a_crash_during_the_split_and_one_during_the_report_are_recovered(dev_factory, tmp_path):
+    rows = 2_000
+    stack, store = dev_factory(chunk_rows=1_000)
+    source = tmp_path / "debts.csv"
+    write_sample(source, rows=rows, seed=13, invalid_rate=0.0)
+    file_id = hashlib.sha256(source.read_bytes()).hexdigest()
+
+    # Crash 1: the ingest_file run is writing the file's chunks.
+    lock = TableLock(store.url, "chunks")
+    stack.start()
+    submit(source, tmp_path / "data" / "inbox")
+    stack.wait_for(lambda: store.waiting_on_a_lock("COPY chunks") and started_runs(stack, "ingest_file"),
+                   "the split writing the file's chunks")
+    splitting = started_runs(stack, "ingest_file")
+    stack.kill()
+    lock.release()
+    restarted = stack.start()
+
+    # Crash 2: the report_file run is recording the final report. Every notice is out by then.
+    def all_sent() -> bool:
+        return outbox_counts(store.engine)["sent"] == rows
+
+    stack.wait_for(all_sent, "every notice written to the outbox", timeout=600)
+    lock = TableLock(store.url, "source_files")
+    stack.wait_for(lambda: store.waiting_on_a_lock("UPDATE source_files") and started_runs(stack, "report_file"),
+                   "the report being recorded as final")
+    reporting = started_runs(stack, "report_file")
+    stack.kill()
+    lock.release()
+    restarted_again = stack.start()
+
+    wait_until_settled(stack, store, file_id)
+    first_recovery = assert_recovered(stack, splitting, restarted)
+    second_recovery = assert_recovered(stack, reporting, restarted_again)
+    with store.engine.connect() as connection:
+        file = connection.execute(select(source_files).where(source_files.c.file_id == file_id)).mappings().one()
+        chunk_count = connection.execute(select(func.count()).select_from(chunks)).scalar_one()
+    assert (file["status"], file["rows"], file["accepted"], file["chunk_count"]) == ("processed", rows, rows, 2)
+    assert chunk_count == 2 and store.debts() == rows
+    assert outbox_counts(store.engine) == {"pending": 0, "sent": rows, "failed": 0, "suppressed": 0}
+    assert len(list((tmp_path / "data" / "outbox").glob("*.eml"))) == rows
+    assert (tmp_path / "data" / "reports" / f"{file_id}.json").exists()
+    print(f"\nthe dead split run failed {first_recovery:.0f} s and the dead report run {second_recovery:.0f} s after "
+          "each restart")
+    assert first_recovery < 90 and second_recovery < 90

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -11,7 +16,8 @@ from sqlalchemy import func, select
 
 from billing_pipeline.cli import main
 from billing_pipeline.sample import write_sample
-from billing_pipeline.store.tables import debts, rejects
+from billing_pipeline.store.outbox import counts as outbox_counts
+from billing_pipeline.store.tables import debts, outbox, rejects
 
 
 def _debt_count(engine) -> int:
@@ -149,3 +155,40 @@ def test_workers_must_be_a_positive_whole_number(billing_env, capsys, tmp_path):
         main(["process", str(tmp_path / "any.csv"), "--workers", "0"])
     assert exit_info.value.code == 2
     assert "must be a whole number of at least 1, got '0'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("moment", ["storing", "delivering"])
+def test_billing_process_killed_mid_file_and_run_again_finishes_it_exactly(billing_env, engine, tmp_path, moment):
+    settings = billing_env
+    source = tmp_path / "debts.csv"
+    injected = write_sample(source, rows=6_000, seed=17, invalid_rate=0.01)
+    accepted = 6_000 - len({e.line_number for e in injected})
+    env = {**os.environ, "BILLING_CHUNK_ROWS": "1500"}
+    command = [str(Path(sys.executable).with_name("billing")), "process", str(source), "--json"]
+
+    def mid_file() -> bool:
+        with engine.connect() as connection:
+            stored = connection.execute(select(func.count()).select_from(debts)).scalar_one()
+            sent = connection.execute(select(func.count()).select_from(outbox).where(outbox.c.status == "sent")
+                                      ).scalar_one()
+        return 0 < stored < accepted if moment == "storing" else 0 < sent < accepted
+
+    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not mid_file():
+        assert first.poll() is None and time.monotonic() < deadline, "the first run ended before the kill"
+        time.sleep(0.05)
+    os.killpg(first.pid, signal.SIGKILL)  # the CLI and its worker processes
+    first.wait()
+
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    summary = json.loads(again.stdout.strip().splitlines()[-1])
+    assert (summary["status"], summary["rows"], summary["accepted"], summary["rejected"]) == (
+        "processed", 6_000, accepted, 6_000 - accepted)
+    assert summary["boletos"] == summary["pdfs"] == summary["notified"] == accepted
+    assert _debt_count(engine) == accepted
+    assert outbox_counts(engine) == {"pending": 0, "sent": accepted, "failed": 0, "suppressed": 0}
+    assert len(list(settings.outbox_dir.glob("*.eml"))) == accepted
+    assert summary["report"] and json.loads(Path(summary["report"]).read_text())["accepted"] == accepted

@@ -27,8 +27,10 @@ from dagster_stack import (
     runs_held_by_pools,
     step_spans,
 )
+from smtp_process import SmtpProcess
 from sqlalchemy import func, select
 
+from billing_pipeline.defs.boletos.sensors import REDELIVERY_TAG
 from billing_pipeline.ingest.inbox import submit
 from billing_pipeline.pdf.documents import count_pdfs
 from billing_pipeline.sample import write_sample
@@ -87,7 +89,7 @@ def assert_pools_respected(stack: DagsterStack) -> dict[str, int]:
     return peaks
 
 
-def assert_store_exact(stack: DagsterStack, expected: dict[str, tuple[int, int]]) -> None:
+def assert_store_exact(stack: DagsterStack, expected: dict[str, tuple[int, int]], file_outbox: bool = True) -> None:
     """expected: file_id -> (rows, rejected). Every accepted debt stored once, billed once, mailed once."""
     settings = stack.settings
     engine = create_store_engine(settings.database_url)
@@ -108,7 +110,8 @@ def assert_store_exact(stack: DagsterStack, expected: dict[str, tuple[int, int]]
         assert stored == distinct == billed == accepted
         assert count_pdfs(settings.boletos_dir, chunk_keys) == accepted
         assert outbox_counts(engine) == {"pending": 0, "sent": accepted, "failed": 0, "suppressed": 0}
-        assert len(list(settings.outbox_dir.glob("*.eml"))) == accepted
+        if file_outbox:
+            assert len(list(settings.outbox_dir.glob("*.eml"))) == accepted
     finally:
         engine.dispose()
 
@@ -353,3 +356,63 @@ def test_a_backfill_of_chunk_ranges_launched_like_the_ui_completes_within_pool_l
     assert_store_exact(stack, expected)
     peaks = assert_pools_respected(stack)
     assert peaks == POOL_LIMITS
+
+
+def test_a_mail_server_down_past_every_step_retry_gets_every_notice_once_when_it_is_back(stack_factory, tmp_path):
+    stack = stack_factory(chunk_rows=300)
+    smtp = SmtpProcess(tmp_path / "smtp-accepted.log")  # not started: the mail server is down
+    first_wait, max_wait = 4, 8
+    stack.env.update(BILLING_SMTP_URL=smtp.url, BILLING_SMTP_MAX_ATTEMPTS="1", BILLING_SMTP_TIMEOUT="2",
+                     BILLING_SMTP_STEP_RETRIES="1", BILLING_SMTP_STEP_RETRY_SECONDS="1",
+                     BILLING_REDELIVERY_FIRST_WAIT_SECONDS=str(first_wait),
+                     BILLING_REDELIVERY_MAX_WAIT_SECONDS=str(max_wait))
+    source = tmp_path / "debts.csv"
+    injected = write_sample(source, rows=600, seed=71, invalid_rate=0.01)
+    expected = {file_id_of(source): (600, len({error.line_number for error in injected}))}
+    stack.start_daemon()
+    submit(source, stack.settings.inbox_dir)
+    instance = stack.instance
+
+    def redeliveries(statuses=None) -> list:
+        return [run for run in instance.get_runs(RunsFilter(job_name="deliver_chunk", statuses=statuses))
+                if REDELIVERY_TAG in run.tags]
+
+    # Outlasts each chunk's first delivery with its step retry, and then a second and third delivery of a chunk.
+    stack.wait_for(lambda: sum(int(run.tags[REDELIVERY_TAG]) >= 2 for run in
+                               redeliveries([DagsterRunStatus.FAILURE])) >= 1,
+                   "a second redelivery to fail while the mail server is down", timeout=420)
+    smtp.start()
+    try:
+        report = stack.settings.reports_dir / f"{next(iter(expected))}.json"
+        stack.wait_for(report.exists, "the file report once the mail server is back", timeout=420)
+        stack.wait_for(lambda: all_runs_finished(stack), "every run to end")
+        accepted = smtp.accepted()
+    finally:
+        smtp.stop()
+
+    rows, rejected = next(iter(expected.values()))
+    assert len(accepted) == rows - rejected and set(accepted.values()) == {1}  # every notice once
+    engine = create_store_engine(stack.settings.database_url)
+    assert outbox_counts(engine) == {"pending": 0, "sent": rows - rejected, "failed": 0, "suppressed": 0}
+    engine.dispose()
+
+    first_deliveries = [run for run in instance.get_runs(RunsFilter(job_name="deliver_chunk"))
+                        if REDELIVERY_TAG not in run.tags]
+    assert len(first_deliveries) == 2 and {run.status for run in first_deliveries} == {DagsterRunStatus.FAILURE}
+    for run in first_deliveries:
+        failures = instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE)
+        assert any("notices wait on the mail server" in record.dagster_event.event_specific_data.error.message
+                   for record in failures)
+        assert len(instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_UP_FOR_RETRY)) == 1
+    # Each chunk was delivered again at growing intervals after each failure, until the last delivery succeeded.
+    for key in {run.tags["dagster/partition"] for run in first_deliveries}:
+        chain = sorted(instance.get_run_records(RunsFilter(job_name="deliver_chunk",
+                                                           tags={"dagster/partition": key})),
+                       key=lambda record: record.create_timestamp)
+        assert [r.dagster_run.status for r in chain][-1] == DagsterRunStatus.SUCCESS
+        assert {r.dagster_run.status for r in chain[:-1]} == {DagsterRunStatus.FAILURE}
+        for attempt, (failed, next_run) in enumerate(zip(chain, chain[1:], strict=False)):
+            assert next_run.dagster_run.tags[REDELIVERY_TAG] == str(attempt + 1)
+            gap = next_run.create_timestamp.timestamp() - failed.end_time
+            assert gap >= min(first_wait * 2**attempt, max_wait) - 0.5, (key, attempt, gap)
+    assert_store_exact(stack, expected, file_outbox=False)
