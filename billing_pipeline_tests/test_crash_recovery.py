@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -50,6 +51,9 @@ class Store:
 
     def loaded_chunks(self) -> int:
         return self.scalar(select(func.count()).select_from(chunks).where(chunks.c.status == "loaded"))
+
+    def file_status(self, file_id: str) -> str | None:
+        return self.scalar(select(source_files.c.status).where(source_files.c.file_id == file_id))
 
     def reported(self, file_id: str) -> bool:
         return self.scalar(select(source_files.c.reported_at).where(source_files.c.file_id == file_id)) is not None
@@ -121,6 +125,20 @@ def assert_recovered(stack: BillingDev, victims: list, restarted_at: float) -> f
     return min(failed_at) - restarted_at
 
 
+@contextmanager
+def crash_inside_the_store(stack: BillingDev, store: Store, table: str, statement: str, job_name: str):
+    """Kills the whole stack while a `job_name` run is inside `statement` on `table`, held there by a lock taken
+    before the body (which starts what leads there). Yields the list it fills with the runs that were executing."""
+    lock = TableLock(store.url, table)
+    victims: list = []
+    yield victims
+    stack.wait_for(lambda: store.waiting_on_a_lock(statement) and started_runs(stack, job_name),
+                   f"a {job_name} run inside {statement}")
+    victims.extend(started_runs(stack, job_name))
+    stack.kill()
+    lock.release()
+
+
 def wait_until_settled(stack: BillingDev, store: Store, file_id: str) -> None:
     stack.wait_for(lambda: store.reported(file_id), "the file's final report", timeout=600)
     stack.wait_for(lambda: not stack.instance.get_runs(RunsFilter(statuses=IN_PROGRESS)), "every run to end")
@@ -134,14 +152,9 @@ def test_a_file_survives_two_crashes_of_the_whole_stack(dev_factory, smtp, tmp_p
     file_id = hashlib.sha256(source.read_bytes()).hexdigest()
 
     # Crash 1: while chunks are being stored. The lock holds the loads inside their COPY when the kill lands.
-    lock = TableLock(store.url, "debts")
     stack.start()
-    submit(source, tmp_path / "data" / "inbox")
-    stack.wait_for(lambda: store.waiting_on_a_lock("COPY debts") and started_runs(stack, "process_chunk"),
-                   "a chunk load inside the store")
-    storing = started_runs(stack, "process_chunk")
-    killed = stack.kill()
-    lock.release()
+    with crash_inside_the_store(stack, store, "debts", "COPY debts", "process_chunk") as storing:
+        submit(source, tmp_path / "data" / "inbox")
     assert store.loaded_chunks() < rows // 1_000
     restarted = stack.start()
 
@@ -150,7 +163,7 @@ def test_a_file_survives_two_crashes_of_the_whole_stack(dev_factory, smtp, tmp_p
                    "notices on their way to the mail server", timeout=600, every=0.2)
     delivering = started_runs(stack, "deliver_chunk")
     sent_before_crash = sum(smtp.accepted().values())
-    stack.kill()
+    killed = stack.kill()
     restarted_again = stack.start()
 
     wait_until_settled(stack, store, file_id)
@@ -184,27 +197,17 @@ def test_a_crash_during_the_split_and_one_during_the_report_are_recovered(dev_fa
     file_id = hashlib.sha256(source.read_bytes()).hexdigest()
 
     # Crash 1: the ingest_file run is writing the file's chunks.
-    lock = TableLock(store.url, "chunks")
     stack.start()
-    submit(source, tmp_path / "data" / "inbox")
-    stack.wait_for(lambda: store.waiting_on_a_lock("COPY chunks") and started_runs(stack, "ingest_file"),
-                   "the split writing the file's chunks")
-    splitting = started_runs(stack, "ingest_file")
-    stack.kill()
-    lock.release()
+    with crash_inside_the_store(stack, store, "chunks", "COPY chunks", "ingest_file") as splitting:
+        submit(source, tmp_path / "data" / "inbox")
     restarted = stack.start()
 
-    # Crash 2: the report_file run is recording the final report. Every notice is out by then.
-    def all_sent() -> bool:
-        return outbox_counts(store.engine)["sent"] == rows
-
-    stack.wait_for(all_sent, "every notice written to the outbox", timeout=600)
-    lock = TableLock(store.url, "source_files")
-    stack.wait_for(lambda: store.waiting_on_a_lock("UPDATE source_files") and started_runs(stack, "report_file"),
-                   "the report being recorded as final")
-    reporting = started_runs(stack, "report_file")
-    stack.kill()
-    lock.release()
+    # Crash 2: the report_file run is recording the final report. Once the file is processed (every chunk stored)
+    # nothing but that writes to source_files: the deliveries go on under the lock.
+    stack.wait_for(lambda: store.file_status(file_id) == "processed", "every chunk stored", timeout=600)
+    with crash_inside_the_store(stack, store, "source_files", "UPDATE source_files", "report_file") as reporting:
+        pass  # the deliveries, then the report, follow by themselves
+    assert outbox_counts(store.engine)["sent"] == rows
     restarted_again = stack.start()
 
     wait_until_settled(stack, store, file_id)
