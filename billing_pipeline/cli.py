@@ -198,6 +198,20 @@ def prepare_dagster_home() -> Path:
     return home
 
 
+def instance_file_warnings(home: Path) -> list[str]:
+    """What an instance file written before crash recovery lacks (a DAGSTER_HOME is kept across upgrades)."""
+    import yaml
+
+    config = yaml.safe_load((home / "dagster.yaml").read_text(encoding="utf-8")) or {}
+    shipped = yaml.safe_load(EMBEDDED_INSTANCE_YAML.read_text(encoding="utf-8"))
+    if config.get("run_launcher") == shipped["run_launcher"]:
+        return []
+    return [f"{home / 'dagster.yaml'} does not name the run launcher "
+            f"{shipped['run_launcher']['module']}.{shipped['run_launcher']['class']}: after a crash, runs whose "
+            f"workers died stay STARTED and hold their pool slots. Copy its run_launcher section from "
+            f"{EMBEDDED_INSTANCE_YAML} (docs/operations.md, \"After a crash\")."]
+
+
 def _pool_limit(raw: str) -> tuple[str, int]:
     from billing_pipeline.defs.pools import POOLS
 
@@ -230,6 +244,8 @@ def _dev(args: argparse.Namespace) -> int:
     with _store(settings):
         pass  # the schema is current before Dagster starts
     home = prepare_dagster_home()
+    for warning in instance_file_warnings(home):
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
     with DagsterInstance.from_config(str(home)) as instance:
         apply_default_limits(instance)
     environment = dict(os.environ, DAGSTER_HOME=str(home), BILLING_DATA_DIR=str(settings.data_dir),

@@ -13,7 +13,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import stop_process_group
+
+from billing_pipeline.cli import EMBEDDED_INSTANCE_YAML, instance_file_warnings
 
 pytestmark = pytest.mark.daemon
 
@@ -57,3 +60,18 @@ def test_billing_dev_serves_the_ui_with_our_code_location(tmp_path: Path):
         assert (tmp_path / "data" / "inbox").is_dir()
     finally:
         stop_process_group(process, signal.SIGINT)
+
+
+def test_a_dagster_home_from_before_crash_recovery_is_pointed_at_the_run_launcher(tmp_path: Path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shipped = EMBEDDED_INSTANCE_YAML.read_text(encoding="utf-8")
+    (home / "dagster.yaml").write_text(shipped, encoding="utf-8")
+    assert instance_file_warnings(home) == []
+
+    before = yaml.safe_load(shipped)
+    del before["run_launcher"]
+    (home / "dagster.yaml").write_text(yaml.safe_dump(before), encoding="utf-8")
+    [warning] = instance_file_warnings(home)
+    assert "billing_pipeline.instance.run_launcher.LocalProcessRunLauncher" in warning
+    assert "After a crash" in warning

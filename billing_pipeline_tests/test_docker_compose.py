@@ -131,6 +131,21 @@ def test_services_start_only_when_what_they_need_is_healthy(services, name, need
         assert depends_on[dependency].get("condition") == "service_healthy", f"{name} -> {dependency}"
 
 
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_service_comes_back_after_a_crash(services, name):
+    assert services[name]["restart"] in ("unless-stopped", "always"), name
+
+
+def test_the_daemon_sees_the_run_workers_processes(services, instance_yaml):
+    """Run monitoring checks run workers by pid (LocalProcessRunLauncher): the daemon, which monitors, shares the
+    pid namespace of the `code` container, where the code server starts them."""
+    assert services["daemon"]["pid"] == "service:code"
+    assert "init" not in services["daemon"]  # the code container's init is pid 1 of the shared namespace
+    assert services["code"]["init"] is True
+    assert instance_yaml["run_launcher"]["class"] == "LocalProcessRunLauncher"
+    assert instance_yaml["run_monitoring"]["enabled"] is True
+
+
 def test_healthchecks_probe_the_right_thing(services):
     postgres_test = " ".join(services["postgres"]["healthcheck"]["test"])
     assert "pg_isready" in postgres_test
