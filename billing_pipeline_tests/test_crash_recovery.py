@@ -19,6 +19,7 @@ from smtp_process import SmtpProcess
 from sqlalchemy import func, select
 
 from billing_pipeline.ingest.inbox import submit
+from billing_pipeline.instance.run_launcher import LAUNCHED_IN_TAG, process_table_identity
 from billing_pipeline.sample import write_sample
 from billing_pipeline.store.engine import create_store_engine
 from billing_pipeline.store.migrate import upgrade
@@ -115,6 +116,7 @@ def assert_recovered(stack: BillingDev, victims: list, restarted_at: float) -> f
     instance = stack.instance
     failed_at = []
     for victim in victims:
+        assert victim.tags[LAUNCHED_IN_TAG] == process_table_identity()  # tagged by the launcher at launch
         run = instance.get_run_record_by_id(victim.run_id)
         assert run.dagster_run.status == DagsterRunStatus.FAILURE, victim.run_id
         verdicts = [r.message for r in instance.all_logs(victim.run_id, of_type=DagsterEventType.RUN_FAILURE)]

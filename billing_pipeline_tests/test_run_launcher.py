@@ -17,7 +17,13 @@ from dagster._core.events import EngineEventData
 from dagster._core.launcher import WorkerStatus
 from dagster._core.test_utils import create_run_for_test
 
-from billing_pipeline.instance.run_launcher import LocalProcessRunLauncher, WorkerIdentity, worker_status
+from billing_pipeline.instance.run_launcher import (
+    LAUNCHED_IN_TAG,
+    LocalProcessRunLauncher,
+    WorkerIdentity,
+    process_table_identity,
+    worker_status,
+)
 
 INSTANCE_FILES = [PROJECT_ROOT / "dagster.yaml", PROJECT_ROOT / "billing_pipeline" / "dagster_embedded.yaml"]
 
@@ -90,3 +96,27 @@ def test_the_instance_checks_a_run_by_the_pid_its_worker_reported(tmp_path: Path
         health = launcher.check_run_worker_health(run)
         assert health.status == WorkerStatus.FAILED
         assert f"pid {process.pid}" in launcher.get_run_worker_debug_info(run)
+
+
+def test_a_run_launched_before_a_reboot_or_container_restart_is_failed_whatever_holds_its_pid_now(tmp_path: Path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((INSTANCE_FILES[1]).read_text(encoding="utf-8"), encoding="utf-8")
+    process = sleeper()  # holds the pid the worker reported: a new container's pids start again from 1
+    try:
+        with DagsterInstance.from_config(str(home)) as instance:
+            launcher = instance.run_launcher
+            here = create_run_for_test(instance, job_name="deliver_chunk", status=DagsterRunStatus.STARTED,
+                                       tags={LAUNCHED_IN_TAG: process_table_identity()})
+            before = create_run_for_test(instance, job_name="deliver_chunk", status=DagsterRunStatus.STARTED,
+                                         tags={LAUNCHED_IN_TAG: "boot 0000 pid-namespace 1"})
+            for run in (here, before):
+                instance.report_engine_event(f"Started process for run (pid: {process.pid}).", run,
+                                             EngineEventData.in_process(process.pid))
+            assert launcher.check_run_worker_health(here).status == WorkerStatus.RUNNING
+            health = launcher.check_run_worker_health(before)
+            assert health.status == WorkerStatus.FAILED
+            assert "boot 0000 pid-namespace 1, which has ended since" in health.msg
+    finally:
+        process.kill()
+        process.wait()

@@ -8,21 +8,28 @@ monitoring fails such a run, its pool slots are freed, and `run_retries` re-exec
 
 The worker's identity is what it reports of itself when it starts: Dagster's "Started process for run (pid: N)"
 engine event, written by the worker, with its time. The worker is alive while a process with that pid exists
-that started no later than that event: a pid taken again after the crash, or after a reboot, belongs to a
-process started later. This holds when the process that monitors runs (the daemon) sees the run workers' process
-table: the same host, and in containers the same pid namespace (docker-compose.yml gives the daemon the code
+that started no later than that event. Pids start again from 1 in a new container and after a reboot, so the
+launcher also tags each run with the boot and the pid namespace it was launched in: once either has changed,
+every process of the run's namespace is gone, whatever holds its pid now. This holds when the process that
+launches and monitors runs (the daemon, through the queued run coordinator) sees the run workers' process table:
+the same host, and in containers the same pid namespace (docker-compose.yml gives the daemon the code
 container's). A daemon that cannot see the workers would fail every run it checks: run it beside them.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import psutil
 from dagster import DagsterEventType, DagsterRun, DefaultRunLauncher
-from dagster._core.launcher import CheckRunHealthResult, WorkerStatus
+from dagster._core.launcher import CheckRunHealthResult, LaunchRunContext, WorkerStatus
 
 WORKER_STARTED_MESSAGE = "Started process for run"
-# psutil derives a start time from the boot time (whole seconds) and clock ticks since boot.
-START_TIME_TOLERANCE_SECONDS = 2.0
+LAUNCHED_IN_TAG = "billing/launched_in"
+# A start time is derived from the boot time and clock ticks since boot, and moves when the clock is stepped; the
+# boot and namespace tag, not this, tells a pid reused after a restart.
+START_TIME_TOLERANCE_SECONDS = 30.0
 _FIRST_ENGINE_EVENTS = 20  # the worker's start is among a run's first engine events
 
 
@@ -34,6 +41,16 @@ class WorkerIdentity:
 
     def __repr__(self) -> str:
         return f"WorkerIdentity(pid={self.pid}, reported_at={self.reported_at:.3f})"
+
+
+def process_table_identity() -> str:
+    """This boot of this host and this process's pid namespace: pids are unique within the two."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:  # not Linux: one namespace per host; the boot time tells boots apart
+        boot, namespace = f"{psutil.boot_time():.0f}", "host"
+    return f"boot {boot} pid-namespace {namespace}"
 
 
 def worker_status(identity: WorkerIdentity) -> tuple[WorkerStatus, str]:
@@ -62,6 +79,10 @@ class LocalProcessRunLauncher(DefaultRunLauncher):
     def supports_check_run_worker_health(self) -> bool:
         return True
 
+    def launch_run(self, context: LaunchRunContext) -> None:
+        self._instance.add_run_tags(context.dagster_run.run_id, {LAUNCHED_IN_TAG: process_table_identity()})
+        super().launch_run(context)
+
     def worker_identity(self, run: DagsterRun) -> WorkerIdentity | None:
         records = self._instance.get_records_for_run(
             run.run_id, of_type=DagsterEventType.ENGINE_EVENT, limit=_FIRST_ENGINE_EVENTS, ascending=True
@@ -80,6 +101,13 @@ class LocalProcessRunLauncher(DefaultRunLauncher):
         identity = self.worker_identity(run)
         if identity is None:
             return CheckRunHealthResult(WorkerStatus.UNKNOWN, "the run worker has not reported its pid yet")
+        launched_in = run.tags.get(LAUNCHED_IN_TAG)
+        if launched_in and launched_in != process_table_identity():
+            return CheckRunHealthResult(
+                WorkerStatus.FAILED,
+                f"run worker process {identity.pid} no longer exists: it was launched in {launched_in}, which has "
+                "ended since (a reboot, or its container restarted)",
+                run_worker_id=str(identity.pid))
         status, message = worker_status(identity)
         return CheckRunHealthResult(status, message, run_worker_id=str(identity.pid))
 
