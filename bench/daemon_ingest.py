@@ -109,7 +109,7 @@ def sessions(admin_url: str, names: list[str]) -> dict[str, int]:
 def breakdown(instance: DagsterInstance, dropped_at: float, stopped_at: float, cpu_busy: float,
               by_role: dict[str, float], connections: dict[str, int], peak_rss: dict[str, int]) -> None:
     steps: dict[str, list[float]] = defaultdict(list)
-    queued, startup, first_run_created = [], [], None
+    queued, startup, launching, first_run_created = [], [], [], None
     deliveries_started = 0
     for run in instance.get_runs():
         record = instance.get_run_record_by_id(run.run_id)
@@ -120,10 +120,12 @@ def breakdown(instance: DagsterInstance, dropped_at: float, stopped_at: float, c
         if run.job_name == "ingest_file":
             first_run_created = created
         opened = {}
-        first_step = None
+        first_step = launched = None
         for event in instance.all_logs(run.run_id):
             kind = event.dagster_event.event_type if event.dagster_event else None
-            if kind == DagsterEventType.STEP_START:
+            if kind == DagsterEventType.RUN_STARTING:
+                launched = launched or event.timestamp
+            elif kind == DagsterEventType.STEP_START:
                 opened[event.step_key] = event.timestamp
                 first_step = first_step or event.timestamp
             elif kind == DagsterEventType.STEP_SUCCESS and event.step_key in opened:
@@ -132,6 +134,8 @@ def breakdown(instance: DagsterInstance, dropped_at: float, stopped_at: float, c
             queued.append(record.start_time - created)
             if first_step:
                 startup.append(first_step - record.start_time)
+            if launched:
+                launching.append(record.start_time - launched)
     print("\n| part | value |\n| --- | ---: |")
     print(f"| drop → all debts and boletos stored | {stopped_at - dropped_at:.1f} s |")
     print(f"| CPU busy meanwhile (all processes, {os.cpu_count()} cores) | {cpu_busy:.0f} core-s, "
@@ -153,6 +157,10 @@ def breakdown(instance: DagsterInstance, dropped_at: float, stopped_at: float, c
                   f"({max(values):.2f} s) |")
     if queued:
         print(f"| run queued → run worker up: mean (max) | {statistics.mean(queued):.1f} s ({max(queued):.1f} s) |")
+    if launching:
+        # A crash in this window leaves a run STARTING until run monitoring's start_timeout_seconds.
+        print(f"| run launched → run worker up (STARTING): mean (max) | {statistics.mean(launching):.1f} s "
+              f"({max(launching):.1f} s) |")
     if startup:
         print(f"| run worker up → first step: mean | {statistics.mean(startup):.1f} s |")
     print(f"| delivery runs started before the clock stopped | {deliveries_started} |")

@@ -415,4 +415,9 @@ def test_a_mail_server_down_past_every_step_retry_gets_every_notice_once_when_it
             assert next_run.dagster_run.tags[REDELIVERY_TAG] == str(attempt + 1)
             gap = next_run.create_timestamp.timestamp() - failed.end_time
             assert gap >= min(first_wait * 2**attempt, max_wait) - 0.5, (key, attempt, gap)
+    # What an operator reads meanwhile on the sensor's ticks (Automation -> Sensors -> redelivery_sensor).
+    [state] = [s for s in instance.all_instigator_state() if s.name == "redelivery_sensor"]
+    reasons = [tick.skip_reason or "" for tick in instance.get_ticks(state.instigator_origin_id, state.selector_id)]
+    assert any("notices wait on the mail server (last answer: cannot connect to" in r and "delivered again in" in r
+               for r in reasons), reasons[:5]
     assert_store_exact(stack, expected, file_outbox=False)

@@ -95,7 +95,7 @@ def test_the_instance_checks_a_run_by_the_pid_its_worker_reported(tmp_path: Path
             process.wait()
         health = launcher.check_run_worker_health(run)
         assert health.status == WorkerStatus.FAILED
-        assert f"pid {process.pid}" in launcher.get_run_worker_debug_info(run)
+        assert f"process {process.pid}" in launcher.get_run_worker_debug_info(run)
 
 
 def test_a_run_launched_before_a_reboot_or_container_restart_is_failed_whatever_holds_its_pid_now(tmp_path: Path):

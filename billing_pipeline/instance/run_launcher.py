@@ -19,6 +19,7 @@ container's). A daemon that cannot see the workers would fail every run it check
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -33,14 +34,12 @@ START_TIME_TOLERANCE_SECONDS = 30.0
 _FIRST_ENGINE_EVENTS = 20  # the worker's start is among a run's first engine events
 
 
+@dataclass(frozen=True)
 class WorkerIdentity:
     """A run worker as it reported itself: its pid and the time it said so."""
 
-    def __init__(self, pid: int, reported_at: float):
-        self.pid, self.reported_at = pid, reported_at
-
-    def __repr__(self) -> str:
-        return f"WorkerIdentity(pid={self.pid}, reported_at={self.reported_at:.3f})"
+    pid: int
+    reported_at: float
 
 
 def process_table_identity() -> str:
@@ -115,6 +114,7 @@ class LocalProcessRunLauncher(DefaultRunLauncher):
         identity = self.worker_identity(run)
         if identity is None:
             return None
-        return (f"The run worker (pid {identity.pid}) is gone: the code server that started it was probably "
-                "stopped or killed with it (a crash, a restart, the OOM killer). Its steps are re-executed by the "
-                "run's automatic retry.")
+        return (f"The run worker was process {identity.pid}, started by the code server; a worker that dies with "
+                "its code server (a crash, a restart, the OOM killer) leaves no one to report it. run_retries "
+                "re-executes the run from its failed step unless its retries are spent (docs/operations.md, "
+                "\"After a crash\").")

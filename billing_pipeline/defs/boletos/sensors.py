@@ -12,7 +12,8 @@ from billing_pipeline.defs.boletos.assets import boletos, notifications
 from billing_pipeline.defs.ingest.sensors import POLL_SECONDS
 from billing_pipeline.defs.jobs import deliver_chunk_job, ingest_file_job, process_chunk_job
 from billing_pipeline.defs.resources import BillingResource
-from billing_pipeline.store.outbox import undelivered
+from billing_pipeline.settings import Settings
+from billing_pipeline.store.outbox import Undelivered, undelivered
 
 _PAGE = 1_000
 IN_FLIGHT = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
@@ -88,11 +89,23 @@ PARTITION_TAG = "dagster/partition"
 WILL_RETRY_TAG = "dagster/will_retry"
 REDELIVERY_TAG = "billing/redelivery"
 _FAILURE_LOOKBACK_SECONDS = 60  # run records are matched by update time: overlap the windows of two ticks
+# A redelivery is due a minute or more after a failure: looking twice per first wait, at most every 30 s, is
+# prompt enough and keeps this sensor out of the daemon's way while files are being stored.
+LOOK_SECONDS = max(POLL_SECONDS, min(30, int(Settings.from_env().redelivery_first_wait_seconds // 2)))
 
 
 def redelivery_wait(attempts: int, first_wait: float, max_wait: float) -> float:
     """Seconds between a failed delivery and the next: first_wait, doubling with each redelivery, capped."""
     return min(first_wait * 2**attempts, max_wait)
+
+
+def what_waits(left: Undelivered) -> str:
+    """Pending notices with a server's answer wait on the mail server; others on whatever failed the delivery."""
+    if left.pending and left.last_error:
+        return f"{left.pending} notices wait on the mail server (last answer: {left.last_error})"
+    parts = [f"{left.pending} notices pending"] if left.pending else []
+    parts += [f"{left.without_notice} boletos without a notice yet"] if left.without_notice else []
+    return " and ".join(parts) + " after a failed delivery run"
 
 
 def latest_delivery(instance: dg.DagsterInstance, chunk_key: str) -> dg.RunRecord | None:
@@ -104,7 +117,7 @@ def latest_delivery(instance: dg.DagsterInstance, chunk_key: str) -> dg.RunRecor
 
 @dg.sensor(
     job=deliver_chunk_job,
-    minimum_interval_seconds=POLL_SECONDS,
+    minimum_interval_seconds=LOOK_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Delivers a chunk again when its last deliver_chunk run failed with notices still to send (the mail "
     "server stayed down past the step's retries, or a crash outlived the run's retries) and no delivery of it is in "
@@ -122,8 +135,8 @@ def redelivery_sensor(context: dg.SensorEvaluationContext, billing: BillingResou
     ))
     for record in failed:
         key = record.dagster_run.tags.get(PARTITION_TAG)
-        if key:
-            watched.setdefault(key, {"attempts": 0})
+        if key and key not in watched:
+            watched[key] = {"attempts": 0, "waiting": what_waits(undelivered(billing.engine, key))}
 
     settings = billing.settings
     requests, waiting = [], []
@@ -139,22 +152,19 @@ def redelivery_sensor(context: dg.SensorEvaluationContext, billing: BillingResou
         due = (latest.end_time or now) + redelivery_wait(entry["attempts"], settings.redelivery_first_wait_seconds,
                                                          settings.redelivery_max_wait_seconds)
         if now < due:
-            waiting.append(f"{key} ({entry.get('left', '?')} notices, last answer: {entry.get('error') or 'none'}) "
-                           f"again in {due - now:.0f} s")
+            waiting.append(f"chunk {key}: {entry['waiting']}; delivered again in {due - now:.0f} s")
             continue
         left = undelivered(billing.engine, key)
         if not left.total:
             del watched[key]
             continue
-        entry.update(attempts=entry["attempts"] + 1, left=left.total, error=left.last_error)
-        context.log.warning(
-            f"chunk {key}: {left.pending} notices pending and {left.without_notice} boletos without one wait on the "
-            f"mail server (last answer: {left.last_error or 'none'}); delivery {entry['attempts']} requested, the "
-            f"failed run was {run.run_id}")
+        entry.update(attempts=entry["attempts"] + 1, waiting=what_waits(left))
+        context.log.warning(f"chunk {key}: {entry['waiting']}; delivery {entry['attempts']} requested (the failed "
+                            f"run was {run.run_id})")
         requests.append(dg.RunRequest(partition_key=key, run_key=f"redeliver:{key}:{run.run_id}",
                                       tags={REDELIVERY_TAG: str(entry["attempts"])}))
     new_cursor = json.dumps({"since": now, "watched": watched})
     if requests:
         return dg.SensorResult(run_requests=requests, cursor=new_cursor)
-    reason = ("notices wait on the mail server: " + "; ".join(waiting)) if waiting else "no failed delivery to retry"
+    reason = "; ".join(waiting) if waiting else "no failed delivery to retry"
     return dg.SensorResult(skip_reason=reason, cursor=new_cursor)
