@@ -3,7 +3,8 @@
 Each message is marked in the store right after the server accepted it (one commit per message), so a crash
 re-sends at most the one message in flight, under the same Message-ID. Transient trouble is retried in place with
 exponential backoff and jitter; what is still pending after BILLING_SMTP_MAX_ATTEMPTS is left pending for the
-step's retry policy. A 5xx marks that notice failed with the server's reply and the batch goes on.
+step's retry, and once a few messages in a row have spent their tries the rest of the batch is left pending
+untried. A 5xx marks that notice failed with the server's reply and the batch goes on.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ _RECORD_BATCH = 200
 # messages sent but unmarked (they would be re-sent under the same Message-ID), in exchange for one commit per
 # window instead of one per message.
 _RECORD_WINDOW_SECONDS = 0.01
+# After this many messages in a row have spent all their tries, the server is taken to be down: the rest of the
+# batch is left pending for the step's retry (else a 100,000-notice chunk would wait out every message's backoff).
+GIVE_UP_AFTER_MESSAGES = 3
 
 
 @dataclass
@@ -160,8 +164,12 @@ def notify_stage(
 
     demo = settings.is_demo_account
 
+    looked_at = 0  # rows the generator below has taken (composed or suppressed)
+
     def messages():
+        nonlocal looked_at
         for row in rows:
+            looked_at += 1
             if row["recipient"].lower() in suppressions:
                 marks.put((outbox.SUPPRESSED, row["id"], f"{row['recipient']} is on the suppression list"))
                 outcome.suppressed += 1
@@ -176,6 +184,7 @@ def notify_stage(
     try:
         pending = messages()
         current = next(pending, None)
+        given_up_in_a_row = 0
         while current is not None and not errors:
             row_id, message = current
             error = _attempt(sender.begin, message)
@@ -184,12 +193,19 @@ def notify_stage(
             if error is None:
                 marks.put((outbox.SENT, row_id, None))
                 outcome.sent += 1
+                given_up_in_a_row = 0
             elif isinstance(error, PermanentSendError):
                 marks.put((outbox.FAILED, row_id, str(error)))
                 outcome.failed += 1
+                given_up_in_a_row = 0
             else:
                 marks.put((outbox.ATTEMPT_FAILED, row_id, str(error)))
-                _deliver(settings, sender, row_id, message, marks, outcome, sleep, first_attempt=2)
+                outcome.last_error = str(error)
+                delivered = _deliver(settings, sender, row_id, message, marks, outcome, sleep, first_attempt=2)
+                given_up_in_a_row = 0 if delivered else given_up_in_a_row + 1
+                if given_up_in_a_row >= GIVE_UP_AFTER_MESSAGES:
+                    outcome.still_pending += (upcoming is not None) + len(rows) - looked_at  # not tried
+                    break
             current = upcoming
     finally:
         marks.put(None)
@@ -211,8 +227,9 @@ def _attempt(step: Callable, *args) -> TransientSendError | PermanentSendError |
 
 
 def _deliver(settings: Settings, sender: Sender, row_id: int, message, marks: queue.Queue,
-             outcome: NotifyOutcome, sleep: Callable[[float], None], first_attempt: int = 1) -> None:
-    """Send with retries, starting at `first_attempt` (the first try may have been made already)."""
+             outcome: NotifyOutcome, sleep: Callable[[float], None], first_attempt: int = 1) -> bool:
+    """Send with retries, starting at `first_attempt` (the first try may have been made already). False when every
+    try met a transient error: the notice stays pending."""
     for attempt in range(first_attempt, settings.smtp_max_attempts + 1):
         if attempt > 1:
             sleep(backoff_seconds(attempt - 1, settings.smtp_backoff_seconds))
@@ -221,12 +238,13 @@ def _deliver(settings: Settings, sender: Sender, row_id: int, message, marks: qu
         except PermanentSendError as error:
             marks.put((outbox.FAILED, row_id, str(error)))
             outcome.failed += 1
-            return
+            return True
         except TransientSendError as error:
             marks.put((outbox.ATTEMPT_FAILED, row_id, str(error)))
             outcome.last_error = str(error)
             continue
         marks.put((outbox.SENT, row_id, None))
         outcome.sent += 1
-        return
+        return True
     outcome.still_pending += 1
+    return False

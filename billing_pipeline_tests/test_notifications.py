@@ -21,7 +21,7 @@ from billing_pipeline.boleto import format_linha
 from billing_pipeline.cli import main
 from billing_pipeline.ingest.inbox import submit
 from billing_pipeline.mail.rate_limit import RateLimiter
-from billing_pipeline.notifications import notify_stage
+from billing_pipeline.notifications import GIVE_UP_AFTER_MESSAGES, notify_stage
 from billing_pipeline.pdf.stamp import brazilian_amount
 from billing_pipeline.sample import write_sample
 from billing_pipeline.store import outbox
@@ -210,3 +210,19 @@ def test_redropping_a_file_sends_nothing_and_the_file_outbox_is_the_default(bill
 
     assert main(["outbox", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"pending": 0, "sent": 12, "failed": 0, "suppressed": 0}
+
+
+def test_a_server_that_stays_down_is_given_up_on_after_a_few_messages_not_after_every_one(settings, engine, tmp_path):
+    settings = dataclasses.replace(settings, smtp_url="smtp://127.0.0.1:9", smtp_rate=0, smtp_max_attempts=3,
+                                   smtp_backoff_seconds=0.5)
+    _, [key] = _prepare(engine, settings, tmp_path, rows=40)
+    waits = []
+    outcome = notify_stage(engine, settings, chunk_key=key, sleep=waits.append)
+    assert (outcome.sent, outcome.still_pending) == (0, 40)
+    assert "cannot connect to" in outcome.last_error
+    # Three messages spent their three tries (two waits each); the other 37 were left pending untried.
+    assert len(waits) == GIVE_UP_AFTER_MESSAGES * 2
+    with engine.connect() as connection:
+        attempts = sorted(connection.execute(select(outbox_table.c.attempts)).scalars())
+    assert attempts == [0] * 37 + [3] * 3
+    assert outbox.counts(engine, chunk_key=key)["pending"] == 40
