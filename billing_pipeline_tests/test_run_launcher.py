@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import yaml
 from conftest import PROJECT_ROOT
@@ -82,7 +83,8 @@ def test_the_instance_checks_a_run_by_the_pid_its_worker_reported(tmp_path: Path
         assert isinstance(launcher, LocalProcessRunLauncher)
         assert launcher.supports_check_run_worker_health
         run = create_run_for_test(instance, job_name="process_chunk", status=DagsterRunStatus.STARTED)
-        assert launcher.check_run_worker_health(run).status == WorkerStatus.UNKNOWN  # no worker reported yet
+        # Executed in its own process, not launched: no worker to check, and any answer but RUNNING would fail it.
+        assert launcher.check_run_worker_health(run).status == WorkerStatus.RUNNING
 
         process = sleeper()
         try:
@@ -96,6 +98,18 @@ def test_the_instance_checks_a_run_by_the_pid_its_worker_reported(tmp_path: Path
         health = launcher.check_run_worker_health(run)
         assert health.status == WorkerStatus.FAILED
         assert f"process {process.pid}" in launcher.get_run_worker_debug_info(run)
+
+
+def test_the_process_table_is_told_by_boot_pid_namespace_and_when_its_init_started():
+    identity = process_table_identity()
+    assert identity.startswith("boot ")
+    if Path("/proc/1/stat").exists():
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+        started = psutil.Process(1).create_time() - psutil.boot_time()
+        ticks = int(identity.rsplit(" ", 1)[1])
+        assert identity.startswith(f"boot {boot} pid-namespace {namespace} init-started ")
+        assert abs(ticks / os.sysconf("SC_CLK_TCK") - started) < 2
 
 
 def test_a_run_launched_before_a_reboot_or_container_restart_is_failed_whatever_holds_its_pid_now(tmp_path: Path):

@@ -43,13 +43,17 @@ class WorkerIdentity:
 
 
 def process_table_identity() -> str:
-    """This boot of this host and this process's pid namespace: pids are unique within the two."""
+    """This boot of this host and this process's pid namespace, in which pids are unique. The kernel reuses a freed
+    namespace's number, so the namespace is also told by when its pid 1 started, in clock ticks since boot (which
+    a change of the wall clock does not move)."""
     try:
         boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-        namespace = str(os.stat("/proc/self/ns/pid").st_ino)
-    except OSError:  # not Linux: one namespace per host; the boot time tells boots apart
-        boot, namespace = f"{psutil.boot_time():.0f}", "host"
-    return f"boot {boot} pid-namespace {namespace}"
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+        # Field 22 of /proc/<pid>/stat, counted after the parenthesised command name (which may hold spaces).
+        init_started = Path("/proc/1/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):  # not Linux: one namespace per host; the boot time tells boots apart
+        return f"boot {psutil.boot_time():.0f} pid-namespace host"
+    return f"boot {boot} pid-namespace {namespace} init-started {init_started}"
 
 
 def worker_status(identity: WorkerIdentity) -> tuple[WorkerStatus, str]:
@@ -60,8 +64,8 @@ def worker_status(identity: WorkerIdentity) -> tuple[WorkerStatus, str]:
         zombie = process.status() == psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return WorkerStatus.FAILED, f"run worker process {identity.pid} no longer exists"
-    except psutil.AccessDenied:
-        return WorkerStatus.UNKNOWN, f"not allowed to inspect process {identity.pid}"
+    except psutil.AccessDenied:  # it exists; run monitoring fails a run on anything but RUNNING
+        return WorkerStatus.RUNNING, f"run worker process {identity.pid} exists (not allowed to inspect it)"
     if started > identity.reported_at + START_TIME_TOLERANCE_SECONDS:
         return WorkerStatus.FAILED, (
             f"run worker process {identity.pid} no longer exists (pid {identity.pid} now belongs to a process "
@@ -99,7 +103,9 @@ class LocalProcessRunLauncher(DefaultRunLauncher):
     def check_run_worker_health(self, run: DagsterRun) -> CheckRunHealthResult:
         identity = self.worker_identity(run)
         if identity is None:
-            return CheckRunHealthResult(WorkerStatus.UNKNOWN, "the run worker has not reported its pid yet")
+            # Not started by a launcher (a run executed in its own process against this instance): nothing to
+            # check. Run monitoring fails a run on any answer but RUNNING, UNKNOWN included.
+            return CheckRunHealthResult(WorkerStatus.RUNNING, "no run worker reported a pid: not checked")
         launched_in = run.tags.get(LAUNCHED_IN_TAG)
         if launched_in and launched_in != process_table_identity():
             return CheckRunHealthResult(
