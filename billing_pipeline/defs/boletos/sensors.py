@@ -87,8 +87,12 @@ def delivery_sensor(context: dg.SensorEvaluationContext, billing: BillingResourc
 
 PARTITION_TAG = "dagster/partition"
 WILL_RETRY_TAG = "dagster/will_retry"
+FAILURE_REASON_TAG = "dagster/failure_reason"
 REDELIVERY_TAG = "billing/redelivery"
 _FAILURE_LOOKBACK_SECONDS = 60  # run records are matched by update time: overlap the windows of two ticks
+_FIRST_LOOK_BACK_SECONDS = 7 * 24 * 3600  # a new cursor takes up the deliveries that failed in the last week
+_RETRY_EXPECTED_WITHIN_SECONDS = 600  # a run Dagster said it would retry, whose retry has not appeared by then
+_SHOWN_IN_SKIP_REASON = 10
 # A redelivery is due a minute or more after a failure: looking twice per first wait, at most every 30 s, is
 # prompt enough and keeps this sensor out of the daemon's way while files are being stored.
 LOOK_SECONDS = max(POLL_SECONDS, min(30, int(Settings.from_env().redelivery_first_wait_seconds // 2)))
@@ -101,11 +105,15 @@ def redelivery_wait(attempts: int, first_wait: float, max_wait: float) -> float:
 
 def what_waits(left: Undelivered) -> str:
     """Pending notices with a server's answer wait on the mail server; others on whatever failed the delivery."""
-    if left.pending and left.last_error:
+    if waits_on_the_mail_server(left):
         return f"{left.pending} notices wait on the mail server (last answer: {left.last_error})"
     parts = [f"{left.pending} notices pending"] if left.pending else []
     parts += [f"{left.without_notice} boletos without a notice yet"] if left.without_notice else []
     return " and ".join(parts) + " after a failed delivery run"
+
+
+def waits_on_the_mail_server(left: Undelivered) -> bool:
+    return bool(left.pending and left.last_error)
 
 
 def latest_delivery(instance: dg.DagsterInstance, chunk_key: str) -> dg.RunRecord | None:
@@ -119,24 +127,25 @@ def latest_delivery(instance: dg.DagsterInstance, chunk_key: str) -> dg.RunRecor
     job=deliver_chunk_job,
     minimum_interval_seconds=LOOK_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Delivers a chunk again when its last deliver_chunk run failed with notices still to send (the mail "
-    "server stayed down past the step's retries, or a crash outlived the run's retries) and no delivery of it is in "
-    "flight: BILLING_REDELIVERY_FIRST_WAIT_SECONDS after the failure, then at doubling intervals up to "
-    "BILLING_REDELIVERY_MAX_WAIT_SECONDS. A run Dagster retries by itself, or one an operator canceled, is left alone.",
+    description="Delivers a chunk again when its last deliver_chunk run failed with notices still to send, and no "
+    "delivery of it is in flight: the mail server stayed down past the step's retries, or the run's worker died "
+    "more often than run_retries re-executes it. BILLING_REDELIVERY_FIRST_WAIT_SECONDS after the failure, then at "
+    "doubling intervals up to BILLING_REDELIVERY_MAX_WAIT_SECONDS. A run Dagster retries by itself, one an operator "
+    "canceled, and one that failed on a step for another reason (a bug: re-execute it once fixed) are left alone.",
 )
 def redelivery_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) -> dg.SensorResult:
     cursor = json.loads(context.cursor) if context.cursor else {}
     watched: dict[str, dict] = cursor.get("watched", {})
-    since = cursor.get("since")
     now = time.time()
+    since = cursor.get("since", now - _FIRST_LOOK_BACK_SECONDS) - _FAILURE_LOOKBACK_SECONDS
     failed = context.instance.get_run_records(dg.RunsFilter(
         job_name=deliver_chunk_job.name, statuses=[dg.DagsterRunStatus.FAILURE],
-        updated_after=datetime.fromtimestamp(since - _FAILURE_LOOKBACK_SECONDS, tz=UTC) if since else None,
+        updated_after=datetime.fromtimestamp(since, tz=UTC),
     ))
     for record in failed:
         key = record.dagster_run.tags.get(PARTITION_TAG)
         if key and key not in watched:
-            watched[key] = {"attempts": 0, "waiting": what_waits(undelivered(billing.engine, key))}
+            watched[key] = {"attempts": 0, "waiting": None}
 
     settings = billing.settings
     requests, waiting = [], []
@@ -147,15 +156,25 @@ def redelivery_sensor(context: dg.SensorEvaluationContext, billing: BillingResou
             del watched[key]  # delivered, or stopped by an operator: not ours to restart
             continue
         run = latest.dagster_run
-        if run.status != dg.DagsterRunStatus.FAILURE or run.tags.get(WILL_RETRY_TAG) == "true":
-            continue  # a delivery in flight, or a crashed run that run_retries re-executes
-        due = (latest.end_time or now) + redelivery_wait(entry["attempts"], settings.redelivery_first_wait_seconds,
-                                                         settings.redelivery_max_wait_seconds)
+        if run.status != dg.DagsterRunStatus.FAILURE:
+            continue  # a delivery in flight
+        ended = latest.end_time or latest.update_timestamp.timestamp()
+        if run.tags.get(WILL_RETRY_TAG) == "true" and now - ended < _RETRY_EXPECTED_WITHIN_SECONDS:
+            continue  # a run whose worker died: run_retries re-executes it
+        due = ended + redelivery_wait(entry["attempts"], settings.redelivery_first_wait_seconds,
+                                      settings.redelivery_max_wait_seconds)
         if now < due:
+            if entry["waiting"] is None:  # counted once, when first shown
+                entry["waiting"] = what_waits(undelivered(billing.engine, key))
             waiting.append(f"chunk {key}: {entry['waiting']}; delivered again in {due - now:.0f} s")
             continue
         left = undelivered(billing.engine, key)
         if not left.total:
+            del watched[key]
+            continue
+        if run.tags.get(FAILURE_REASON_TAG) == "STEP_FAILURE" and not waits_on_the_mail_server(left):
+            context.log.warning(f"chunk {key}: {what_waits(left)}: run {run.run_id} failed on a step, not on the "
+                                "mail server. Not delivered again by itself: fix the cause, then re-execute the run")
             del watched[key]
             continue
         entry.update(attempts=entry["attempts"] + 1, waiting=what_waits(left))
@@ -166,5 +185,8 @@ def redelivery_sensor(context: dg.SensorEvaluationContext, billing: BillingResou
     new_cursor = json.dumps({"since": now, "watched": watched})
     if requests:
         return dg.SensorResult(run_requests=requests, cursor=new_cursor)
-    reason = "; ".join(waiting) if waiting else "no failed delivery to retry"
+    if not waiting:
+        return dg.SensorResult(skip_reason="no failed delivery to retry", cursor=new_cursor)
+    more = len(waiting) - _SHOWN_IN_SKIP_REASON
+    reason = "; ".join(waiting[:_SHOWN_IN_SKIP_REASON]) + (f"; and {more} more chunks" if more > 0 else "")
     return dg.SensorResult(skip_reason=reason, cursor=new_cursor)
