@@ -116,7 +116,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "BILLING_SMTP_STEP_RETRY_SECONDS",
         "5",
-        "First wait before the step is retried; doubles each retry, with jitter (5 retries: about 2.5 minutes).",
+        "First wait before the step is retried; doubles each retry, with jitter (5 retries: about 2.5 minutes of waits).",
     ),
     SettingSpec(
         "BILLING_REDELIVERY_FIRST_WAIT_SECONDS",

@@ -271,7 +271,7 @@ def instance_yaml() -> dict[str, Any]:
 
 def test_dagster_yaml_uses_postgres_from_the_environment(instance_yaml):
     storage = instance_yaml["storage"]["custom"]
-    assert (storage["module"], storage["class"]) == ("billing_pipeline.defs.pooled_postgres_storage",
+    assert (storage["module"], storage["class"]) == ("billing_pipeline.instance.pooled_postgres_storage",
                                                      "PooledPostgresStorage")
     postgres_db = storage["config"]["postgres_db"]
     assert postgres_db["scheme"] == "postgresql+psycopg2"
@@ -398,3 +398,10 @@ def test_workspace_yaml_loads_and_validates(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert LOCATION_NAME in result.stdout + result.stderr
+
+
+def test_an_instance_file_naming_the_storage_where_it_used_to_be_still_loads():
+    from billing_pipeline.defs.pooled_postgres_storage import PooledPostgresStorage as Before
+    from billing_pipeline.instance.pooled_postgres_storage import PooledPostgresStorage
+
+    assert Before is PooledPostgresStorage

@@ -136,9 +136,10 @@ def notifications(context: dg.AssetExecutionContext, billing: BillingResource) -
             raise dg.RetryRequested(max_retries=settings.smtp_step_retries, seconds_to_wait=wait)
         raise dg.Failure(
             description=f"{waiting}. This run's {settings.smtp_step_retries} step retries are spent; nothing is "
-            f"lost: redelivery_sensor delivers this chunk again in {settings.redelivery_first_wait_seconds:.0f} s, "
-            f"then at doubling intervals up to {settings.redelivery_max_wait_seconds:.0f} s, until every notice is "
-            "sent (`billing outbox` counts them)",
+            f"lost: under the daemon, redelivery_sensor delivers this chunk again in "
+            f"{settings.redelivery_first_wait_seconds:.0f} s, then at doubling intervals up to "
+            f"{settings.redelivery_max_wait_seconds:.0f} s, until every notice is sent; without it, `billing notify` "
+            "sends them (`billing outbox` counts them)",
             metadata=metadata,
             allow_retries=False,
         )
