@@ -1,10 +1,13 @@
-"""Take the UI screenshots of docs/images from a real run: the asset lineage, a file report and a chunk's checks.
+"""Take the UI screenshots of docs/images from a real run: the asset lineage, a file report, a chunk's checks, and
+the runs of a file whose processing a crash interrupted.
 
     apt-get install chromium          # Debian's package, run headless
     .venv/bin/python docs/screenshots.py
 
 It processes a 5,000-row sample (2% bad rows) through the real daemon on the embedded default (SQLite, file
-outbox) in a temporary folder, then points headless Chromium at the Dagster webserver.
+outbox) in a temporary folder, then points headless Chromium at the Dagster webserver. Then it drops a second
+file and SIGKILLs the daemon, its code server and their run workers while chunks are being stored, starts the
+daemon again and photographs the dead run that run monitoring failed and its retry.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT / "docs" / "images"
 BIN = Path(sys.executable).parent
@@ -33,12 +38,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_for(condition, what: str, timeout: float = 300) -> None:
+def wait_for(condition, what: str, timeout: float = 300, interval: float = 1) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
-        time.sleep(1)
+        time.sleep(interval)
     raise SystemExit(f"timed out waiting for {what}")
 
 
@@ -81,9 +86,13 @@ def main() -> int:
     billing("sample", "--rows", "5000", "--seed", "3", "--invalid-rate", "0.02", "-o", str(sample))
     port = free_port()
     log = open(work / "dagster.log", "wb")  # noqa: SIM115 - lives as long as the processes
+
+    def daemon() -> subprocess.Popen:
+        return subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-m", DEFS], env=env, cwd=work, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
     processes = [
-        subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-m", DEFS], env=env, cwd=work, stdout=log,
-                         stderr=subprocess.STDOUT, start_new_session=True),
+        daemon(),
         subprocess.Popen([str(BIN / "dagster-webserver"), "-m", DEFS, "-h", "127.0.0.1", "-p", str(port)],
                          env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT, start_new_session=True),
     ]
@@ -101,6 +110,27 @@ def main() -> int:
         shoot(chromium, f"{ui}/assets/file_report?partition={file_id}", IMAGES / "ui-file-report.png", 1400)
         shoot(chromium, f"{ui}/assets/debts?view=checks&partition={file_id[:12]}-0000",
               IMAGES / "ui-debts-checks.png", 900)
+
+        # A crash while the next file's chunks are stored: the daemon, its code server and the run workers die
+        # at once (one process group), so no process is left to report the runs' deaths.
+        second = work / "debts-2026-12.csv"
+        billing("sample", "--rows", "20000", "--seed", "4", "-o", str(second))
+        instance = DagsterInstance.from_config(str(home))
+        storing = RunsFilter(job_name="process_chunk", statuses=[DagsterRunStatus.STARTED])
+        billing("submit", str(second))
+        wait_for(lambda: instance.get_runs(storing), "a chunk run to be storing", interval=0.2)
+        victim = instance.get_runs(storing)[0]
+        os.killpg(processes[0].pid, signal.SIGKILL)
+        processes[0].wait()
+        processes[0] = daemon()
+        retried = RunsFilter(tags={"dagster/parent_run_id": victim.run_id}, statuses=[DagsterRunStatus.SUCCESS])
+        wait_for(lambda: instance.get_runs(retried), "the dead run's retry to succeed")
+        wait_for(lambda: len(list(reports.glob("*.json"))) == 2, "the second file's report")
+        partition = victim.tags["dagster/partition"]
+        shoot(chromium, f"{ui}/runs?q%5B0%5D=tag%3Adagster%2Fpartition%3D{partition}", IMAGES / "ui-crash-runs.png",
+              500)
+        shoot(chromium, f"{ui}/runs/{victim.run_id}?logs=type%3ARUN_FAILURE", IMAGES / "ui-crash-failed-run.png", 900)
+        instance.dispose()
     finally:
         for process in processes:
             os.killpg(process.pid, signal.SIGTERM)
