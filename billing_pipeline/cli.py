@@ -204,12 +204,12 @@ def instance_file_warnings(home: Path) -> list[str]:
 
     config = yaml.safe_load((home / "dagster.yaml").read_text(encoding="utf-8")) or {}
     shipped = yaml.safe_load(EMBEDDED_INSTANCE_YAML.read_text(encoding="utf-8"))
-    if config.get("run_launcher") == shipped["run_launcher"]:
+    if "run_launcher" in config:  # ours, or another an operator chose (Docker, Kubernetes)
         return []
-    return [f"{home / 'dagster.yaml'} does not name the run launcher "
-            f"{shipped['run_launcher']['module']}.{shipped['run_launcher']['class']}: after a crash, runs whose "
-            f"workers died stay STARTED and hold their pool slots. Copy its run_launcher section from "
-            f"{EMBEDDED_INSTANCE_YAML} (docs/operations.md, \"After a crash\")."]
+    launcher = f"{shipped['run_launcher']['module']}.{shipped['run_launcher']['class']}"
+    return [f"{home / 'dagster.yaml'} names no run launcher, so Dagster's default one runs, without {launcher}'s "
+            "health check: after a crash, runs whose workers died stay STARTED and hold their pool slots. Copy the "
+            f"run_launcher section of {EMBEDDED_INSTANCE_YAML} (docs/operations.md, \"After a crash\")."]
 
 
 def _pool_limit(raw: str) -> tuple[str, int]:

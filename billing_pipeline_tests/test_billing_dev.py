@@ -75,3 +75,7 @@ def test_a_dagster_home_from_before_crash_recovery_is_pointed_at_the_run_launche
     [warning] = instance_file_warnings(home)
     assert "billing_pipeline.instance.run_launcher.LocalProcessRunLauncher" in warning
     assert "After a crash" in warning
+
+    before["run_launcher"] = {"module": "dagster_docker", "class": "DockerRunLauncher"}  # an operator's choice
+    (home / "dagster.yaml").write_text(yaml.safe_dump(before), encoding="utf-8")
+    assert instance_file_warnings(home) == []
