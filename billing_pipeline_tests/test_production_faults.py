@@ -223,6 +223,46 @@ def test_a_run_worker_killed_mid_load_is_retried_without_duplicates(stack_factor
     assert_pools_respected(stack)
 
 
+def test_the_whole_production_stack_killed_mid_load_recovers_without_an_operator(stack_factory, tmp_path):
+    """The repository's dagster.yaml (PostgreSQL instance storage): the daemon, its code server, the webserver and
+    the run workers are SIGKILLed together while a chunk is inside its COPY, then the daemon alone is started."""
+    stack = stack_factory(chunk_rows=300)
+    source = tmp_path / "debts.csv"
+    injected = write_sample(source, rows=900, seed=44, invalid_rate=0.01)
+    expected = {file_id_of(source): (900, len({error.line_number for error in injected}))}
+    store = psycopg.connect(stack.settings.database_url.replace("+psycopg", ""), autocommit=True)
+    store.execute("BEGIN")
+    store.execute("LOCK TABLE debts IN SHARE MODE")
+    stack.start_webserver()
+    stack.start_daemon()
+    submit(source, stack.settings.inbox_dir)
+    instance = stack.instance
+    storing = RunsFilter(job_name="process_chunk", statuses=[DagsterRunStatus.STARTED])
+    stack.wait_for(lambda: loads_waiting_on_a_lock(stack.settings.database_url) > 0 and instance.get_runs(storing),
+                   "a chunk load inside the store")
+    victims = instance.get_runs(storing)
+    for process in stack.processes:
+        os.killpg(process.pid, signal.SIGKILL)
+    for process in stack.processes:
+        process.wait()
+    store.execute("ROLLBACK")
+    store.close()
+    stack.processes.clear()
+    stack.start_daemon()
+
+    report = stack.settings.reports_dir / f"{next(iter(expected))}.json"
+    stack.wait_for(report.exists, "the file report after the restart", timeout=420)
+    stack.wait_for(lambda: all_runs_finished(stack), "every run to end")
+    for victim in victims:
+        assert instance.get_run_by_id(victim.run_id).status == DagsterRunStatus.FAILURE
+        verdicts = [r.message for r in instance.all_logs(victim.run_id, of_type=DagsterEventType.RUN_FAILURE)]
+        assert any("Detected run worker status FAILED" in message for message in verdicts), verdicts
+        retries = instance.get_runs(RunsFilter(tags={"dagster/parent_run_id": victim.run_id}))
+        assert DagsterRunStatus.SUCCESS in {run.status for run in retries}
+    assert_store_exact(stack, expected)
+    assert_pools_respected(stack)
+
+
 def test_the_store_restarting_mid_step_is_retried_and_the_file_completes(stack_factory, private_cluster, tmp_path):
     stack = stack_factory(store_url=private_cluster.url("billing"), chunk_rows=300)
     source = tmp_path / "debts.csv"
