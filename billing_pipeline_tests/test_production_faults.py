@@ -173,16 +173,22 @@ def loads_waiting_on_a_lock(url: str) -> int:
         ).fetchone()[0]
 
 
-def test_a_run_worker_killed_mid_load_is_retried_without_duplicates(stack_factory, tmp_path):
-    stack = stack_factory(chunk_rows=300)
+def a_file_with_loads_held(stack: DagsterStack, tmp_path: Path, seed: int):
+    """A 900-row file, and a connection holding a lock on debts (reads pass, writes wait) that stops the first chunk
+    load inside its COPY, so that a kill lands mid-load. Returns the file, what the store must end with and the
+    connection (ROLLBACK releases the loads)."""
     source = tmp_path / "debts.csv"
-    injected = write_sample(source, rows=900, seed=41, invalid_rate=0.01)
+    injected = write_sample(source, rows=900, seed=seed, invalid_rate=0.01)
     expected = {file_id_of(source): (900, len({error.line_number for error in injected}))}
     store = psycopg.connect(stack.settings.database_url.replace("+psycopg", ""), autocommit=True)
-    # Holding this lock (reads pass, writes wait) stops the first chunk load inside its COPY: the kill lands
-    # mid-load.
     store.execute("BEGIN")
     store.execute("LOCK TABLE debts IN SHARE MODE")
+    return source, expected, store
+
+
+def test_a_run_worker_killed_mid_load_is_retried_without_duplicates(stack_factory, tmp_path):
+    stack = stack_factory(chunk_rows=300)
+    source, expected, store = a_file_with_loads_held(stack, tmp_path, seed=41)
     stack.start_daemon()
     submit(source, stack.settings.inbox_dir)
     instance = stack.instance
@@ -227,12 +233,7 @@ def test_the_whole_production_stack_killed_mid_load_recovers_without_an_operator
     """The repository's dagster.yaml (PostgreSQL instance storage): the daemon, its code server, the webserver and
     the run workers are SIGKILLed together while a chunk is inside its COPY, then the daemon alone is started."""
     stack = stack_factory(chunk_rows=300)
-    source = tmp_path / "debts.csv"
-    injected = write_sample(source, rows=900, seed=44, invalid_rate=0.01)
-    expected = {file_id_of(source): (900, len({error.line_number for error in injected}))}
-    store = psycopg.connect(stack.settings.database_url.replace("+psycopg", ""), autocommit=True)
-    store.execute("BEGIN")
-    store.execute("LOCK TABLE debts IN SHARE MODE")
+    source, expected, store = a_file_with_loads_held(stack, tmp_path, seed=44)
     stack.start_webserver()
     stack.start_daemon()
     submit(source, stack.settings.inbox_dir)
