@@ -5,7 +5,6 @@ re-executes them. No operator acts in between."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ from dagster import DagsterEventType, DagsterRunStatus, RunsFilter
 from smtp_process import SmtpProcess
 from sqlalchemy import func, select
 
-from billing_pipeline.ingest.inbox import submit
+from billing_pipeline.ingest.inbox import sha256_of, submit
 from billing_pipeline.instance.run_launcher import LAUNCHED_IN_TAG, process_table_identity
 from billing_pipeline.sample import write_sample
 from billing_pipeline.store.engine import create_store_engine
@@ -147,6 +146,13 @@ def crash_inside_the_store(stack: BillingDev, store: Store, table: str, statemen
         lock.release()  # else a failed wait would leave the lock, and the test database could not be dropped
 
 
+def clean_sample(tmp_path: Path, rows: int, seed: int) -> tuple[Path, str]:
+    """A file with no bad row (every row is a debt to bill and mail), and its id."""
+    source = tmp_path / "debts.csv"
+    write_sample(source, rows=rows, seed=seed, invalid_rate=0.0)
+    return source, sha256_of(source)
+
+
 def wait_until_settled(stack: BillingDev, store: Store, file_id: str) -> None:
     stack.wait_for(lambda: store.reported(file_id), "the file's final report", timeout=600)
     stack.wait_for(lambda: not stack.instance.get_runs(RunsFilter(statuses=IN_PROGRESS)), "every run to end")
@@ -155,9 +161,7 @@ def wait_until_settled(stack: BillingDev, store: Store, file_id: str) -> None:
 def test_a_file_survives_two_crashes_of_the_whole_stack(dev_factory, smtp, tmp_path, capsys):
     rows = 6_000
     stack, store = dev_factory(chunk_rows=1_000, BILLING_SMTP_URL=smtp.url, BILLING_SMTP_RATE="100")
-    source = tmp_path / "debts.csv"
-    write_sample(source, rows=rows, seed=12, invalid_rate=0.0)
-    file_id = hashlib.sha256(source.read_bytes()).hexdigest()
+    source, file_id = clean_sample(tmp_path, rows, seed=12)
 
     # Crash 1: while chunks are being stored. The lock holds the loads inside their COPY when the kill lands.
     stack.start()
@@ -201,9 +205,7 @@ def test_a_file_survives_two_crashes_of_the_whole_stack(dev_factory, smtp, tmp_p
 def test_a_crash_during_the_split_and_one_during_the_report_are_recovered(dev_factory, tmp_path, capsys):
     rows = 2_000
     stack, store = dev_factory(chunk_rows=1_000)
-    source = tmp_path / "debts.csv"
-    write_sample(source, rows=rows, seed=13, invalid_rate=0.0)
-    file_id = hashlib.sha256(source.read_bytes()).hexdigest()
+    source, file_id = clean_sample(tmp_path, rows, seed=13)
 
     # Crash 1: the ingest_file run is writing the file's chunks.
     stack.start()

@@ -104,25 +104,25 @@ class Undelivered:
     def total(self) -> int:
         return self.pending + self.without_notice
 
+    @property
+    def waits_on_the_mail_server(self) -> bool:
+        """Pending notices that a server answered: the rest of the delivery waits on it, not on a bug."""
+        return bool(self.pending and self.last_error)
+
 
 def undelivered(engine: Engine, chunk_key: str, notice_kind: str = BOLETO_NOTICE) -> Undelivered:
-    """Counted on the (chunk_key, status) and boletos(chunk_key) indexes."""
+    """One pass over the chunk's notices (on the chunk_key index) and a count of its boletos."""
     with engine.connect() as connection:
-        pending = connection.execute(
-            text("SELECT COUNT(*) FROM outbox WHERE chunk_key = :key AND status = 'pending'"), {"key": chunk_key}
-        ).scalar_one()
-        notices = connection.execute(
-            text("SELECT COUNT(*) FROM outbox WHERE chunk_key = :key AND notice_kind = :kind"),
-            {"key": chunk_key, "kind": notice_kind},
-        ).scalar_one()
+        pending, notices, last_error = connection.execute(
+            text("SELECT COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0),"
+                 " COALESCE(SUM(CASE WHEN notice_kind = :kind THEN 1 ELSE 0 END), 0),"
+                 " MAX(CASE WHEN status = 'pending' THEN last_error END)"
+                 " FROM outbox WHERE chunk_key = :key"), {"key": chunk_key, "kind": notice_kind}
+        ).one()
         issued = connection.execute(
             text("SELECT COUNT(*) FROM boletos WHERE chunk_key = :key"), {"key": chunk_key}
         ).scalar_one()
-        last_error = connection.execute(
-            text("SELECT last_error FROM outbox WHERE chunk_key = :key AND status = 'pending'"
-                 " AND last_error IS NOT NULL LIMIT 1"), {"key": chunk_key}
-        ).scalar()
-    return Undelivered(pending, max(issued - notices, 0), last_error)
+    return Undelivered(int(pending), max(issued - int(notices), 0), last_error)
 
 
 def reset_for_benchmark(engine: Engine, chunk_key: str) -> None:

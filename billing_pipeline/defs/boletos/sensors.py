@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from billing_pipeline.defs.boletos.assets import boletos, notifications
-from billing_pipeline.defs.ingest.sensors import POLL_SECONDS
+from billing_pipeline.defs.ingest.sensors import POLL_SECONDS, SENSOR_SETTINGS
 from billing_pipeline.defs.jobs import deliver_chunk_job, ingest_file_job, process_chunk_job
 from billing_pipeline.defs.resources import BillingResource
-from billing_pipeline.settings import Settings
 from billing_pipeline.store.outbox import Undelivered, undelivered
 
 _PAGE = 1_000
@@ -95,7 +94,7 @@ _RETRY_EXPECTED_WITHIN_SECONDS = 600  # a run Dagster said it would retry, whose
 _SHOWN_IN_SKIP_REASON = 10
 # A redelivery is due a minute or more after a failure: looking twice per first wait, at most every 30 s, is
 # prompt enough and keeps this sensor out of the daemon's way while files are being stored.
-LOOK_SECONDS = max(POLL_SECONDS, min(30, int(Settings.from_env().redelivery_first_wait_seconds // 2)))
+LOOK_SECONDS = max(POLL_SECONDS, min(30, int(SENSOR_SETTINGS.redelivery_first_wait_seconds // 2)))
 
 
 def redelivery_wait(attempts: int, first_wait: float, max_wait: float) -> float:
@@ -105,15 +104,11 @@ def redelivery_wait(attempts: int, first_wait: float, max_wait: float) -> float:
 
 def what_waits(left: Undelivered) -> str:
     """Pending notices with a server's answer wait on the mail server; others on whatever failed the delivery."""
-    if waits_on_the_mail_server(left):
+    if left.waits_on_the_mail_server:
         return f"{left.pending} notices wait on the mail server (last answer: {left.last_error})"
     parts = [f"{left.pending} notices pending"] if left.pending else []
     parts += [f"{left.without_notice} boletos without a notice yet"] if left.without_notice else []
     return " and ".join(parts) + " after a failed delivery run"
-
-
-def waits_on_the_mail_server(left: Undelivered) -> bool:
-    return bool(left.pending and left.last_error)
 
 
 def latest_delivery(instance: dg.DagsterInstance, chunk_key: str) -> dg.RunRecord | None:
@@ -172,7 +167,7 @@ def redelivery_sensor(context: dg.SensorEvaluationContext, billing: BillingResou
         if not left.total:
             del watched[key]
             continue
-        if run.tags.get(FAILURE_REASON_TAG) == "STEP_FAILURE" and not waits_on_the_mail_server(left):
+        if run.tags.get(FAILURE_REASON_TAG) == "STEP_FAILURE" and not left.waits_on_the_mail_server:
             context.log.warning(f"chunk {key}: {what_waits(left)}: run {run.run_id} failed on a step, not on the "
                                 "mail server. Not delivered again by itself: fix the cause, then re-execute the run")
             del watched[key]

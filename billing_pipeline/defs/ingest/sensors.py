@@ -14,7 +14,9 @@ from billing_pipeline.ingest import inbox
 from billing_pipeline.settings import Settings
 from billing_pipeline.store import files as registry
 
-POLL_SECONDS = Settings.from_env().inbox_poll_seconds
+# Read once, when the definitions load: a sensor's interval is fixed then. Steps read their settings when they run.
+SENSOR_SETTINGS = Settings.from_env()
+POLL_SECONDS = SENSOR_SETTINGS.inbox_poll_seconds
 
 
 @dg.sensor(
