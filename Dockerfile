@@ -10,14 +10,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# The package is installed editable, so the migrations in /app/sql (found relative to the source tree) and the
-# workspace files in /app/deploy are used in place.
+# The package is installed as a user's pip would (not editable): its migrations and instance files are package
+# data. The workspace files in /app/deploy are used in place.
 COPY pyproject.toml constraints.txt README.md ./
 COPY billing_pipeline/ billing_pipeline/
-COPY sql/ sql/
 COPY deploy/ deploy/
 COPY dagster.yaml ./
-RUN pip install --no-cache-dir -c constraints.txt -e .
+RUN pip install --no-cache-dir -c constraints.txt .
 
 # The production Dagster instance (PostgreSQL storage; connection settings from DAGSTER_POSTGRES_*).
 # $DAGSTER_HOME/storage and $BILLING_DATA_DIR are named volumes in docker-compose.yml; they are created here,
@@ -32,4 +31,4 @@ USER dagster
 # 3000: dagster-webserver, 4000: the gRPC code-location server.
 EXPOSE 3000 4000
 
-CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "billing_pipeline.defs.definitions"]
+CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "billing_pipeline.definitions"]

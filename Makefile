@@ -24,5 +24,11 @@ demo: install
 test: install
 	$(BIN)/python -m pytest
 
+# Style (ruff), the layers and the absence of import cycles (import-linter, [tool.importlinter]), types of the
+# domain and the service layer (mypy, [tool.mypy]), and the Dagster definitions as Dagster loads them.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
+	home=$$(mktemp -d) && printf 'telemetry:\n  enabled: false\n' > $$home/dagster.yaml \
+	  && DAGSTER_HOME=$$home VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/dg check defs; status=$$?; rm -rf $$home; exit $$status

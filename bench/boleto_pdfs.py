@@ -21,6 +21,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
 from billing_pipeline.boleto.vectorized import boleto_numbers
+from billing_pipeline.issued_boleto import IssuedBoleto
 from billing_pipeline.pdf.documents import boleto_fields, stamper_for
 from billing_pipeline.pdf.layout import TEXT_FIELDS, html
 from billing_pipeline.pdf.stamp import NARROW_BAR, BoletoFields, itf_bars
@@ -41,12 +42,12 @@ def debts(count: int, settings: Settings) -> list[BoletoFields]:
     dues = np.datetime64("2026-12-05") + rng.integers(0, 400, count).astype("timedelta64[D]")
     numbers = boleto_numbers(settings.account, np.arange(1, count + 1), cents, dues)
     return [
-        boleto_fields({
-            "debt_id": f"00000000-0000-4000-8000-{i:012d}", "linha_digitavel": str(numbers.linha_digitavel[i]),
-            "barcode": str(numbers.barcode[i]), "nosso_numero": str(numbers.nosso_numero[i]),
-            "due_date": str(dues[i]), "cents": int(cents[i]), "name": f"Pagador Número {i}",
-            "government_id": "52998224725", "created_on": "2026-11-29",
-        }, date(2026, 11, 29))
+        boleto_fields(IssuedBoleto(
+            debt_id=f"00000000-0000-4000-8000-{i:012d}", nosso_numero=str(numbers.nosso_numero[i]),
+            barcode=str(numbers.barcode[i]), linha_digitavel=str(numbers.linha_digitavel[i]),
+            due_date=date.fromisoformat(str(dues[i])), issued_on=date(2026, 11, 29), amount_cents=int(cents[i]),
+            payer_name=f"Pagador Número {i}", payer_document="52998224725",
+        ), date(2026, 11, 29))
         for i in range(count)
     ]
 

@@ -23,21 +23,14 @@ from collections import defaultdict
 from pathlib import Path
 
 import psycopg
-import yaml
 from dagster import DagsterEventType, DagsterInstance
 
 from bench.ingest import create_database, database_url, drop_database
 from bench.kanastra import write
+from billing_pipeline_tests.support.stacks import production_instance_yaml as instance_yaml
 
-ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-
-
-def instance_yaml(home: Path) -> str:
-    config = yaml.safe_load((ROOT / "dagster.yaml").read_text(encoding="utf-8"))
-    config["local_artifact_storage"]["config"]["base_dir"] = str(home)
-    config["compute_logs"]["config"]["base_dir"] = str(home / "storage")
-    return yaml.safe_dump(config, sort_keys=False)
+WORKSPACE = Path(__file__).resolve().parents[1] / "billing_pipeline" / "workspace.yaml"
 
 
 def cpu_seconds() -> tuple[float, float]:
@@ -190,7 +183,7 @@ def main() -> None:
     try:
         subprocess.run([str(BIN / "billing"), "db", "upgrade"], env=env, check=True, capture_output=True)
         subprocess.run([str(BIN / "billing"), "pools"], env=env, check=True, capture_output=True)
-        daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-m", "billing_pipeline.defs.definitions"],
+        daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", str(WORKSPACE)],
                                   env=env, cwd=work, stdout=open(work / "daemon.log", "wb"),  # noqa: SIM115
                                   stderr=subprocess.STDOUT, start_new_session=True)
         time.sleep(20)  # the daemon and its code server are up, as in production

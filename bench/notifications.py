@@ -10,42 +10,39 @@ Target (issue "Notifications"): >= 80% of the bare loop.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import smtplib
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from sqlalchemy import text
+
 from billing_pipeline import stages
 from billing_pipeline.ingest.inbox import submit
 from billing_pipeline.mail.compose import compose
-from billing_pipeline.notifications import _Attachments, notice_for, notify_stage
 from billing_pipeline.sample import write_sample
 from billing_pipeline.settings import Settings
+from billing_pipeline.stages.notify import attachments_for, notice_for, notify_stage
 from billing_pipeline.store import outbox
 from billing_pipeline.store.engine import create_store_engine
 from billing_pipeline.store.migrate import upgrade
+from billing_pipeline_tests.support.smtp import SmtpProcess
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def pending_again(engine, chunk_key: str) -> None:
+    """Make a chunk's notices pending again, so the next round sends them anew (the product never re-sends)."""
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE outbox SET status = 'pending', attempts = 0, sent_at = NULL WHERE chunk_key = :key"),
+            {"key": chunk_key},
+        )
 
 
-def start_sink(port: int) -> subprocess.Popen:
-    sink = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink",
-                             "-l", f"127.0.0.1:{port}"])
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return sink
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("the aiosmtpd sink did not start")
+def start_sink() -> SmtpProcess:
+    """aiosmtpd in a process of its own that accepts every message and keeps none."""
+    sink = SmtpProcess()
+    sink.start()
+    return sink
 
 
 def main() -> None:
@@ -55,12 +52,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-notify-"))
-    port = free_port()
-    sink = start_sink(port)
+    sink = start_sink()
+    port = sink.port
     try:
         settings = Settings.from_env({}, data_dir=work / "data",
                                      database_url=args.database_url or f"sqlite:///{work / 'billing.db'}")
-        settings = dataclasses.replace(settings, smtp_url=f"smtp://127.0.0.1:{port}", smtp_rate=0,
+        settings = settings.replace(smtp_url=f"smtp://127.0.0.1:{port}", smtp_rate=0,
                                        chunk_rows=args.messages)
         settings.ensure_dirs()
         engine = create_store_engine(settings.database_url)
@@ -73,11 +70,12 @@ def main() -> None:
         stages.boleto_stage(engine, settings, key)
         stages.pdf_stage(engine, settings, key)
 
+        outbox.create_rows(engine, chunk_key=key)  # as delivery does first
         rows = outbox.rows_to_send(engine, chunk_key=key)
-        attachments = _Attachments(settings, engine)
-        built = [compose(notice_for(row), row["message_id"], settings.mail_from, settings.beneficiary_name,
+        attachments = attachments_for(engine, settings)
+        built = [compose(notice_for(row), row.message_id, settings.mail_from, settings.beneficiary_name,
                          settings.beneficiary_contact, settings.is_demo_account,
-                         attachments.pdf(row["chunk_key"], str(row["debt_id"]))) for row in rows]
+                         attachments.pdf(row.chunk_key, row.boleto.debt_id)) for row in rows]
         attachments.close()
 
         bare_rounds, our_rounds = [], []
@@ -88,7 +86,7 @@ def main() -> None:
                     connection.sendmail(message.sender, [message.recipient], message.data)
             bare_rounds.append(len(built) / (time.perf_counter() - started))
 
-            outbox.reset_for_benchmark(engine, key)
+            pending_again(engine, key)
             outcome = notify_stage(engine, settings, chunk_key=key)
             assert outcome.sent == len(rows)
             our_rounds.append(outcome.per_second)
@@ -103,8 +101,7 @@ def main() -> None:
               + " ".join(f"{r:.0f}" for r in our_rounds))
         engine.dispose()
     finally:
-        sink.terminate()
-        sink.wait(timeout=10)
+        sink.stop()
 
 
 if __name__ == "__main__":

@@ -19,9 +19,9 @@ from sqlalchemy import text
 
 from bench.kanastra import write
 from bench.store import bench_store, store_arguments
-from billing_pipeline.defs.local_run import process_file
-from billing_pipeline.reports import file_report
+from billing_pipeline.runner import process_file
 from billing_pipeline.store import outbox
+from billing_pipeline.store.file_report import file_report
 from billing_pipeline.store.files import finished_files, mark_reported
 
 

@@ -10,17 +10,17 @@ import shutil
 import sys
 import uuid
 from collections.abc import Iterator
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from billing_pipeline.pipeline_steps import STEPS
 from billing_pipeline.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 EMBEDDED_INSTANCE_YAML = Path(__file__).with_name("dagster_embedded.yaml")
+WORKSPACE_YAML = Path(__file__).with_name("workspace.yaml")
 DEFAULT_DAGSTER_HOME = ".dagster"
 
 
@@ -56,7 +56,7 @@ def _workers(raw: str) -> int:
 
 
 def _process(args: argparse.Namespace) -> int:
-    from billing_pipeline.defs.local_run import ProcessError, process_file
+    from billing_pipeline.runner import ProcessError, process_file
 
     path = Path(args.path)
     if not path.is_file():
@@ -119,28 +119,13 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _boleto_show(args: argparse.Namespace) -> int:
-    from billing_pipeline.boleto.banks import BANKS
-    from billing_pipeline.boleto.linha import format_linha
-    from billing_pipeline.government_id import mask
-    from billing_pipeline.store.boletos import boleto_of
+    from billing_pipeline.stages.lookup import boleto_summary
 
     debt_id = _debt_id(args.debt_id)
     with _store(Settings.from_env()) as engine:
-        row = boleto_of(engine, debt_id)
-    if row is None:
+        shown = boleto_summary(engine, debt_id)
+    if shown is None:
         raise CommandError(f"no boleto for debt {args.debt_id}: is the debt loaded and its chunk past `boletos`?")
-    shown = {
-        "debt_id": str(row["debt_id"]),
-        "bank": f"{row['bank_code']} {BANKS[row['bank_code']].name}",
-        "linha_digitavel": format_linha(row["linha_digitavel"]),
-        "barcode": row["barcode"],
-        "nosso_numero": row["nosso_numero"],
-        "due_date": str(row["due_date"]),
-        "original_due_date": str(row["original_due_date"]),
-        "amount": f"{Decimal(str(row['amount'])):.2f}",
-        "payer": row["name"],
-        "payer_document": mask(row["government_id"]),
-    }
     if args.json:
         print(json.dumps(shown, ensure_ascii=False))
     else:
@@ -150,16 +135,14 @@ def _boleto_show(args: argparse.Namespace) -> int:
 
 
 def _boleto_pdf(args: argparse.Namespace) -> int:
-    from billing_pipeline.pdf.documents import render_pdfs
-    from billing_pipeline.store.boletos import boleto_rows
+    from billing_pipeline.stages.lookup import boleto_pdf
 
     debt_id = _debt_id(args.debt_id)
     settings = Settings.from_env()
     with _store(settings) as engine:
-        rows = boleto_rows(engine, debt_id=debt_id)
-    if not rows:
+        pdf = boleto_pdf(engine, settings, debt_id)
+    if pdf is None:
         raise CommandError(f"no boleto for debt {debt_id}: is the debt loaded and its chunk past `boletos`?")
-    [(_, pdf)] = render_pdfs(rows, settings.account, settings.is_demo_account, date.today())
     output = Path(args.output)
     output.write_bytes(pdf)
     print(f"wrote {output} ({len(pdf):,} bytes)")
@@ -167,7 +150,7 @@ def _boleto_pdf(args: argparse.Namespace) -> int:
 
 
 def _notify(args: argparse.Namespace) -> int:
-    from billing_pipeline.notifications import notify_stage
+    from billing_pipeline.stages import notify_stage
 
     settings = Settings.from_env()
     with _store(settings) as engine:
@@ -178,10 +161,10 @@ def _notify(args: argparse.Namespace) -> int:
 
 
 def _outbox(args: argparse.Namespace) -> int:
-    from billing_pipeline.store import outbox
+    from billing_pipeline.stages.lookup import notice_counts
 
     with _store(Settings.from_env()) as engine:
-        counts = outbox.counts(engine, file_id=args.file)
+        counts = notice_counts(engine, file_id=args.file)
     if args.json:
         print(json.dumps(counts))
     else:
@@ -213,7 +196,7 @@ def instance_file_warnings(home: Path) -> list[str]:
 
 
 def _pool_limit(raw: str) -> tuple[str, int]:
-    from billing_pipeline.defs.pools import POOLS
+    from billing_pipeline.instance.pools import POOLS
 
     name, _, number = raw.partition("=")
     names = [pool.name for pool in POOLS]
@@ -225,7 +208,7 @@ def _pool_limit(raw: str) -> tuple[str, int]:
 def _pools(args: argparse.Namespace) -> int:
     from dagster import DagsterInstance
 
-    from billing_pipeline.defs.pools import POOLS, apply_default_limits
+    from billing_pipeline.instance.pools import POOLS, apply_default_limits
 
     with DagsterInstance.from_config(str(prepare_dagster_home())) as instance:
         limits = apply_default_limits(instance, dict(args.set or []))
@@ -237,7 +220,7 @@ def _pools(args: argparse.Namespace) -> int:
 def _dev(args: argparse.Namespace) -> int:
     from dagster import DagsterInstance
 
-    from billing_pipeline.defs.pools import apply_default_limits
+    from billing_pipeline.instance.pools import apply_default_limits
 
     settings = Settings.from_env()
     settings.ensure_dirs()
@@ -250,11 +233,11 @@ def _dev(args: argparse.Namespace) -> int:
         apply_default_limits(instance)
     environment = dict(os.environ, DAGSTER_HOME=str(home), BILLING_DATA_DIR=str(settings.data_dir),
                        BILLING_DATABASE_URL=settings.database_url)
-    dagster = Path(sys.executable).with_name("dagster")
-    command = [str(dagster), "dev", "-m", "billing_pipeline.defs.definitions", "-h", args.host, "-p", str(args.port)]
+    dg = Path(sys.executable).with_name("dg")
+    command = [str(dg), "dev", "-w", str(WORKSPACE_YAML), "-h", args.host, "-p", str(args.port)]
     print(f"Dagster UI: http://{args.host}:{args.port}  (DAGSTER_HOME={home}, data in {settings.data_dir},"
           f" drop CSV files into {settings.inbox_dir})", flush=True)
-    os.execve(dagster, command, environment)
+    os.execve(dg, command, environment)
     return 0  # not reached
 
 
@@ -266,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     process.add_argument("path")
     process.add_argument("--json", action="store_true", help="print one JSON object")
     process.add_argument("--until", default="notifications",
-                         choices=("source_file", "validated_chunk", "debts", "boletos", "boleto_pdfs", "notifications"),
+                         choices=STEPS,
                          help="stop after this stage")
     process.add_argument("--workers", type=_workers, default=None,
                          help="chunks processed at once, each in its own process (default: 1 on SQLite, "

@@ -2,6 +2,15 @@
 
 The check-digit rules are python-stdnum's; this module only normalises the punctuation people type and applies
 the configured policy to a whole column at once, calling the library once per distinct value.
+
+A CPF, a CNPJ and an alphanumeric CNPJ (the Receita Federal's example), typed with punctuation:
+
+>>> [normalise(v) for v in ("529.982.247-25", "11.222.333/0001-81", "12.abc.345/01de-35")]
+['52998224725', '11222333000181', '12ABC34501DE35']
+>>> [kind(v) for v in ("52998224725", "11222333000181", "12ABC34501DE35", "52998224724", "11111111111")]
+['cpf', 'cnpj', 'cnpj', None, None]
+>>> [mask(v) for v in ("52998224725", "11222333000181", "12ABC34501DE35")]
+['***.982.247-**', '11.222.333/0001-81', '12.ABC.345/01DE-35']
 """
 
 from __future__ import annotations
@@ -36,13 +45,22 @@ def kind(normalised: str) -> str | None:
 
 
 def is_valid(normalised: str, policy: str) -> bool:
+    """'strict': a CPF or CNPJ whose check digits verify; 'lenient': 1 to 14 digits, whatever they are.
+
+    >>> is_valid("52998224724", "strict"), is_valid("52998224724", "lenient"), is_valid("12ABC34501DE35", "lenient")
+    (False, True, False)
+    """
     if policy == "lenient":
         return _LENIENT.fullmatch(normalised) is not None
     return kind(normalised) is not None
 
 
 def valid_mask(normalised: pd.Series, policy: str) -> pd.Series:
-    """Vectorised over a column: the library runs once per distinct value, not once per row."""
+    """Vectorised over a column: the library runs once per distinct value, not once per row.
+
+    >>> valid_mask(pd.Series(["52998224725", "12ABC34501DE35", "52998224724", "52998224725"]), "strict").tolist()
+    [True, True, False, True]
+    """
     if policy == "lenient":
         return normalised.str.fullmatch(_LENIENT.pattern).fillna(False).astype(bool)
     verdicts = {value: kind(value) is not None for value in normalised.unique()}

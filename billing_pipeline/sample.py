@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from billing_pipeline.validation.codes import RejectCode
+from billing_pipeline.rejects import RejectCode
 
 FIRST_NAMES = (
     "Ana", "Beatriz", "Bruno", "Camila", "Carlos", "Daniela", "Eduardo", "Fernanda", "Gabriel", "Helena",
@@ -153,7 +153,7 @@ def _inject_errors(frame: pd.DataFrame, rng: np.random.Generator, rate: float) -
             RejectCode.MISSING_VALUE: ("name", ""),
             RejectCode.INVALID_AMOUNT: ("debtAmount", "12,50"),
             RejectCode.AMOUNT_TOO_LARGE: ("debtAmount", "100000000.00"),
-            RejectCode.DUPLICATE_CONFLICT: ("debtId", frame.at[source, "debtId"]),
+            RejectCode.DUPLICATE_CONFLICT: ("debtId", str(frame.at[source, "debtId"])),
         }[code]
         frame.at[row, column] = value
         injected.append(InjectedError(int(row) + 2, code))

@@ -1,296 +1,291 @@
-"""Every setting of Smart Billing, read once from the environment (``BILLING_*``) and validated.
+"""Every setting of Smart Billing, declared once as a field of `Settings` and read from the environment (``BILLING_*``).
 
-Each setting has a working default so that a newcomer runs the product with no services at all; the README's
-settings table and ``.env.example`` are checked against ``SETTINGS`` by the test suite.
+A field is one setting: its environment name (``BILLING_`` + the field name, or its ``validation_alias``), its default,
+its validation and its description. Each has a working default so that a newcomer runs the product with no services
+at all. ``SETTINGS``, the README's settings table and the billing part of ``.env.example`` are derived from the fields:
+``python -m billing_pipeline.settings_docs --write`` rewrites both files, and the test suite checks that they are current.
 """
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from contextvars import ContextVar
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
+
+from annotated_types import Ge, Le
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic.config import JsonDict
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
 
 from billing_pipeline import government_id
 from billing_pipeline.boleto.account import BeneficiaryAccount
 from billing_pipeline.boleto.banks import BANKS
 from billing_pipeline.mail.smtp_url import parse_smtp_url
 
-GOVERNMENT_ID_POLICIES = ("strict", "lenient")
+ENV_PREFIX = "BILLING_"
+GovernmentIdPolicy = Literal["strict", "lenient"]
+GOVERNMENT_ID_POLICIES: tuple[str, ...] = get_args(GovernmentIdPolicy)
+
+
+# The environment `Settings.from_env` was given, for the source that `settings_customise_sources` builds.
+_ENVIRONMENT: ContextVar[Mapping[str, str] | None] = ContextVar("billing_settings_environment", default=None)
 
 
 class SettingsError(ValueError):
-    """A setting has a value the product cannot work with; the message names the variable."""
+    """A setting has a value the product cannot work with; the one-line message names the variable."""
 
 
-@dataclass(frozen=True)
-class SettingSpec:
-    env_var: str
-    default: str
-    description: str
+def _doc(*, group: str | None = None, shown_default: str | None = None, example: str | None = None) -> JsonDict:
+    """Documentation-only facts of a field: the .env.example section it opens, the default as documented when it is
+    derived from another setting, and, for a line .env.example leaves commented out, the value shown there."""
+    extra = {"group": group, "shown_default": shown_default, "example": example}
+    return {key: value for key, value in extra.items() if value is not None}
 
 
-SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec(
-        "BILLING_DATA_DIR", "data", "Root of the runtime folders: inbox/, archive/, rejects/, staging/, boletos/."
-    ),
-    SettingSpec(
-        "BILLING_DATABASE_URL",
-        "sqlite:///<BILLING_DATA_DIR>/billing.db",
-        "The store. SQLite for the embedded default, `postgresql+psycopg://user@host:5432/db` in production.",
-    ),
-    SettingSpec(
-        "BILLING_CHUNK_ROWS",
-        "100000",
-        "Data rows per chunk partition (a 1.1M-row file gives 11 chunks, one run each).",
-    ),
-    SettingSpec(
-        "BILLING_GOVERNMENT_ID_POLICY",
+def _problem(message: str) -> PydanticCustomError:
+    # The message travels as context, so that braces in a value are not read as a template.
+    return PydanticCustomError("billing_setting", "{message}", {"message": message})
+
+
+class Settings(BaseSettings):
+    """The validated settings; `Settings.from_env()` reads them (or `Settings()`, from os.environ)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_ignore_empty=True,  # BILLING_X= (or only spaces) means the default, as when it is not set
+        str_strip_whitespace=True,
+        frozen=True,
+        extra="forbid",
+        validate_by_name=True,
+        validate_by_alias=True,
+    )
+
+    # --- runtime --------------------------------------------------------------------------------------------------
+    data_dir: Path = Field(
+        Path("data"), validate_default=True,
+        description="Root of the runtime folders: `inbox/`, `archive/`, `rejects/`, `staging/`, `boletos/` "
+        "(Docker: the `/opt/billing/data` volume).",
+        json_schema_extra=_doc(group="Billing settings (billing_pipeline/settings.py)", example="data"),
+    )
+    database_url: str = Field(
+        "", validate_default=True,
+        description="The store. SQLite for the embedded default, `postgresql+psycopg://user@host:5432/db` in "
+        "production (`postgresql://` means psycopg 3 too); Docker builds it from `POSTGRES_*`.",
+        json_schema_extra=_doc(shown_default="sqlite:///<BILLING_DATA_DIR>/billing.db",
+                               example="postgresql+psycopg://billing:demo-only-password@postgres:5432/billing"),
+    )
+    chunk_rows: int = Field(
+        100_000, ge=1,
+        description="Data rows per chunk partition (a 1.1M-row file gives 11 chunks, one run each).",
+    )
+    government_id_policy: GovernmentIdPolicy = Field(
         "strict",
-        "`strict`: governmentId must be a valid CPF or CNPJ (alphanumeric CNPJ included); "
+        description="`strict`: governmentId must be a valid CPF or CNPJ (alphanumeric CNPJ included); "
         "`lenient`: any 1-14 digits (the public Kanastra file).",
-    ),
-    SettingSpec(
-        "BILLING_MAX_REJECT_RATE",
-        "0.05",
-        "A chunk whose rejected/rows exceeds this fails its `reject_rate_below_threshold` check.",
-    ),
-    SettingSpec(
-        "BILLING_INBOX_POLL_SECONDS",
-        "2",
-        "How often the inbox sensor looks; a file is taken after two looks that see the same size and mtime, or at"
-        " once when its mtime is already this old.",
-    ),
-    SettingSpec(
-        "BILLING_DELIVERY_HOLD_SECONDS",
-        "600",
-        "Chunk deliveries (PDFs, e-mails) wait while a file is being split or stored, so storing gets the machine;"
-        " a delivery waiting longer than this starts anyway.",
-    ),
-    SettingSpec(
-        "BILLING_BANK",
-        "341",
-        "Issuing bank: 001 Banco do Brasil, 033 Santander, 104 Caixa (SIGCB), 237 Bradesco, 341 Itaú.",
-    ),
-    SettingSpec("BILLING_AGENCIA", "0057", "Agência (4 digits). The default is a DEMO account."),
-    SettingSpec("BILLING_CONTA", "12345", "Conta without its DV (Itaú 5 digits, Bradesco 7). DEMO default."),
-    SettingSpec("BILLING_CARTEIRA", "109", "Carteira (Itaú 3 digits, Bradesco/BB 2, Santander 3). DEMO default."),
-    SettingSpec(
-        "BILLING_CONVENIO",
+    )
+    max_reject_rate: float = Field(
+        0.05, ge=0, le=1,
+        description="A chunk whose rejected/rows exceeds this fails its `reject_rate_below_threshold` check.",
+    )
+    inbox_poll_seconds: int = Field(
+        2, ge=1,
+        description="How often the inbox sensor looks; a file is taken after two looks that see the same size and "
+        "mtime, or at once when its mtime is already this old.",
+    )
+    delivery_hold_seconds: int = Field(
+        600, ge=0,
+        description="Chunk deliveries (PDFs, e-mails) wait while a file is being split or stored, so storing gets "
+        "the machine; a delivery waiting longer than this starts anyway.",
+    )
+
+    # --- the issuing account ----------------------------------------------------------------------------------------
+    bank_code: str = Field(
+        "341", validation_alias="BILLING_BANK",
+        description="Issuing bank: 001 Banco do Brasil, 033 Santander, 104 Caixa (SIGCB), 237 Bradesco, 341 Itaú.",
+        json_schema_extra=_doc(group="Boleto issuer: DEMO account, replace with the real beneficiary's bank data"),
+    )
+    agencia: str = Field("0057", description="Agência (4 digits). The default is a DEMO account.")
+    conta: str = Field("12345", description="Conta without its DV (Itaú 5 digits, Bradesco 7). DEMO default.")
+    carteira: str = Field("109", description="Carteira (Itaú 3 digits, Bradesco/BB 2, Santander 3). DEMO default.")
+    convenio: str = Field(
         "",
-        "Convênio (BB, 7 digits) or código do beneficiário (Caixa 6, Santander 7); unused by Itaú and Bradesco.",
-    ),
-    SettingSpec(
-        "BILLING_BENEFICIARY_NAME",
+        description="Convênio (BB, 7 digits) or código do beneficiário (Caixa 6, Santander 7); unused by Itaú and "
+        "Bradesco.",
+    )
+    beneficiary_name: str = Field(
         "DEMO Smart Billing Beneficiário (exemplo, não pagar)",
-        "Beneficiário printed on boletos. The default marks every boleto as a demo.",
-    ),
-    SettingSpec(
-        "BILLING_BENEFICIARY_DOCUMENT",
-        "11.222.333/0001-81",
-        "Beneficiário's CNPJ (or CPF). The default is a well-known example CNPJ, not a real company.",
-    ),
-    SettingSpec(
-        "BILLING_SMTP_URL",
+        description="Beneficiário printed on boletos. The default marks every boleto as a demo.",
+    )
+    beneficiary_document: str = Field(
+        "11.222.333/0001-81", validate_default=True,  # kept normalised: 11222333000181
+        description="Beneficiário's CNPJ (or CPF). The default is a well-known example CNPJ, not a real company.",
+    )
+    min_days_to_due: int = Field(
+        3, ge=0,
+        description="A boleto is due on the debt's due date when that is at least this many days ahead, else "
+        "today + this.",
+    )
+
+    # --- notices to debtors -----------------------------------------------------------------------------------------
+    smtp_url: str = Field(
         "",
-        "Empty: notices go to <BILLING_DATA_DIR>/outbox/*.eml. Else `smtp://host:25`, "
-        "`smtp+starttls://user:pass@host:587` or `smtps://user:pass@host:465`.",
-    ),
-    SettingSpec("BILLING_MAIL_FROM", "DEMO Smart Billing <cobranca@example.com>", "From: of every notice."),
-    SettingSpec("BILLING_BENEFICIARY_CONTACT", "cobranca@example.com", "The contact printed in every notice."),
-    SettingSpec("BILLING_SMTP_RATE", "20", "At most this many messages per second per worker (0: no limit)."),
-    SettingSpec("BILLING_SMTP_TIMEOUT", "30", "Seconds to wait for the SMTP server before retrying."),
-    SettingSpec(
-        "BILLING_SMTP_MAX_ATTEMPTS",
-        "5",
-        "Tries per message inside a run (4xx, timeouts, dropped connections); what is left is retried by the step.",
-    ),
-    SettingSpec("BILLING_SMTP_BACKOFF_SECONDS", "1", "First wait between tries; doubles each try, with jitter."),
-    SettingSpec(
-        "BILLING_SMTP_STEP_RETRIES",
-        "5",
-        "Retries of the `notifications` step while notices are still pending after the in-step tries (0: none).",
-    ),
-    SettingSpec(
-        "BILLING_SMTP_STEP_RETRY_SECONDS",
-        "5",
-        "First wait before the step is retried; doubles each retry, with jitter (5 retries: about 2.5 minutes of waits).",
-    ),
-    SettingSpec(
-        "BILLING_REDELIVERY_FIRST_WAIT_SECONDS",
-        "60",
-        "A chunk whose delivery run failed with notices still pending is delivered again this long after, then at"
-        " doubling intervals up to BILLING_REDELIVERY_MAX_WAIT_SECONDS, until none is pending.",
-    ),
-    SettingSpec(
-        "BILLING_REDELIVERY_MAX_WAIT_SECONDS",
-        "3600",
-        "The longest wait between two automatic deliveries of a chunk whose notices wait on the mail server.",
-    ),
-    SettingSpec(
-        "BILLING_SUPPRESSION_FILE",
-        "<BILLING_DATA_DIR>/suppressions.txt",
-        "Addresses never to write to (hard bounces, opt-outs), one per line; their notices become `suppressed`.",
-    ),
-    SettingSpec(
-        "BILLING_MIN_DAYS_TO_DUE",
-        "3",
-        "A boleto is due on the debt's due date when that is at least this many days ahead, else today + this.",
-    ),
-)
+        description="Empty: notices are written to `<BILLING_DATA_DIR>/outbox/*.eml`. Else `smtp://host:25`, "
+        "`smtp+starttls://user:pass@host:587` or `smtps://user:pass@host:465` (a password in the URL must be "
+        "URL-encoded).",
+        json_schema_extra=_doc(group="Notices to debtors (e-mail)"),
+    )
+    mail_from: str = Field(
+        "DEMO Smart Billing <cobranca@example.com>", description="From: of every notice. DEMO default."
+    )
+    beneficiary_contact: str = Field(
+        "cobranca@example.com", description="The contact printed in every notice. DEMO default."
+    )
+    smtp_rate: float = Field(
+        20.0, ge=0, description="At most this many messages per second per worker (0: no limit)."
+    )
+    smtp_timeout: float = Field(
+        30.0, ge=0, description="Seconds to wait for the SMTP server before treating the try as failed."
+    )
+    smtp_max_attempts: int = Field(
+        5, ge=1,
+        description="Tries per message inside a run (4xx, timeouts, dropped connections); what is left is retried "
+        "by the step.",
+    )
+    smtp_backoff_seconds: float = Field(
+        1.0, ge=0, description="First wait between tries, in seconds; doubles each try, with jitter."
+    )
+    smtp_step_retries: int = Field(
+        5, ge=0,
+        description="Retries of the `notifications` step while notices are still pending after the in-step tries "
+        "(0: none).",
+    )
+    smtp_step_retry_seconds: float = Field(
+        5.0, ge=0,
+        description="First wait before the step is retried; doubles each retry, with jitter (5 retries: about 2.5 "
+        "minutes of waits).",
+    )
+    redelivery_first_wait_seconds: float = Field(
+        60.0, ge=1,
+        description="A chunk whose delivery run failed with notices still pending is delivered again this long "
+        "after, then at doubling intervals up to `BILLING_REDELIVERY_MAX_WAIT_SECONDS`, until none is pending.",
+    )
+    redelivery_max_wait_seconds: float = Field(
+        3600.0, ge=1,
+        description="The longest wait between two automatic deliveries of a chunk whose notices wait on the mail "
+        "server.",
+    )
+    suppression_file: Path | None = Field(
+        None,
+        description="Addresses never to write to (hard bounces, opt-outs), one per line; their notices become "
+        "`suppressed`.",
+        json_schema_extra=_doc(shown_default="<BILLING_DATA_DIR>/suppressions.txt",
+                               example="/path/to/suppressions.txt"),
+    )
 
-
-def _int_at_least(minimum: int) -> Callable[[str, str], int]:
-    def parse(name: str, raw: str) -> int:
+    def __init__(self, **values: Any) -> None:
+        """Settings from os.environ, `values` winning; `Settings.from_env` is the usual way in."""
         try:
-            value = int(raw)
-        except ValueError:
-            raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
-        if value < minimum:
-            raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+            super().__init__(**values)
+        except ValidationError as error:
+            raise _settings_error(error) from None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        environment = _ENVIRONMENT.get()
+        return init_settings, _Environment(settings_cls, os.environ if environment is None else environment)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """The settings in `env` (os.environ when None; a given mapping is used instead of it, not merged with it),
+        with `overrides` (field names: data_dir=Path(...), chunk_rows=10) winning. Raises SettingsError."""
+        if overrides.get("data_dir") is None:
+            overrides.pop("data_dir", None)
+        token = _ENVIRONMENT.set(env)
+        try:
+            return cls(**overrides)
+        finally:
+            _ENVIRONMENT.reset(token)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with these fields changed, validated again (the environment is not read). Raises SettingsError."""
+        return type(self).from_env({}, **{**self.model_dump(), **changes})
+
+    # --- field validation -------------------------------------------------------------------------------------------
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _store_in_data_dir(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            data_dir = info.data.get("data_dir")
+            return f"sqlite:///{data_dir / 'billing.db'}" if data_dir is not None else ""
         return value
 
-    return parse
+    @field_validator("government_id_policy", mode="before")
+    @classmethod
+    def _policy_any_case(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
-
-def _float_between(minimum: float, maximum: float = float("inf")) -> Callable[[str, str], float]:
-    bounds = f"between {minimum:g} and {maximum:g}" if maximum != float("inf") else f"at least {minimum:g}"
-
-    def parse(name: str, raw: str) -> float:
-        try:
-            value = float(raw)
-        except ValueError:
-            raise SettingsError(f"{name} must be a number {bounds}, got {raw!r}") from None
-        if not minimum <= value <= maximum:
-            raise SettingsError(f"{name} must be {bounds}, got {value}")
+    @field_validator("bank_code")
+    @classmethod
+    def _known_bank(cls, value: str) -> str:
+        if value not in BANKS:
+            raise _problem(f"must be one of {', '.join(sorted(BANKS))}, got {value!r}")
         return value
 
-    return parse
+    @field_validator("beneficiary_document")
+    @classmethod
+    def _normalised_document(cls, value: str) -> str:
+        return government_id.normalise(value)
 
-
-def _text(name: str, raw: str) -> str:
-    return raw.strip()
-
-
-def _document(name: str, raw: str) -> str:
-    return government_id.normalise(raw)
-
-
-def _policy(name: str, raw: str) -> str:
-    value = raw.strip().lower()
-    if value not in GOVERNMENT_ID_POLICIES:
-        raise SettingsError(f"{name} must be one of {', '.join(GOVERNMENT_ID_POLICIES)}, got {raw!r}")
-    return value
-
-
-@dataclass(frozen=True)
-class Settings:
-    data_dir: Path
-    database_url: str
-    chunk_rows: int = 100_000
-    government_id_policy: str = "strict"
-    max_reject_rate: float = 0.05
-    inbox_poll_seconds: int = 2
-    delivery_hold_seconds: int = 600
-    bank_code: str = "341"
-    agencia: str = "0057"
-    conta: str = "12345"
-    carteira: str = "109"
-    convenio: str = ""
-    beneficiary_name: str = "DEMO Smart Billing Beneficiário (exemplo, não pagar)"
-    beneficiary_document: str = "11222333000181"
-    min_days_to_due: int = 3
-    smtp_url: str = ""
-    mail_from: str = "DEMO Smart Billing <cobranca@example.com>"
-    beneficiary_contact: str = "cobranca@example.com"
-    smtp_rate: float = 20.0
-    smtp_timeout: float = 30.0
-    smtp_max_attempts: int = 5
-    smtp_backoff_seconds: float = 1.0
-    smtp_step_retries: int = 5
-    smtp_step_retry_seconds: float = 5.0
-    redelivery_first_wait_seconds: float = 60.0
-    redelivery_max_wait_seconds: float = 3600.0
-    suppression_file: Path | None = None
-
-    def __post_init__(self) -> None:
-        bank = BANKS.get(self.bank_code)
-        if bank is None:
-            raise SettingsError(f"BILLING_BANK must be one of {', '.join(sorted(BANKS))}, got {self.bank_code!r}")
-        problems = bank.check_account(self.account)
+    @model_validator(mode="after")
+    def _usable(self) -> Settings:
+        problems = [_account_problem(problem) for problem in BANKS[self.bank_code].check_account(self.account)]
         if government_id.kind(self.beneficiary_document) is None:
             problems.append(f"BILLING_BENEFICIARY_DOCUMENT is not a valid CNPJ or CPF: {self.beneficiary_document!r}")
-        if not self.beneficiary_name.strip():
+        if not self.beneficiary_name:
             problems.append("BILLING_BENEFICIARY_NAME must not be empty")
         if self.smtp_url:
             try:
                 parse_smtp_url(self.smtp_url)
             except ValueError as error:
-                problems.append(str(error))
+                problems.append(f"{ENV_VARS['smtp_url']} {error}")
         if self.redelivery_max_wait_seconds < self.redelivery_first_wait_seconds:
             problems.append("BILLING_REDELIVERY_MAX_WAIT_SECONDS must not be less than "
                             "BILLING_REDELIVERY_FIRST_WAIT_SECONDS")
         if "@" not in parseaddr(self.mail_from)[1]:
             problems.append(f"BILLING_MAIL_FROM has no address: {self.mail_from!r}")
         if problems:
-            raise SettingsError("settings are not usable: " + "; ".join(problems))
+            raise _problem("settings are not usable: " + "; ".join(problems))
+        return self
 
-    @property
-    def is_demo_account(self) -> bool:
-        """True while the issuing account is the shipped example: documents then say they are not payable."""
-        defaults = Settings(data_dir=self.data_dir, database_url=self.database_url)
-        return self.account == defaults.account
-
+    # --- derived values ---------------------------------------------------------------------------------------------
     @property
     def account(self) -> BeneficiaryAccount:
         return BeneficiaryAccount(self.bank_code, self.agencia, self.conta, self.carteira, self.convenio,
                                   self.beneficiary_name, self.beneficiary_document)
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        env = os.environ if env is None else env
-
-        def read(name: str, parse: Callable[[str, str], Any]) -> Any:
-            spec = next(s for s in SETTINGS if s.env_var == name)
-            raw = env.get(name, "").strip() or spec.default
-            return parse(name, raw)
-
-        data_dir = overrides.pop("data_dir", None) or Path(env.get("BILLING_DATA_DIR", "").strip() or "data")
-        data_dir = Path(data_dir).expanduser().resolve()
-        database_url = env.get("BILLING_DATABASE_URL", "").strip() or f"sqlite:///{data_dir / 'billing.db'}"
-        values: dict[str, Any] = {
-            "data_dir": data_dir,
-            "database_url": database_url,
-            "chunk_rows": read("BILLING_CHUNK_ROWS", _int_at_least(1)),
-            "government_id_policy": read("BILLING_GOVERNMENT_ID_POLICY", _policy),
-            "max_reject_rate": read("BILLING_MAX_REJECT_RATE", _float_between(0, 1)),
-            "inbox_poll_seconds": read("BILLING_INBOX_POLL_SECONDS", _int_at_least(1)),
-            "delivery_hold_seconds": read("BILLING_DELIVERY_HOLD_SECONDS", _int_at_least(0)),
-            "bank_code": read("BILLING_BANK", _text),
-            "agencia": read("BILLING_AGENCIA", _text),
-            "conta": read("BILLING_CONTA", _text),
-            "carteira": read("BILLING_CARTEIRA", _text),
-            "convenio": read("BILLING_CONVENIO", _text),
-            "beneficiary_name": read("BILLING_BENEFICIARY_NAME", _text),
-            "beneficiary_document": read("BILLING_BENEFICIARY_DOCUMENT", _document),
-            "min_days_to_due": read("BILLING_MIN_DAYS_TO_DUE", _int_at_least(0)),
-            "smtp_url": read("BILLING_SMTP_URL", _text),
-            "mail_from": read("BILLING_MAIL_FROM", _text),
-            "beneficiary_contact": read("BILLING_BENEFICIARY_CONTACT", _text),
-            "smtp_rate": read("BILLING_SMTP_RATE", _float_between(0)),
-            "smtp_timeout": read("BILLING_SMTP_TIMEOUT", _float_between(0)),
-            "smtp_max_attempts": read("BILLING_SMTP_MAX_ATTEMPTS", _int_at_least(1)),
-            "smtp_backoff_seconds": read("BILLING_SMTP_BACKOFF_SECONDS", _float_between(0)),
-            "smtp_step_retries": read("BILLING_SMTP_STEP_RETRIES", _int_at_least(0)),
-            "smtp_step_retry_seconds": read("BILLING_SMTP_STEP_RETRY_SECONDS", _float_between(0)),
-            "redelivery_first_wait_seconds": read("BILLING_REDELIVERY_FIRST_WAIT_SECONDS", _float_between(1)),
-            "redelivery_max_wait_seconds": read("BILLING_REDELIVERY_MAX_WAIT_SECONDS", _float_between(1)),
-            "suppression_file": Path(env["BILLING_SUPPRESSION_FILE"]) if env.get("BILLING_SUPPRESSION_FILE") else None,
-        }
-        values.update(overrides)
-        return cls(**values)
+    @property
+    def is_demo_account(self) -> bool:
+        """True while the issuing account is the shipped example: documents then say they are not payable."""
+        return self.account == _default_account()
 
     @property
     def inbox_dir(self) -> Path:
@@ -324,6 +319,96 @@ class Settings:
     def staging_dir(self) -> Path:
         return self.data_dir / "staging"
 
+    def archive_path(self, file_id: str) -> Path:
+        """Where an accepted inbox file is kept: ``<data_dir>/archive/<file_id>.csv``."""
+        return self.archive_dir / f"{file_id}.csv"
+
+    def rejects_path(self, file_id: str) -> Path:
+        """The rejected rows of a file: ``<data_dir>/rejects/<file_id>.csv``."""
+        return self.rejects_dir / f"{file_id}.csv"
+
+    def report_path(self, file_id: str) -> Path:
+        """The JSON report of a file: ``<data_dir>/reports/<file_id>.json``."""
+        return self.reports_dir / f"{file_id}.json"
+
+    def boleto_archive_path(self, chunk_key: str) -> Path:
+        """The zip of a chunk's boleto PDFs: ``<data_dir>/boletos/<chunk_key>.zip``."""
+        return self.boletos_dir / f"{chunk_key}.zip"
+
     def ensure_dirs(self) -> None:
         for folder in (self.inbox_dir, self.archive_dir, self.rejects_dir, self.staging_dir, self.boletos_dir):
             folder.mkdir(parents=True, exist_ok=True)
+
+
+def _env_var(name: str, field: FieldInfo) -> str:
+    """The variable pydantic-settings reads for a field: its alias, else the prefix and the upper-cased name."""
+    return field.validation_alias if isinstance(field.validation_alias, str) else ENV_PREFIX + name.upper()
+
+
+ENV_VARS: dict[str, str] = {name: _env_var(name, field) for name, field in Settings.model_fields.items()}
+# pydantic-settings keys an aliased field's value by its alias (BILLING_BANK): errors are located by it.
+_FIELD_OF_KEY: dict[str, str] = {
+    field.validation_alias: name for name, field in Settings.model_fields.items()
+    if isinstance(field.validation_alias, str)
+}
+
+
+
+class _Environment(EnvSettingsSource):
+    """The BILLING_* variables of one mapping (os.environ or the one given): exact names only, values stripped."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        self._env = env
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        present = {name: self._env[name].strip() for name in ENV_VARS.values() if name in self._env}
+        return parse_env_vars(present, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+
+
+@functools.cache
+def _default_account() -> BeneficiaryAccount:
+    """The account of the fields' defaults (validated, so the document is normalised), computed once."""
+    return Settings.from_env({}).account
+
+
+def _account_problem(problem: Any) -> str:
+    """A bank's complaint about the account: an AccountProblem(field, message), or a sentence naming the setting."""
+    return problem if isinstance(problem, str) else f"{ENV_PREFIX}{problem.field.upper()} {problem.message}"
+
+
+def _bounds(field: FieldInfo) -> str:
+    low = next((item.ge for item in field.metadata if isinstance(item, Ge)), None)
+    high = next((item.le for item in field.metadata if isinstance(item, Le)), None)
+    if low is not None and high is not None:
+        return f"between {low:g} and {high:g}"
+    if low is not None:
+        return f"at least {low:g}"
+    return f"at most {high:g}" if high is not None else ""
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    """One pydantic error as a sentence that names the environment variable."""
+    if not error["loc"]:  # the cross-field checks: already sentences naming their variables
+        return error["msg"]
+    key = str(error["loc"][0])
+    name = _FIELD_OF_KEY.get(key, key)
+    field = Settings.model_fields.get(name)
+    if field is None:
+        return f"{key} is not a setting"
+    variable, kind, value = ENV_VARS[name], error["type"], error["input"]
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{variable} must be a whole number, got {value!r}"
+    if kind in ("float_parsing", "float_type"):
+        return f"{variable} must be a number {_bounds(field)}".rstrip() + f", got {value!r}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return f"{variable} must be {_bounds(field)}, got {value}"
+    if kind == "literal_error":
+        return f"{variable} must be one of {', '.join(get_args(field.annotation))}, got {value!r}"
+    if kind == "billing_setting":
+        return f"{variable} {error['msg']}"
+    return f"{variable}: {error['msg']} (got {value!r})"
+
+
+def _settings_error(error: ValidationError) -> SettingsError:
+    return SettingsError("; ".join(_describe(problem) for problem in error.errors(include_url=False)))

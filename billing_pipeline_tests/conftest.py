@@ -1,4 +1,5 @@
-"""Fixtures: a throw-away PostgreSQL database per session, a store per test on SQLite and PostgreSQL, data dirs.
+"""Fixtures: a throw-away PostgreSQL database per session, a store per test on SQLite and PostgreSQL, data dirs, the
+`billing` command; and the tiers (markers unit, store, daemon: see README.md beside this file).
 
 PostgreSQL comes from BILLING_TEST_DATABASE_URL (default: the local server). When it cannot be reached, tests
 that need it are skipped on a developer's machine and fail under CI=true.
@@ -6,71 +7,61 @@ that need it are skipped on a developer's machine and fail under CI=true.
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import os
-import signal
-import subprocess
-import uuid
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from private_postgres import PrivateCluster, postgres_bin_dir
-from psycopg import sql
-from sqlalchemy import Engine
 
-from billing_pipeline.settings import Settings
-from billing_pipeline.store.engine import create_store_engine
-from billing_pipeline.store.migrate import upgrade
+# billing_pipeline_tests.support is imported by its full name, as bench/ and docs/ import it: `python -m pytest`
+# (make test) puts the checkout's root on sys.path, the `pytest` script does not.
+if str(Path(__file__).resolve().parents[1]) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DIR = PROJECT_ROOT.parent / "shared"
-DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+from sqlalchemy import Engine  # noqa: E402
+
+from billing_pipeline.settings import Settings  # noqa: E402
+from billing_pipeline.store.engine import create_store_engine  # noqa: E402
+from billing_pipeline.store.migrate import upgrade  # noqa: E402
+from billing_pipeline_tests.support.cli import BillingRun, run_billing  # noqa: E402
+from billing_pipeline_tests.support.paths import PROJECT_ROOT, SHARED_DIR  # noqa: E402, F401 - imported from here
+from billing_pipeline_tests.support.postgres import (  # noqa: E402
+    PostgresServer,
+    PrivateCluster,
+    admin_url,
+    postgres_bin_dir,
+    unreachable,
+)
+
+# A test that uses one of these (directly or through settings, engine, billing_env) needs a store database.
+STORE_FIXTURES = {"database_url", "postgres", "private_cluster"}
 
 
-def _admin_url() -> str:
-    return os.environ.get("BILLING_TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL).replace(
-        "postgresql+psycopg://", "postgresql://"
-    )
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in exactly one tier: `daemon` as its module marks it; else `store` when it uses a store fixture;
+    else `unit`."""
+    for item in items:
+        if item.get_closest_marker("daemon"):
+            continue
+        fixtures = set(getattr(item, "fixturenames", ()))
+        item.add_marker(pytest.mark.store if fixtures & STORE_FIXTURES else pytest.mark.unit)
 
 
-def _with_database(url: str, database: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{database}"
-
-
-class PostgresServer:
-    """Creates databases on the test server and drops them when the session ends."""
-
-    def __init__(self, admin_url: str):
-        self.admin_url = admin_url
-        self.created: list[str] = []
-
-    def create_database(self, prefix: str = "billing_test") -> str:
-        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(self.admin_url, autocommit=True) as connection:
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        self.created.append(name)
-        return _with_database(self.admin_url, name).replace("postgresql://", "postgresql+psycopg://", 1)
-
-    def drop_all(self) -> None:
-        with psycopg.connect(self.admin_url, autocommit=True) as connection:
-            for name in self.created:
-                connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+def _unavailable(message: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
-    url = _admin_url()
-    try:
-        with psycopg.connect(url, connect_timeout=5):
-            pass
-    except psycopg.OperationalError as error:
-        message = f"PostgreSQL at {url} is not reachable: {error}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    url = admin_url()
+    problem = unreachable(url)
+    if problem:
+        _unavailable(problem)
     server = PostgresServer(url)
     yield server
     server.drop_all()
@@ -106,45 +97,21 @@ def billing_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings
     return settings
 
 
-def stop_process_group(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
-    """Stop a process started with start_new_session=True and everything it spawned (run workers, servers)."""
-    os.killpg(process.pid, sig)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
-def kill_processes_mentioning(text: str) -> list[int]:
-    """SIGKILL every process whose command line contains `text` (a test's temp path): a code server whose run
-    worker was killed can outlive its daemon, and must not outlive its test."""
-    killed = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if text in command:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(entry.name), signal.SIGKILL)
-                killed.append(int(entry.name))
-    return killed
+@pytest.fixture
+def cli() -> Callable[..., BillingRun]:
+    """`billing` in this process, on this process's environment (billing_env):
+    `cli("process", path).json` is the summary it printed (see support/cli.py)."""
+    return functools.partial(run_billing, in_process=True)
 
 
 @pytest.fixture
 def private_cluster() -> Iterator[PrivateCluster]:
     bin_dir = postgres_bin_dir()
     if bin_dir is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) not found")
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found")
+        _unavailable("PostgreSQL server binaries (initdb, pg_ctl) not found")
     cluster = PrivateCluster(bin_dir)
     cluster.init()
     cluster.start()
-    with psycopg.connect(cluster.url().replace("+psycopg", ""), autocommit=True) as connection:
-        connection.execute("CREATE DATABASE billing")
+    cluster.create_database("billing")
     yield cluster
     cluster.destroy()

@@ -10,6 +10,9 @@ Sources (repository, file, commit):
   stl   caelum/caelum-stella stella-boleto/src/test/java/.../bancos/{Itau,Santander}Test.java (@12d19480, @1143d348);
         hprange/caelum-stella .../CaixaSIGCBTest.java (@3585fa89)
   Itaú manual: "Cobrança Itaú – Boleto de pagamento", worked example (agência 0057, conta 12345-7, carteira 110).
+  Itaú CNAB 400: "Cobrança Bancária – Layout de Arquivos CNAB 400", Notas 5 and 23 (which carteiras leave agência
+        and conta out of the nosso número's DAC); no library publishes a carteira 112 vector that follows them
+        (BoletoNetCore's put the conta's DV into the DAC), so the 112 case below is worked by hand from the rule.
 Vectors that did not verify in their own project, or use layouts we do not issue (BB 4/6/8-digit convênios,
 Itaú "special" carteiras, Caixa "sem registro"), are left out.
 """
@@ -22,9 +25,9 @@ import numpy as np
 import pytest
 
 from billing_pipeline.boleto import barcode_from_linha, format_linha
-from billing_pipeline.boleto.account import BeneficiaryAccount
-from billing_pipeline.boleto.banks import bradesco, caixa
-from billing_pipeline.boleto.check_digits import mod11_zero_many, string_digits
+from billing_pipeline.boleto.account import AccountProblem, BeneficiaryAccount
+from billing_pipeline.boleto.banks import BANKS, bradesco, caixa, itau
+from billing_pipeline.boleto.check_digits import mod10, mod11_zero_many, string_digits
 from billing_pipeline.boleto.vectorized import boleto_numbers
 
 
@@ -131,6 +134,7 @@ def test_published_vector(source, acc, sequence, due, amount, barcode, linha):
         (account("341", "0000", "00000", "146"), 147890, "146/00147890-9"),
         (account("341", "0000", "00000", "150"), 18765476, "150/18765476-2"),
         (account("341", "0000", "00000", "168"), 12784698, "168/12784698-3"),
+        (account("341", "0057", "12345", "112"), 12345678, "112/12345678-5"),  # Itaú CNAB 400, by hand
         (account("237", "1172", "0403005", "06"), 75896452, "06/00075896452-5"),  # bb
         (account("001", "1545", "10403005", "18", "1234567"), 1, "12345670000000001"),  # ob: no DV
         (account("104", "1825", convenio="245274"), 1, "14000000000000001-4"),  # brc CX-1
@@ -168,3 +172,44 @@ def test_caixa_beneficiary_code_dv(code, dv):  # brc, bb
 def test_caixa_campo_livre_brc_cx1():
     result = caixa.campo_livre(account("104", "1825", convenio="245274"), np.array([1]))
     assert "".join(map(str, result.digits[0])) == "2452740000100040000000017"
+
+
+def test_itau_carteira_112_leaves_agencia_and_conta_out_of_the_dac():
+    """112 is escritural (CNAB 400 Nota 5), so its DAC is módulo 10 of carteira + nosso número only (Nota 23):
+    1 1 2 1 2 3 4 5 6 7 8 weighted 2,1,2,... from the right sums to 45, DAC 10 - 5 = 5 (with agência 0057 and
+    conta 12345 in, as for carteira 110, it would be 4)."""
+    for agencia, conta in (("0057", "12345"), ("1565", "13877")):
+        result = itau.campo_livre(account("341", agencia, conta, "112"), np.array([12345678]))
+        assert "".join(map(str, result.digits[0])) == f"112123456785{agencia}{conta}{mod10(agencia + conta)}000"
+        assert result.nosso_numero[0] == "112/12345678-5"
+
+
+@pytest.mark.parametrize("carteira", ["106", "107", "122", "142", "143", "195", "196", "198"])
+def test_itau_special_carteiras_are_refused(carteira):
+    special = account("341", "0057", "12345", carteira)
+    assert itau.check_account(special) == [AccountProblem(
+        "carteira", f"'{carteira}' is an Itaú special carteira: its campo livre carries seu número and código do "
+        "cliente, which this product does not issue")]
+    with pytest.raises(ValueError, match="special carteira"):
+        issue(special, 1, date(2026, 12, 1), "10.00")
+
+
+@pytest.mark.parametrize(
+    ("acc", "problems"),
+    [
+        (account("001", "1234", carteira="18", convenio="1234567"), []),
+        (account("001", "12"), [("convenio", "must be 7 digits for this bank, got ''"),
+                                ("carteira", "must be 2 digits for this bank, got ''"),
+                                ("agencia", "must be 4 digits for this bank, got '12'")]),
+        (account("237", "1172", "123", "09"), [("conta", "must be 7 digits for this bank, got '123'")]),
+        (account("104", convenio="12"), [("convenio", "(código do beneficiário) must be 6 digits for this bank, got '12'")]),
+        (account("033", carteira="101", convenio="１２３４５６７"),  # full-width digits are not ASCII digits
+         [("convenio", "(código do beneficiário) must be 7 digits for this bank, got '１２３４５６７'")]),
+        (account("341", "0057", "1234", "109"), [("conta", "must be 5 digits for this bank, got '1234'")]),
+        (account("341", "0057", "12345", "112"), []),
+    ],
+)
+def test_account_problems_name_the_account_attribute(acc, problems):
+    found = BANKS[acc.bank_code].check_account(acc)
+    assert [(problem.field, problem.message) for problem in found] == problems
+    assert [str(problem) for problem in found] == [f"{field} {message}" for field, message in problems]

@@ -2,71 +2,40 @@
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import stop_process_group
 
 from billing_pipeline.cli import EMBEDDED_INSTANCE_YAML, instance_file_warnings
+from billing_pipeline_tests.support.processes import child_environment
+from billing_pipeline_tests.support.stacks import CODE_LOCATION, BillingDev, dagster_home
+from billing_pipeline_tests.support.webserver import graphql, server_info
 
-pytestmark = pytest.mark.daemon
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+LOCATIONS = "{ workspaceOrError { ... on Workspace { locationEntries { name } } } }"
 
 
+@pytest.mark.daemon
 def test_billing_dev_serves_the_ui_with_our_code_location(tmp_path: Path):
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BILLING_")}
-    env.update(DAGSTER_HOME=str(tmp_path / "dagster_home"), BILLING_DATA_DIR=str(tmp_path / "data"))
-    log = tmp_path / "dev.log"
-    with open(log, "wb") as output:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("billing")), "dev", "--port", str(port)],
-            cwd=tmp_path, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+    dev = BillingDev(tmp_path, child_environment(BILLING_DATA_DIR=str(tmp_path / "data")))
     try:
-        deadline = time.monotonic() + 120
-        info = None
-        while time.monotonic() < deadline and info is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2) as response:
-                    info = json.load(response)
-            except OSError:
-                time.sleep(1)
-        assert info is not None, log.read_text(errors="replace")[-3000:]
-        assert info["dagster_version"] == "1.13.27"
-
-        query = json.dumps({"query": "{ workspaceOrError { ... on Workspace { locationEntries { name } } } }"})
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=query.encode(),
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            entries = json.load(response)["data"]["workspaceOrError"]["locationEntries"]
-        assert [e["name"] for e in entries] == ["billing_pipeline.defs.definitions"]
+        dev.start()
+        assert server_info(dev.url)["dagster_version"] == "1.13.27"
+        entries = graphql(dev.url, LOCATIONS)["workspaceOrError"]["locationEntries"]
+        assert [e["name"] for e in entries] == [CODE_LOCATION]
         assert (tmp_path / "dagster_home" / "dagster.yaml").exists()
         assert (tmp_path / "data" / "billing.db").exists()
         assert (tmp_path / "data" / "inbox").is_dir()
     finally:
-        stop_process_group(process, signal.SIGINT)
+        dev.interrupt()
+        dev.stop()
+    output = dev.log.read_text(errors="replace")
+    assert "SupersessionWarning" not in output, output[-3000:]  # `dg dev`, not the superseded `dagster dev`
 
 
 def test_a_dagster_home_from_before_crash_recovery_is_pointed_at_the_run_launcher(tmp_path: Path):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
     shipped = EMBEDDED_INSTANCE_YAML.read_text(encoding="utf-8")
-    (home / "dagster.yaml").write_text(shipped, encoding="utf-8")
+    home = dagster_home(tmp_path, shipped)
     assert instance_file_warnings(home) == []
 
     before = yaml.safe_load(shipped)

@@ -22,6 +22,7 @@ from billing_pipeline.boleto import (
     linha_digitavel,
 )
 from billing_pipeline.boleto.check_digits import mod11_sum
+from billing_pipeline.money import MAX_AMOUNT_CENTS
 
 # Itaú, "Cobrança Itaú – Boleto de pagamento": carteira 110, nosso número 12345678, agência 0057,
 # conta 12345-7, factor 1667, R$ 123,45.
@@ -85,7 +86,7 @@ barcodes = st.builds(
     build_barcode,
     st.sampled_from(["001", "033", "104", "237", "341"]),
     st.dates(min_value=date(2000, 7, 3), max_value=date(2060, 12, 31)),
-    st.integers(min_value=1, max_value=9_999_999_999).map(lambda cents: Decimal(cents) / 100),
+    st.integers(min_value=1, max_value=MAX_AMOUNT_CENTS).map(lambda cents: Decimal(cents) / 100),
     st.text(alphabet="0123456789", min_size=25, max_size=25),
 )
 

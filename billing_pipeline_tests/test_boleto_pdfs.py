@@ -17,13 +17,12 @@ import zxingcpp
 
 from billing_pipeline import stages
 from billing_pipeline.boleto import format_linha
-from billing_pipeline.cli import main
-from billing_pipeline.ingest.inbox import submit
 from billing_pipeline.pdf.documents import stamper_for
 from billing_pipeline.pdf.stamp import NARROW_BAR, BoletoFields, itf_bars
 from billing_pipeline.sample import write_sample
 from billing_pipeline.settings import Settings
 from billing_pipeline.store.boletos import boleto_rows
+from billing_pipeline_tests.support.files import store_sample, write_sample_file
 
 SNAPSHOT = Path(__file__).with_name("snapshots") / "boleto_layout.json"
 TODAY = date(2026, 11, 29)
@@ -43,14 +42,10 @@ def _text(pdf: bytes) -> str:
 
 @pytest.fixture
 def chunk_pdfs(settings, engine, tmp_path):
-    source = tmp_path / "debts.csv"
-    write_sample(source, rows=40, seed=31)
-    registration = stages.register_stage(engine, settings, submit(source, settings.inbox_dir))
-    [key] = stages.split_stage(engine, settings, registration.file_id).chunk_keys
-    stages.load_stage(engine, settings, key, stages.validate_stage(engine, settings, key).accepted)
-    stages.boleto_stage(engine, settings, key, today=TODAY)
+    sample = write_sample_file(tmp_path / "debts.csv", rows=40, seed=31)
+    [key] = store_sample(engine, settings, sample, through="boletos", today=TODAY).chunk_keys
     outcome = stages.pdf_stage(engine, settings, key, today=TODAY)
-    return outcome, {str(row["debt_id"]): row for row in boleto_rows(engine, chunk_key=key)}
+    return outcome, {boleto.debt_id: boleto for boleto in boleto_rows(engine, chunk_key=key)}
 
 
 def test_every_boleto_gets_a_scannable_readable_standalone_pdf(chunk_pdfs):
@@ -64,13 +59,13 @@ def test_every_boleto_gets_a_scannable_readable_standalone_pdf(chunk_pdfs):
             row = rows[name.removesuffix(".pdf")]
             with pikepdf.open(io.BytesIO(pdf)) as parsed:  # a structurally valid file of its own
                 assert len(parsed.pages) == 1
-            assert _scan(pdf) == [row["barcode"]]
+            assert _scan(pdf) == [row.barcode]
             text = _text(pdf)
-            assert text.count(format_linha(row["linha_digitavel"])) == 2  # recibo and ficha
-            reais, centavos = divmod(row["cents"], 100)
+            assert text.count(format_linha(row.linha_digitavel)) == 2  # recibo and ficha
+            reais, centavos = divmod(row.amount_cents, 100)
             assert f"{reais:,}".replace(",", ".") + f",{centavos:02d}" in text
-            assert date.fromisoformat(str(row["due_date"])).strftime("%d/%m/%Y") in text
-            assert row["nosso_numero"] in text
+            assert row.due_date.strftime("%d/%m/%Y") in text
+            assert row.nosso_numero in text
             assert "DOCUMENTO DE DEMONSTRAÇÃO — NÃO PAGUE" in text
 
 
@@ -129,16 +124,15 @@ def test_real_account_documents_carry_no_demo_marker(tmp_path):
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_billing_boleto_pdf_renders_one_on_demand(billing_env, engine, tmp_path, capsys):
+def test_billing_boleto_pdf_renders_one_on_demand(billing_env, engine, tmp_path, cli):
     source = tmp_path / "debts.csv"
     write_sample(source, rows=5, seed=2)
-    assert main(["process", str(source), "--json"]) == 0
-    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    summary = cli("process", source).json
     assert summary["pdfs"] == summary["boletos"] == 5
     row = boleto_rows(engine, chunk_key=f"{summary['file_id'][:12]}-0000")[0]
 
     output = tmp_path / "one.pdf"
-    assert main(["boleto", "pdf", str(row["debt_id"]), "-o", str(output)]) == 0
-    assert _scan(output.read_bytes()) == [row["barcode"]]
-    assert main(["boleto", "pdf", "00000000-0000-4000-8000-000000000000", "-o", str(output)]) == 2
-    assert "no boleto for debt" in capsys.readouterr().err
+    cli("boleto", "pdf", row.debt_id, "-o", output, json=False)
+    assert _scan(output.read_bytes()) == [row.barcode]
+    missing = cli("boleto", "pdf", "00000000-0000-4000-8000-000000000000", "-o", output, json=False, check=False)
+    assert missing.status == 2 and "no boleto for debt" in missing.err

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
@@ -15,24 +13,18 @@ from sqlalchemy import func, select
 from billing_pipeline import stages
 from billing_pipeline.boleto import barcode_from_linha, due_date_factor
 from billing_pipeline.boleto.vectorized import boleto_due_dates, verify_many
-from billing_pipeline.cli import main
-from billing_pipeline.ingest.inbox import submit
 from billing_pipeline.sample import write_sample
 from billing_pipeline.settings import Settings, SettingsError
 from billing_pipeline.store.tables import boletos, debts
+from billing_pipeline_tests.support.files import store_sample, write_sample_file
 
 TODAY = date(2026, 11, 29)
 
 
 def _loaded_chunks(engine, settings, tmp_path, rows=600, chunk_rows=200, seed=3):
-    settings = dataclasses.replace(settings, chunk_rows=chunk_rows)
-    source = tmp_path / f"debts-{seed}.csv"
-    write_sample(source, rows=rows, seed=seed)
-    registration = stages.register_stage(engine, settings, submit(source, settings.inbox_dir))
-    keys = stages.split_stage(engine, settings, registration.file_id).chunk_keys
-    for key in keys:
-        stages.load_stage(engine, settings, key, stages.validate_stage(engine, settings, key).accepted)
-    return settings, keys
+    settings = settings.replace(chunk_rows=chunk_rows)
+    sample = write_sample_file(tmp_path / f"debts-{seed}.csv", rows=rows, seed=seed)
+    return settings, store_sample(engine, settings, sample, through="debts").chunk_keys
 
 
 def _stored(engine) -> pd.DataFrame:
@@ -93,24 +85,22 @@ def test_concurrent_chunks_never_share_a_nosso_numero(settings, engine, tmp_path
     assert sorted(stored["sequence"]) == list(range(1, 1001))
 
 
-def test_billing_process_reports_boletos_and_show_prints_one(billing_env, engine, tmp_path, capsys):
+def test_billing_process_reports_boletos_and_show_prints_one(billing_env, engine, tmp_path, cli):
     source = tmp_path / "debts.csv"
     write_sample(source, rows=50, seed=12, invalid_rate=0.1)
-    assert main(["process", str(source), "--json"]) == 0
-    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    summary = cli("process", source).json
     assert summary["boletos"] == summary["accepted"] == 45
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(boletos)).scalar_one() == 45
         debt_id, linha = connection.execute(select(boletos.c.debt_id, boletos.c.linha_digitavel)).first()
 
-    assert main(["boleto", "show", str(debt_id), "--json"]) == 0
-    shown = json.loads(capsys.readouterr().out)
+    shown = cli("boleto", "show", debt_id).json
     assert shown["linha_digitavel"].replace(".", "").replace(" ", "") == linha
     assert shown["bank"] == "341 Itaú"
     assert shown["payer_document"].startswith("***.") or len(shown["payer_document"]) == 18
 
-    assert main(["boleto", "show", "not-a-uuid"]) == 2
-    assert "is not a debtId" in capsys.readouterr().err
+    refused = cli("boleto", "show", "not-a-uuid", json=False, check=False)
+    assert refused.status == 2 and "is not a debtId" in refused.err
 
 
 @pytest.mark.parametrize(

@@ -5,35 +5,31 @@ re-executes them. No operator acts in between."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
 import pytest
-from billing_dev_stack import BillingDev
 from dagster import DagsterEventType, DagsterRunStatus, RunsFilter
-from smtp_process import SmtpProcess
 from sqlalchemy import func, select
 
-from billing_pipeline.ingest.inbox import sha256_of, submit
+from billing_pipeline.ingest.inbox import submit
 from billing_pipeline.instance.run_launcher import LAUNCHED_IN_TAG, process_table_identity
-from billing_pipeline.sample import write_sample
 from billing_pipeline.store.engine import create_store_engine
 from billing_pipeline.store.migrate import upgrade
 from billing_pipeline.store.outbox import counts as outbox_counts
 from billing_pipeline.store.tables import boletos, chunks, debts, outbox, source_files
+from billing_pipeline_tests.support.files import write_sample_file
+from billing_pipeline_tests.support.postgres import TableLock, waiting_on_a_lock
+from billing_pipeline_tests.support.processes import child_environment
+from billing_pipeline_tests.support.smtp import SmtpProcess
+from billing_pipeline_tests.support.stacks import BillingDev
 
 pytestmark = pytest.mark.daemon
 
 IN_PROGRESS = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
                DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
 MONITOR_VERDICT = "Detected run worker status FAILED"
-
-
-def plain_url(url: str) -> str:
-    return url.replace("+psycopg", "")
 
 
 class Store:
@@ -59,32 +55,13 @@ class Store:
         return self.scalar(select(source_files.c.reported_at).where(source_files.c.file_id == file_id)) is not None
 
     def waiting_on_a_lock(self, statement_prefix: str) -> bool:
-        with psycopg.connect(plain_url(self.url), autocommit=True) as observer:
-            return observer.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                " AND datname = current_database() AND query LIKE %s", (statement_prefix + "%",)
-            ).fetchone()[0] > 0
-
-
-class TableLock:
-    """Holds a SHARE lock (reads pass, writes wait), so that a step is stopped inside the store when the kill lands."""
-
-    def __init__(self, url: str, table: str):
-        self.connection = psycopg.connect(plain_url(url), autocommit=True)
-        self.connection.execute("BEGIN")
-        self.connection.execute(f"LOCK TABLE {table} IN SHARE MODE")
-
-    def release(self) -> None:
-        self.connection.execute("ROLLBACK")
-        self.connection.close()
+        return waiting_on_a_lock(self.url, statement_prefix) > 0
 
 
 @pytest.fixture
 def smtp(tmp_path: Path) -> Iterator[SmtpProcess]:
-    server = SmtpProcess(tmp_path / "smtp-accepted.log")
-    server.start()
-    yield server
-    server.stop()
+    with SmtpProcess(tmp_path / "smtp-accepted.log") as server:
+        yield server
 
 
 @pytest.fixture
@@ -93,9 +70,8 @@ def dev_factory(postgres, tmp_path: Path) -> Iterator:
 
     def build(chunk_rows: int, **extra: str) -> tuple[BillingDev, Store]:
         store_url = postgres.create_database()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("BILLING_", "DAGSTER_"))}
-        env.update(BILLING_DATA_DIR=str(tmp_path / "data"), BILLING_DATABASE_URL=store_url,
-                   BILLING_CHUNK_ROWS=str(chunk_rows), BILLING_INBOX_POLL_SECONDS="1", **extra)
+        env = child_environment(BILLING_DATA_DIR=str(tmp_path / "data"), BILLING_DATABASE_URL=store_url,
+                                BILLING_CHUNK_ROWS=str(chunk_rows), BILLING_INBOX_POLL_SECONDS="1", **extra)
         stack = BillingDev(tmp_path, env)
         stacks.append(stack)
         return stack, Store(store_url)
@@ -134,23 +110,13 @@ def assert_recovered(stack: BillingDev, victims: list, restarted_at: float) -> f
 def crash_inside_the_store(stack: BillingDev, store: Store, table: str, statement: str, job_name: str):
     """Kills the whole stack while a `job_name` run is inside `statement` on `table`, held there by a lock taken
     before the body (which starts what leads there). Yields the list it fills with the runs that were executing."""
-    lock = TableLock(store.url, table)
     victims: list = []
-    try:
+    with TableLock(store.url, table):  # released also when the wait fails, else the test database stays locked
         yield victims
         stack.wait_for(lambda: store.waiting_on_a_lock(statement) and started_runs(stack, job_name),
                        f"a {job_name} run inside {statement}")
         victims.extend(started_runs(stack, job_name))
         stack.kill()
-    finally:
-        lock.release()  # else a failed wait would leave the lock, and the test database could not be dropped
-
-
-def clean_sample(tmp_path: Path, rows: int, seed: int) -> tuple[Path, str]:
-    """A file with no bad row (every row is a debt to bill and mail), and its id."""
-    source = tmp_path / "debts.csv"
-    write_sample(source, rows=rows, seed=seed, invalid_rate=0.0)
-    return source, sha256_of(source)
 
 
 def wait_until_settled(stack: BillingDev, store: Store, file_id: str) -> None:
@@ -161,7 +127,8 @@ def wait_until_settled(stack: BillingDev, store: Store, file_id: str) -> None:
 def test_a_file_survives_two_crashes_of_the_whole_stack(dev_factory, smtp, tmp_path, capsys):
     rows = 6_000
     stack, store = dev_factory(chunk_rows=1_000, BILLING_SMTP_URL=smtp.url, BILLING_SMTP_RATE="100")
-    source, file_id = clean_sample(tmp_path, rows, seed=12)
+    clean = write_sample_file(tmp_path / "debts.csv", rows, seed=12)  # no bad row: every debt billed and mailed
+    source, file_id = clean.path, clean.file_id
 
     # Crash 1: while chunks are being stored. The lock holds the loads inside their COPY when the kill lands.
     stack.start()
@@ -205,7 +172,8 @@ def test_a_file_survives_two_crashes_of_the_whole_stack(dev_factory, smtp, tmp_p
 def test_a_crash_during_the_split_and_one_during_the_report_are_recovered(dev_factory, tmp_path, capsys):
     rows = 2_000
     stack, store = dev_factory(chunk_rows=1_000)
-    source, file_id = clean_sample(tmp_path, rows, seed=13)
+    clean = write_sample_file(tmp_path / "debts.csv", rows, seed=13)  # no bad row: every debt billed and mailed
+    source, file_id = clean.path, clean.file_id
 
     # Crash 1: the ingest_file run is writing the file's chunks.
     stack.start()

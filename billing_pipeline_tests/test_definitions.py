@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from billing_pipeline.defs.definitions import defs
+from billing_pipeline.definitions import defs
 
 
 def test_all_definitions_load():

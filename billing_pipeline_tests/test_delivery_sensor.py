@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import dagster as dg
 
-from billing_pipeline.defs.boletos.sensors import delivery_sensor
+from billing_pipeline.defs.notifications.sensors import delivery_sensor
 from billing_pipeline.defs.partitions import chunk_partitions
-from billing_pipeline.defs.resources import BillingResource
+from billing_pipeline.settings import Settings
+from billing_pipeline_tests.support.in_process import evaluate_sensor
 
 
 @dg.asset(name="boletos", partitions_def=chunk_partitions)
@@ -26,9 +27,8 @@ def store_boletos(instance: dg.DagsterInstance, key: str, with_notices: bool = F
 
 
 def evaluate(instance: dg.DagsterInstance, cursor: str | None, tmp_path):
-    billing = BillingResource(data_dir=str(tmp_path), database_url=f"sqlite:///{tmp_path / 'unused.db'}")
-    with dg.build_sensor_context(instance=instance, cursor=cursor, resources={"billing": billing}) as context:
-        result = delivery_sensor(context)
+    unused_store = Settings.from_env({}, data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'unused.db'}")
+    result = evaluate_sensor(delivery_sensor, instance, unused_store, cursor)
     return [(r.partition_key, r.run_key) for r in result.run_requests], result.cursor
 
 

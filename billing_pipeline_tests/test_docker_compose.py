@@ -1,11 +1,10 @@
 """The production deployment files agree with each other and with the code, checked statically (no Docker).
 
-docker-compose.yml, .env.example, Dockerfile, dagster.yaml, workspace.yaml and deploy/workspace.docker.yaml.
+docker-compose.yml, .env.example, Dockerfile, dagster.yaml, billing_pipeline/workspace.yaml and deploy/workspace.docker.yaml.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import subprocess
@@ -17,16 +16,18 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import PROJECT_ROOT
 from sqlalchemy.engine import make_url
 
-from billing_pipeline.settings import SETTINGS
+from billing_pipeline.settings_docs import SETTINGS
+from billing_pipeline_tests.support.paths import PROJECT_ROOT
+from billing_pipeline_tests.support.processes import child_environment
+from billing_pipeline_tests.support.stacks import dagster_home
 
 COMPOSE_PATH = PROJECT_ROOT / "docker-compose.yml"
 ENV_EXAMPLE_PATH = PROJECT_ROOT / ".env.example"
 DOCKERFILE_PATH = PROJECT_ROOT / "Dockerfile"
 DAGSTER_YAML_PATH = PROJECT_ROOT / "dagster.yaml"
-WORKSPACE_PATH = PROJECT_ROOT / "workspace.yaml"
+WORKSPACE_PATH = PROJECT_ROOT / "billing_pipeline" / "workspace.yaml"
 DOCKER_WORKSPACE_PATH = PROJECT_ROOT / "deploy" / "workspace.docker.yaml"
 
 SERVICES = ("postgres", "code", "webserver", "daemon")
@@ -39,7 +40,7 @@ POSTGRES_DB_FIELDS = {
     "port": "DAGSTER_POSTGRES_PORT",
 }
 LOCATION_NAME = "billing_pipeline"
-DEFS_MODULE = "billing_pipeline.defs.definitions"
+DEFS_MODULE = "billing_pipeline.definitions"
 
 # `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`; `$$VAR` is Compose's escape for a literal `$`.
 INTERPOLATION = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
@@ -245,10 +246,10 @@ def test_dockerfile_installs_the_pinned_package():
     joined = re.sub(r"\\\n\s*", " ", dockerfile)
     assert re.search(r"^FROM python:3\.11-slim\b", joined, re.M)
     copied = " ".join(re.findall(r"^COPY (.*)$", joined, re.M))
-    for needed in ("pyproject.toml", "constraints.txt", "README.md", "billing_pipeline/", "sql/", "dagster.yaml",
+    for needed in ("pyproject.toml", "constraints.txt", "README.md", "billing_pipeline/", "dagster.yaml",
                    "deploy/"):
         assert needed in copied, needed
-    assert re.search(r"pip install --no-cache-dir -c constraints\.txt -e \.", joined)
+    assert re.search(r"pip install --no-cache-dir -c constraints\.txt \.(\s|$)", joined)
     assert re.search(r"DAGSTER_HOME=/opt/dagster/home\b", joined)
     assert re.search(r"BILLING_DATA_DIR=/opt/billing/data\b", joined)
     assert re.search(r"dagster\.yaml \"?\$DAGSTER_HOME/dagster\.yaml", joined)
@@ -334,9 +335,7 @@ def test_dagster_yaml_loads_an_instance_on_postgresql_shared_with_the_store(post
     engine = create_store_engine(url)
     upgrade(engine)
 
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text(DAGSTER_YAML_PATH.read_text(encoding="utf-8"), encoding="utf-8")
+    home = dagster_home(tmp_path, DAGSTER_YAML_PATH.read_text(encoding="utf-8"))
     _set_dagster_postgres_env(monkeypatch, url)
     with DagsterInstance.from_config(str(home)) as instance:
         assert isinstance(instance.run_storage, PostgresRunStorage)
@@ -384,10 +383,7 @@ def test_workspace_yaml_loads_and_validates(tmp_path):
     dagster = Path(sys.executable).with_name("dagster")
     home = tmp_path / "dagster_home"
     home.mkdir()
-    environment = {
-        key: value for key, value in os.environ.items() if not key.startswith(("BILLING_", "DAGSTER_"))
-    }
-    environment.update(DAGSTER_HOME=str(home), BILLING_DATA_DIR=str(tmp_path / "data"))
+    environment = child_environment(DAGSTER_HOME=str(home), BILLING_DATA_DIR=str(tmp_path / "data"))
     result = subprocess.run(
         [str(dagster), "definitions", "validate", "-w", str(WORKSPACE_PATH)],
         cwd=PROJECT_ROOT,
@@ -398,10 +394,3 @@ def test_workspace_yaml_loads_and_validates(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert LOCATION_NAME in result.stdout + result.stderr
-
-
-def test_an_instance_file_naming_the_storage_where_it_used_to_be_still_loads():
-    from billing_pipeline.defs.pooled_postgres_storage import PooledPostgresStorage as Before
-    from billing_pipeline.instance.pooled_postgres_storage import PooledPostgresStorage
-
-    assert Before is PooledPostgresStorage

@@ -6,8 +6,8 @@ import re
 
 from conftest import PROJECT_ROOT
 
-from billing_pipeline.settings import SETTINGS
-from billing_pipeline.validation.codes import RejectCode
+from billing_pipeline.rejects import RejectCode
+from billing_pipeline.settings_docs import SETTINGS, with_env_example, with_readme_table
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -17,11 +17,24 @@ def _readme_table_row(name: str) -> str | None:
     return match.group(0) if match else None
 
 
+REGENERATE = "generated from billing_pipeline/settings.py: run `python -m billing_pipeline.settings_docs --write`"
+
+
+def test_readme_settings_table_is_the_generated_one():
+    assert with_readme_table(README) == README, REGENERATE
+
+
+def test_env_example_billing_part_is_the_generated_one():
+    example = (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8")
+    assert with_env_example(example) == example, REGENERATE
+
+
 def test_every_setting_is_in_the_readme_table_with_its_default():
     for spec in SETTINGS:
         row = _readme_table_row(spec.env_var)
         assert row is not None, spec.env_var
         assert (f"`{spec.default}`" if spec.default else "| (empty) |") in row, spec.env_var
+        assert spec.description in row, spec.env_var
 
 
 def test_every_setting_is_in_env_example():

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from conftest import SHARED_DIR
 
-from billing_pipeline.cli import main
+from billing_pipeline_tests.support.paths import SHARED_DIR
 
 KANASTRA_SAMPLE = SHARED_DIR / "data" / "kanastra_sample_9577.csv"
 
@@ -17,15 +14,13 @@ pytestmark = [
 ]
 
 
-def test_kanastra_file_loads_whole_under_the_lenient_policy(billing_env, monkeypatch, capsys):
+def test_kanastra_file_loads_whole_under_the_lenient_policy(billing_env, monkeypatch, cli):
     monkeypatch.setenv("BILLING_GOVERNMENT_ID_POLICY", "lenient")
-    assert main(["process", str(KANASTRA_SAMPLE), "--json"]) == 0
-    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    summary = cli("process", KANASTRA_SAMPLE).json
     assert (summary["rows"], summary["accepted"], summary["rejected"], summary["duplicates"]) == (9577, 9577, 0, 0)
 
 
-def test_kanastra_fake_ids_are_rejected_under_the_strict_policy(billing_env, capsys):
-    assert main(["process", str(KANASTRA_SAMPLE), "--json"]) == 0
-    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+def test_kanastra_fake_ids_are_rejected_under_the_strict_policy(billing_env, cli):
+    summary = cli("process", KANASTRA_SAMPLE).json
     assert summary["rejected"] == 9577
     assert summary["accepted"] == 0

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from billing_pipeline.cli import main
 from billing_pipeline.sample import write_sample
 from billing_pipeline.store.tables import debts
+from billing_pipeline_tests.support.cli import run_billing
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -22,10 +20,9 @@ GOOD = "Ana Silva,529.982.247-25,ana@example.com,10.50,2026-03-01,ea23f2ca-663a-
 GOOD_2 = "Bruno Lima,11.222.333/0001-81,bruno@example.com.br,99,2026-03-02,acc1794e-b264-4fab-8bb7-3400d4c4734d\n"
 
 
-def _process(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict, str]:
-    status = main(["process", str(path), "--json"])
-    captured = capsys.readouterr()
-    return status, json.loads(captured.out.strip().splitlines()[-1]), captured.err
+def _process(path: Path, cli) -> tuple[int, dict, str]:
+    run = cli("process", path, check=False)
+    return run.status, run.json, run.err
 
 
 def _report(summary: dict) -> pd.DataFrame:
@@ -51,8 +48,8 @@ def _write(tmp_path: Path, content: bytes | str, name: str = "input.csv") -> Pat
     ],
     ids=["empty", "missing-column", "semicolons", "latin-1", "utf-16", "repeated-column"],
 )
-def test_unreadable_file_is_rejected_whole_with_a_clear_error(billing_env, tmp_path, capsys, content, code, hint):
-    status, summary, stderr = _process(_write(tmp_path, content), capsys)
+def test_unreadable_file_is_rejected_whole_with_a_clear_error(billing_env, tmp_path, cli, content, code, hint):
+    status, summary, stderr = _process(_write(tmp_path, content), cli)
 
     assert status == 2
     assert summary["status"] == "rejected"
@@ -62,17 +59,17 @@ def test_unreadable_file_is_rejected_whole_with_a_clear_error(billing_env, tmp_p
     assert list(_report(summary)["code"]) == [code]
 
 
-def test_header_only_file_is_processed_with_no_rows(billing_env, tmp_path, capsys):
-    status, summary, _ = _process(_write(tmp_path, HEADER), capsys)
+def test_header_only_file_is_processed_with_no_rows(billing_env, tmp_path, cli):
+    status, summary, _ = _process(_write(tmp_path, HEADER), cli)
 
     assert status == 0
     assert summary["status"] == "processed"
     assert (summary["rows"], summary["accepted"], summary["rejected"]) == (0, 0, 0)
 
 
-def test_ragged_rows_are_rejected_and_the_rest_loaded(billing_env, tmp_path, capsys):
+def test_ragged_rows_are_rejected_and_the_rest_loaded(billing_env, tmp_path, cli):
     content = HEADER + GOOD + "Too,Few,Fields\n" + "A,1,b@example.com,1,2026-01-01,x,extra\n" + GOOD_2
-    _, summary, _ = _process(_write(tmp_path, content), capsys)
+    _, summary, _ = _process(_write(tmp_path, content), cli)
 
     assert (summary["rows"], summary["accepted"], summary["rejected"]) == (4, 2, 2)
     report = _report(summary)
@@ -81,10 +78,10 @@ def test_ragged_rows_are_rejected_and_the_rest_loaded(billing_env, tmp_path, cap
     assert report["raw_line"].iloc[0] == "Too,Few,Fields"
 
 
-def test_one_megabyte_line_is_a_reject_not_a_crash(billing_env, tmp_path, capsys):
+def test_one_megabyte_line_is_a_reject_not_a_crash(billing_env, tmp_path, cli):
     huge = "X" * 1_048_576
     content = HEADER + GOOD + f"{huge},52998224725,a@example.com,1,2026-01-01,11111111-663a-4266-a742-9da4c9f4fcb3\n"
-    status, summary, stderr = _process(_write(tmp_path, content + GOOD_2), capsys)
+    status, summary, stderr = _process(_write(tmp_path, content + GOOD_2), cli)
 
     assert status == 0
     assert (summary["accepted"], summary["rejected"]) == (2, 1)
@@ -95,14 +92,14 @@ def test_one_megabyte_line_is_a_reject_not_a_crash(billing_env, tmp_path, capsys
     assert "more characters" in report["raw_line"].iloc[0]
 
 
-def test_quoted_fields_with_commas_quotes_and_newlines_survive_intact(billing_env, engine, tmp_path, capsys):
+def test_quoted_fields_with_commas_quotes_and_newlines_survive_intact(billing_env, engine, tmp_path, cli):
     content = (
         HEADER
         + '"Silva, Ana ""Aninha""",52998224725,ana@example.com,10.50,2026-03-01,ea23f2ca-663a-4266-a742-9da4c9f4fcb3\r\n'
         + '"Bruno\nLima",11222333000181,bruno@example.com,"1,5",2026-03-02,acc1794e-b264-4fab-8bb7-3400d4c4734d\r\n'
         + GOOD_2.replace("acc1794e", "bcc1794e")
     )
-    _, summary, _ = _process(_write(tmp_path, content), capsys)
+    _, summary, _ = _process(_write(tmp_path, content), cli)
 
     assert (summary["rows"], summary["accepted"], summary["rejected"]) == (3, 2, 1)
     report = _report(summary)
@@ -113,52 +110,40 @@ def test_quoted_fields_with_commas_quotes_and_newlines_survive_intact(billing_en
     assert names == {'Silva, Ana "Aninha"', "Bruno Lima"}
 
 
-def test_unterminated_quote_rejects_the_rest_of_the_file_as_one_record(billing_env, tmp_path, capsys):
+def test_unterminated_quote_rejects_the_rest_of_the_file_as_one_record(billing_env, tmp_path, cli):
     content = HEADER + GOOD + '"Open quote,52998224725,a@example.com,1,2026-01-01,x\n' + GOOD_2
-    _, summary, _ = _process(_write(tmp_path, content), capsys)
+    _, summary, _ = _process(_write(tmp_path, content), cli)
 
     assert (summary["rows"], summary["accepted"], summary["rejected"]) == (2, 1, 1)
     assert _report(summary)[["line_number", "code"]].values.tolist() == [[3, "UNTERMINATED_QUOTE"]]
 
 
-def test_bom_and_crlf_are_accepted(billing_env, tmp_path, capsys):
+def test_bom_and_crlf_are_accepted(billing_env, tmp_path, cli):
     content = ("\ufeff" + HEADER + GOOD + GOOD_2).replace("\n", "\r\n")
-    status, summary, _ = _process(_write(tmp_path, content), capsys)
+    status, summary, _ = _process(_write(tmp_path, content), cli)
 
     assert status == 0
     assert (summary["rows"], summary["accepted"], summary["rejected"]) == (2, 2, 0)
 
 
-def test_columns_in_any_order_and_blank_lines_are_fine(billing_env, tmp_path, capsys):
+def test_columns_in_any_order_and_blank_lines_are_fine(billing_env, tmp_path, cli):
     source = tmp_path / "sample.csv"
     write_sample(source, rows=20, seed=4)
     frame = pd.read_csv(source, dtype=str, keep_default_na=False)
     reordered = frame[list(reversed(frame.columns))]
     text = reordered.to_csv(index=False).replace("\n", "\n\n", 3)
-    _, summary, _ = _process(_write(tmp_path, text, "reordered.csv"), capsys)
+    _, summary, _ = _process(_write(tmp_path, text, "reordered.csv"), cli)
 
     assert (summary["rows"], summary["accepted"], summary["rejected"]) == (20, 20, 0)
 
 
 def test_cli_errors_are_one_line_without_traceback(billing_env, tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "billing_pipeline.cli", "process", str(tmp_path / "missing.csv")],
-        capture_output=True, text=True, timeout=120,
-    )
-    assert result.returncode == 2
-    assert result.stderr.strip() == f"error: {tmp_path / 'missing.csv'} is not a file"
+    result = run_billing("process", tmp_path / "missing.csv", json=False, check=False, timeout=120)
+    assert result.status == 2
+    assert result.err.strip() == f"error: {tmp_path / 'missing.csv'} is not a file"
 
-    bad_setting = subprocess.run(
-        [sys.executable, "-m", "billing_pipeline.cli", "process", str(_write(tmp_path, HEADER + GOOD))],
-        capture_output=True, text=True, timeout=120,
-        env={**billing_env_vars(billing_env), "BILLING_CHUNK_ROWS": "many"},
-    )
-    assert bad_setting.returncode == 2
-    assert "BILLING_CHUNK_ROWS must be a whole number" in bad_setting.stderr
-    assert "Traceback" not in bad_setting.stderr
-
-
-def billing_env_vars(settings) -> dict[str, str]:
-    import os
-
-    return {**os.environ, "BILLING_DATA_DIR": str(settings.data_dir), "BILLING_DATABASE_URL": settings.database_url}
+    bad_setting = run_billing("process", _write(tmp_path, HEADER + GOOD), json=False, check=False, timeout=120,
+                              env={**os.environ, "BILLING_CHUNK_ROWS": "many"})
+    assert bad_setting.status == 2
+    assert "BILLING_CHUNK_ROWS must be a whole number" in bad_setting.err
+    assert "Traceback" not in bad_setting.err

@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
-import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pikepdf
 import pytest
-from smtp_sink import SmtpSink
 from sqlalchemy import select
 
-from billing_pipeline import stages
 from billing_pipeline.boleto import format_linha
-from billing_pipeline.cli import main
-from billing_pipeline.ingest.inbox import submit
 from billing_pipeline.mail.rate_limit import RateLimiter
-from billing_pipeline.notifications import GIVE_UP_AFTER_MESSAGES, notify_stage
-from billing_pipeline.pdf.stamp import brazilian_amount
+from billing_pipeline.money import brazilian_amount
 from billing_pipeline.sample import write_sample
+from billing_pipeline.stages.notify import GIVE_UP_AFTER_MESSAGES, notify_stage
 from billing_pipeline.store import outbox
+from billing_pipeline.store.boletos import boleto_rows
 from billing_pipeline.store.tables import outbox as outbox_table
+from billing_pipeline_tests.support.cli import billing_command, run_billing
+from billing_pipeline_tests.support.files import store_sample, write_sample_file
+from billing_pipeline_tests.support.smtp import SmtpSink
 
 ROWS = 30
 
@@ -39,21 +36,16 @@ def sink():
 def _prepare(engine, settings, tmp_path, rows=ROWS, seed=41, invalid_rate=0.0):
     """A processed file up to its PDFs, its notices written as delivery starts; returns the file id and its chunk
     keys."""
-    source = tmp_path / f"debts-{seed}.csv"
-    write_sample(source, rows=rows, seed=seed, invalid_rate=invalid_rate)
-    registration = stages.register_stage(engine, settings, submit(source, settings.inbox_dir))
-    keys = stages.split_stage(engine, settings, registration.file_id).chunk_keys
-    for key in keys:
-        stages.load_stage(engine, settings, key, stages.validate_stage(engine, settings, key).accepted)
-        stages.boleto_stage(engine, settings, key)
-        stages.pdf_stage(engine, settings, key)
-        assert outbox.create_rows(engine, chunk_key=key) == len(stages.boleto_rows(engine, chunk_key=key))
+    sample = write_sample_file(tmp_path / f"debts-{seed}.csv", rows=rows, seed=seed, invalid_rate=invalid_rate)
+    stored = store_sample(engine, settings, sample, through="boleto_pdfs")
+    for key in stored.chunk_keys:
+        assert outbox.create_rows(engine, chunk_key=key) == len(boleto_rows(engine, chunk_key=key))
         assert outbox.create_rows(engine, chunk_key=key) == 0  # once per boleto
-    return registration.file_id, keys
+    return stored.file_id, stored.chunk_keys
 
 
 def _smtp(settings, sink, **changes):
-    return dataclasses.replace(settings, smtp_url=sink.url, smtp_rate=0, smtp_backoff_seconds=0.01, **changes)
+    return settings.replace(smtp_url=sink.url, smtp_rate=0, smtp_backoff_seconds=0.01, **changes)
 
 
 def _statuses(engine) -> dict[str, str]:
@@ -70,15 +62,15 @@ def test_every_accepted_debt_is_received_once_with_its_pdf_and_linha(settings, e
     outcome = notify_stage(engine, settings, chunk_key=key)
 
     assert (outcome.sent, outcome.failed, outcome.still_pending) == (len(expected), 0, 0)
-    assert sorted(sink.handler.message_ids) == sorted(row["message_id"] for row in expected)
+    assert sorted(sink.handler.message_ids) == sorted(row.message_id for row in expected)
     by_id = {m["Message-ID"]: m for m in sink.handler.accepted}
     for row in expected[:10]:
-        message = by_id[row["message_id"]]
-        assert message["To"].addresses[0].addr_spec == row["recipient"]
-        assert "R$" not in message["Subject"] and brazilian_amount(row["cents"]) not in message["Subject"]
+        message = by_id[row.message_id]
+        assert message["To"].addresses[0].addr_spec == row.recipient
+        assert "R$" not in message["Subject"] and brazilian_amount(row.boleto.amount_cents) not in message["Subject"]
         text = message.get_body(("plain",)).get_content()
-        assert format_linha(row["linha_digitavel"].strip()) in text
-        assert format_linha(row["linha_digitavel"].strip()) in message.get_body(("html",)).get_content()
+        assert format_linha(row.boleto.linha_digitavel) in text
+        assert format_linha(row.boleto.linha_digitavel) in message.get_body(("html",)).get_content()
         assert "***." in text or "CNPJ" in text  # masked payer document
         [attachment] = list(message.iter_attachments())
         assert attachment.get_content_type() == "application/pdf"
@@ -96,23 +88,23 @@ def test_451s_and_a_dropped_connection_still_deliver_everything_once(settings, e
     _, [key] = _prepare(engine, settings, tmp_path)
     rows = outbox.rows_to_send(engine, chunk_key=key)
     for row in rows[3:9]:
-        sink.handler.temporary_failures[row["message_id"]] = 2
+        sink.handler.temporary_failures[row.message_id] = 2
     sink.handler.drop_after = 25  # DATA #25 is message 12's first try (messages 3-8 take three tries each)
 
     outcome = notify_stage(engine, settings, chunk_key=key)
 
     assert (outcome.sent, outcome.still_pending) == (ROWS, 0)
-    assert sorted(sink.handler.message_ids) == sorted(row["message_id"] for row in rows)
+    assert sorted(sink.handler.message_ids) == sorted(row.message_id for row in rows)
     with engine.connect() as connection:
         attempts = dict(connection.execute(select(outbox_table.c.message_id, outbox_table.c.attempts)).all())
-    assert [attempts[row["message_id"]] for row in rows[:13]] == [1, 1, 1, 3, 3, 3, 3, 3, 3, 1, 1, 1, 2]
+    assert [attempts[row.message_id] for row in rows[:13]] == [1, 1, 1, 3, 3, 3, 3, 3, 3, 1, 1, 1, 2]
 
 
 def test_a_550_fails_that_notice_only_and_retry_failed_resends_it(settings, engine, tmp_path, sink):
     settings = _smtp(settings, sink)
     _, [key] = _prepare(engine, settings, tmp_path)
     rows = outbox.rows_to_send(engine, chunk_key=key)
-    refused = rows[7]["recipient"]
+    refused = rows[7].recipient
     sink.handler.refuse_recipients[refused] = f"550 5.1.1 <{refused}>: mailbox unavailable"
 
     outcome = notify_stage(engine, settings, chunk_key=key)
@@ -128,24 +120,24 @@ def test_a_550_fails_that_notice_only_and_retry_failed_resends_it(settings, engi
     del sink.handler.refuse_recipients[refused]
     retried = notify_stage(engine, settings, retry_failed=True)
     assert (retried.sent, retried.failed) == (1, 0)
-    assert sorted(sink.handler.message_ids) == sorted(row["message_id"] for row in rows)
+    assert sorted(sink.handler.message_ids) == sorted(row.message_id for row in rows)
 
 
 def test_suppressed_addresses_are_never_written_to(settings, engine, tmp_path, sink):
     settings = _smtp(settings, sink)
     _, [key] = _prepare(engine, settings, tmp_path)
     rows = outbox.rows_to_send(engine, chunk_key=key)
-    settings.suppressions_path.write_text(f"# hard bounces\n{rows[0]['recipient'].upper()}\n")
+    settings.suppressions_path.write_text(f"# hard bounces\n{rows[0].recipient.upper()}\n")
 
     outcome = notify_stage(engine, settings, chunk_key=key)
 
     assert (outcome.sent, outcome.suppressed) == (ROWS - 1, 1)
-    assert rows[0]["message_id"] not in sink.handler.message_ids
-    assert _statuses(engine)[rows[0]["recipient"]] == "suppressed"
+    assert rows[0].message_id not in sink.handler.message_ids
+    assert _statuses(engine)[rows[0].recipient] == "suppressed"
 
 
 def test_an_unreachable_server_leaves_notices_pending_for_the_step_retry(settings, engine, tmp_path):
-    settings = dataclasses.replace(settings, smtp_url="smtp://127.0.0.1:9", smtp_rate=0, smtp_max_attempts=2,
+    settings = settings.replace(smtp_url="smtp://127.0.0.1:9", smtp_rate=0, smtp_max_attempts=2,
                                    smtp_backoff_seconds=0.01)
     _, [key] = _prepare(engine, settings, tmp_path, rows=3)
     outcome = notify_stage(engine, settings, chunk_key=key)
@@ -164,11 +156,11 @@ def test_the_rate_limit_spaces_messages():
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_killed_mid_batch_then_rerun_sends_each_notice_exactly_once(billing_env, engine, tmp_path, sink):
-    settings = dataclasses.replace(billing_env, smtp_url=sink.url)
+    settings = billing_env.replace(smtp_url=sink.url)
     file_id, [key] = _prepare(engine, settings, tmp_path)
     env = {**os.environ, "BILLING_SMTP_URL": sink.url, "BILLING_SMTP_RATE": "10"}
-    command = [sys.executable, "-m", "billing_pipeline.cli", "notify", "--file", file_id]
-    worker = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    worker = subprocess.Popen(billing_command("notify", "--file", file_id), env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
 
     # Kill between two messages: the server has accepted N and the store has marked the same N as sent.
     deadline = time.monotonic() + 60
@@ -182,38 +174,33 @@ def test_killed_mid_batch_then_rerun_sends_each_notice_exactly_once(billing_env,
     interrupted_at = len(sink.handler.accepted)
     assert 8 <= interrupted_at < ROWS
 
-    rerun = subprocess.run(command, env={**env, "BILLING_SMTP_RATE": "0"}, capture_output=True, text=True,
-                           timeout=120)
-    assert rerun.returncode == 0, rerun.stderr
-    assert rerun.stdout.startswith(f"sent {ROWS - interrupted_at}, failed 0")
+    rerun = run_billing("notify", "--file", file_id, env={**env, "BILLING_SMTP_RATE": "0"}, json=False, timeout=120)
+    assert rerun.out.startswith(f"sent {ROWS - interrupted_at}, failed 0")
     ids = sink.handler.message_ids
     assert len(ids) == len(set(ids)) == ROWS
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_redropping_a_file_sends_nothing_and_the_file_outbox_is_the_default(billing_env, tmp_path, capsys):
+def test_redropping_a_file_sends_nothing_and_the_file_outbox_is_the_default(billing_env, tmp_path, cli):
     source = tmp_path / "debts.csv"
     write_sample(source, rows=12, seed=8)
-    assert main(["process", str(source), "--json"]) == 0
-    first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    first = cli("process", source).json
     assert first["notified"] == 12
     written = sorted(p.name for p in billing_env.outbox_dir.iterdir())
     assert len(written) == 12 and all(name.endswith(".eml") for name in written)
 
     renamed = tmp_path / "again.csv"
     renamed.write_bytes(source.read_bytes())
-    assert main(["process", str(renamed), "--json"]) == 0
-    second = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    second = cli("process", renamed).json
     assert second["notified"] == 12  # still the same 12, sent once
     assert sorted(p.name for p in billing_env.outbox_dir.iterdir()) == written
     assert all(p.stat().st_mtime_ns for p in billing_env.outbox_dir.iterdir())
 
-    assert main(["outbox", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"pending": 0, "sent": 12, "failed": 0, "suppressed": 0}
+    assert cli("outbox").json == {"pending": 0, "sent": 12, "failed": 0, "suppressed": 0}
 
 
 def test_a_server_that_stays_down_is_given_up_on_after_a_few_messages_not_after_every_one(settings, engine, tmp_path):
-    settings = dataclasses.replace(settings, smtp_url="smtp://127.0.0.1:9", smtp_rate=0, smtp_max_attempts=3,
+    settings = settings.replace(smtp_url="smtp://127.0.0.1:9", smtp_rate=0, smtp_max_attempts=3,
                                    smtp_backoff_seconds=0.5)
     _, [key] = _prepare(engine, settings, tmp_path, rows=40)
     waits = []
@@ -226,3 +213,13 @@ def test_a_server_that_stays_down_is_given_up_on_after_a_few_messages_not_after_
         attempts = sorted(connection.execute(select(outbox_table.c.attempts)).scalars())
     assert attempts == [0] * 37 + [3] * 3
     assert outbox.counts(engine, chunk_key=key)["pending"] == 40
+
+
+def test_an_smtp_target_never_prints_its_password():
+    from billing_pipeline.mail.smtp_url import parse_smtp_url
+
+    target = parse_smtp_url("smtp+starttls://mailer:s3cr%40t-pw@smtp.example.com:2525")
+    assert (target.username, target.password, target.port) == ("mailer", "s3cr@t-pw", 2525)
+    for shown in (repr(target), str(target), f"{target}", target.redacted, repr([target])):
+        assert "s3cr" not in shown and "%40t-pw" not in shown
+    assert "mailer" in repr(target) and target.redacted == "smtp+starttls://mailer:***@smtp.example.com:2525"

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
-from conftest import PROJECT_ROOT
 from dagster import DagsterInstance
 
-from billing_pipeline.defs.definitions import ASSETS
-from billing_pipeline.defs.pools import POOLS
-
-BILLING = str(Path(sys.executable).with_name("billing"))
+from billing_pipeline.definitions import ASSETS
+from billing_pipeline.instance.pools import POOLS
+from billing_pipeline_tests.support.cli import run_billing
+from billing_pipeline_tests.support.paths import PROJECT_ROOT
 
 
 def test_each_step_is_in_the_pool_of_the_resource_it_loads():
@@ -36,10 +33,8 @@ def test_embedded_and_production_instances_share_their_limits():
 
 
 def billing_pools(home: Path, *args: str) -> str:
-    done = subprocess.run([BILLING, "pools", *args], env={"DAGSTER_HOME": str(home), "PATH": ""},
-                          capture_output=True, text=True, timeout=120, cwd=home.parent)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return run_billing("pools", *args, env={"DAGSTER_HOME": str(home), "PATH": ""}, json=False, timeout=120,
+                       cwd=home.parent).out
 
 
 def test_billing_pools_sets_defaults_once_and_keeps_an_operators_change(tmp_path: Path):
@@ -60,8 +55,8 @@ def test_billing_pools_sets_defaults_once_and_keeps_an_operators_change(tmp_path
 
 
 def test_billing_pools_refuses_an_unknown_pool(tmp_path: Path):
-    done = subprocess.run([BILLING, "pools", "--set", "gpu=3"], env={"DAGSTER_HOME": str(tmp_path / "h")},
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2
-    assert "expected POOL=N with POOL one of db, pdf, smtp, got 'gpu=3'" in done.stderr
-    assert "Traceback" not in done.stderr
+    done = run_billing("pools", "--set", "gpu=3", env={"DAGSTER_HOME": str(tmp_path / "h")}, json=False,
+                       check=False, timeout=120)
+    assert done.status == 2
+    assert "expected POOL=N with POOL one of db, pdf, smtp, got 'gpu=3'" in done.err
+    assert "Traceback" not in done.err

@@ -8,46 +8,41 @@ boleto or e-mail twice.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from dagster import DagsterEventType, DagsterRunStatus, RunsFilter
-from dagster_stack import (
-    DagsterStack,
+from sqlalchemy import func, select
+
+from billing_pipeline.defs.notifications.sensors import REDELIVERY_TAG
+from billing_pipeline.ingest.inbox import submit
+from billing_pipeline.pdf.documents import count_pdfs
+from billing_pipeline.settings import Settings
+from billing_pipeline.store.engine import create_store_engine
+from billing_pipeline.store.migrate import upgrade
+from billing_pipeline.store.outbox import counts as outbox_counts
+from billing_pipeline.store.tables import boletos, chunks, debts, source_files
+from billing_pipeline_tests.support.event_log import (
     check_evaluations,
     most_at_once,
     run_worker_pid,
     runs_held_by_pools,
     step_spans,
 )
-from smtp_process import SmtpProcess
-from sqlalchemy import func, select
-
-from billing_pipeline.defs.boletos.sensors import REDELIVERY_TAG
-from billing_pipeline.ingest.inbox import submit
-from billing_pipeline.pdf.documents import count_pdfs
-from billing_pipeline.sample import write_sample
-from billing_pipeline.settings import Settings
-from billing_pipeline.store.engine import create_store_engine
-from billing_pipeline.store.migrate import upgrade
-from billing_pipeline.store.outbox import counts as outbox_counts
-from billing_pipeline.store.tables import boletos, chunks, debts, source_files
+from billing_pipeline_tests.support.files import SampleFile, write_sample_file
+from billing_pipeline_tests.support.postgres import TableLock, waiting_on_a_lock
+from billing_pipeline_tests.support.smtp import SmtpProcess
+from billing_pipeline_tests.support.stacks import CODE_LOCATION, DagsterStack
 
 pytestmark = pytest.mark.daemon
 
 POOL_LIMITS = {"db": 1, "pdf": 1, "smtp": 1}
 FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
-
-
-def file_id_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def make_stack(tmp_path: Path, instance_url: str, store_url: str, chunk_rows: int) -> DagsterStack:
@@ -56,7 +51,7 @@ def make_stack(tmp_path: Path, instance_url: str, store_url: str, chunk_rows: in
     engine = create_store_engine(store_url)
     upgrade(engine)  # as `billing dev` and the code container do before Dagster starts
     engine.dispose()
-    stack = DagsterStack.create(tmp_path, instance_url, settings)
+    stack = DagsterStack.production(tmp_path, instance_url, settings)
     stack.billing("pools", *[arg for pool, limit in POOL_LIMITS.items() for arg in ("--set", f"{pool}={limit}")])
     return stack
 
@@ -89,8 +84,10 @@ def assert_pools_respected(stack: DagsterStack) -> dict[str, int]:
     return peaks
 
 
-def assert_store_exact(stack: DagsterStack, expected: dict[str, tuple[int, int]], file_outbox: bool = True) -> None:
-    """expected: file_id -> (rows, rejected). Every accepted debt stored once, billed once, mailed once."""
+def assert_store_exact(stack: DagsterStack, samples: Iterable[SampleFile], file_outbox: bool = True) -> None:
+    """The files processed, each with its rows and rejects; every accepted debt stored once, billed once, mailed
+    once."""
+    samples = list(samples)
     settings = stack.settings
     engine = create_store_engine(settings.database_url)
     try:
@@ -100,15 +97,15 @@ def assert_store_exact(stack: DagsterStack, expected: dict[str, tuple[int, int]]
             distinct = connection.execute(select(func.count(func.distinct(debts.c.debt_id)))).scalar_one()
             billed = connection.execute(select(func.count()).select_from(boletos)).scalar_one()
             chunk_keys = list(connection.execute(select(chunks.c.chunk_key)).scalars())
-        assert set(files) == set(expected)
-        for file_id, (rows, rejected) in expected.items():
-            row = files[file_id]
+        assert set(files) == {sample.file_id for sample in samples}
+        for sample in samples:
+            row = files[sample.file_id]
             assert row["status"] == "processed"
             assert (row["rows"], row["rejected"], row["duplicates"], row["accepted"]) == (
-                rows, rejected, 0, rows - rejected)
-        accepted = sum(rows - rejected for rows, rejected in expected.values())
+                sample.rows, sample.rejected, 0, sample.accepted)
+        accepted = sum(sample.accepted for sample in samples)
         assert stored == distinct == billed == accepted
-        assert count_pdfs(settings.boletos_dir, chunk_keys) == accepted
+        assert count_pdfs(settings.boleto_archive_path(key) for key in chunk_keys) == accepted
         assert outbox_counts(engine) == {"pending": 0, "sent": accepted, "failed": 0, "suppressed": 0}
         if file_outbox:
             assert len(list(settings.outbox_dir.glob("*.eml"))) == accepted
@@ -119,19 +116,13 @@ def assert_store_exact(stack: DagsterStack, expected: dict[str, tuple[int, int]]
 def test_five_files_at_once_are_processed_exactly_within_pool_limits(stack_factory, tmp_path):
     stack = stack_factory(chunk_rows=300)
     stack.start_daemon()
-    expected = {}
-    sources = []
-    for number in range(5):
-        source = tmp_path / f"debts-{number}.csv"
-        bad_file = number == 4
-        injected = write_sample(source, rows=600, seed=300 + number, invalid_rate=0.2 if bad_file else 0.01)
-        expected[file_id_of(source)] = (600, len({error.line_number for error in injected}))
-        sources.append(source)
-    bad_file_id = file_id_of(sources[4])
-    for source in sources:
-        submit(source, stack.settings.inbox_dir)
+    samples = [write_sample_file(tmp_path / f"debts-{number}.csv", rows=600, seed=300 + number,
+                                 invalid_rate=0.2 if number == 4 else 0.01) for number in range(5)]
+    bad_file_id = samples[4].file_id
+    for sample in samples:
+        submit(sample.path, stack.settings.inbox_dir)
 
-    reports = [stack.settings.reports_dir / f"{file_id}.json" for file_id in expected]
+    reports = [stack.settings.report_path(sample.file_id) for sample in samples]
     stack.wait_for(lambda: all(path.exists() for path in reports), "the five file reports", timeout=480)
     stack.wait_for(lambda: all_runs_finished(stack), "every run to end")
 
@@ -143,8 +134,9 @@ def test_five_files_at_once_are_processed_exactly_within_pool_limits(stack_facto
     deliveries = instance.get_runs(RunsFilter(job_name="deliver_chunk"))
     assert sorted(run.tags["dagster/partition"] for run in deliveries) == sorted(
         run.tags["dagster/partition"] for run in chunk_runs)
-    assert_store_exact(stack, expected)
+    assert_store_exact(stack, samples)
 
+    expected = {sample.file_id: sample for sample in samples}
     for run in chunk_runs:
         checks = check_evaluations(instance, run)
         from_bad_file = run.tags["dagster/partition"].startswith(bad_file_id[:12])
@@ -153,8 +145,9 @@ def test_five_files_at_once_are_processed_exactly_within_pool_limits(stack_facto
         assert checks["linha_matches_barcode"] and checks["every_debt_has_one_boleto"]
     for path in reports:
         report = json.loads(path.read_text(encoding="utf-8"))
-        rows, rejected = expected[report["file_id"]]
-        assert (report["rows"], report["rejected"], report["accepted"]) == (rows, rejected, rows - rejected)
+        sample = expected[report["file_id"]]
+        assert (report["rows"], report["rejected"], report["accepted"]) == (sample.rows, sample.rejected,
+                                                                               sample.accepted)
 
     peaks = assert_pools_respected(stack)
     assert peaks == POOL_LIMITS  # every pool was used, none beyond its limit
@@ -165,32 +158,21 @@ def test_five_files_at_once_are_processed_exactly_within_pool_limits(stack_facto
 
 
 def loads_waiting_on_a_lock(url: str) -> int:
-    """From a connection of its own: the lock holder's transaction sees a frozen pg_stat_activity."""
-    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as observer:
-        return observer.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            " AND (query LIKE 'COPY debts %' OR query LIKE 'INSERT INTO debts%')"
-        ).fetchone()[0]
+    return waiting_on_a_lock(url, "COPY debts ", "INSERT INTO debts")
 
 
-def a_file_with_loads_held(stack: DagsterStack, tmp_path: Path, seed: int):
-    """A 900-row file, and a connection holding a lock on debts (reads pass, writes wait) that stops the first chunk
-    load inside its COPY, so that a kill lands mid-load. Returns the file, what the store must end with and the
-    connection (ROLLBACK releases the loads)."""
-    source = tmp_path / "debts.csv"
-    injected = write_sample(source, rows=900, seed=seed, invalid_rate=0.01)
-    expected = {file_id_of(source): (900, len({error.line_number for error in injected}))}
-    store = psycopg.connect(stack.settings.database_url.replace("+psycopg", ""), autocommit=True)
-    store.execute("BEGIN")
-    store.execute("LOCK TABLE debts IN SHARE MODE")
-    return source, expected, store
+def a_file_with_loads_held(url: str, tmp_path: Path, seed: int) -> tuple[SampleFile, TableLock]:
+    """A 900-row file, and a lock on debts in the store at `url` that stops the first chunk load inside its COPY,
+    so that a kill lands mid-load. Releasing the lock lets the loads through."""
+    return (write_sample_file(tmp_path / "debts.csv", rows=900, seed=seed, invalid_rate=0.01),
+            TableLock(url, "debts"))
 
 
 def test_a_run_worker_killed_mid_load_is_retried_without_duplicates(stack_factory, tmp_path):
     stack = stack_factory(chunk_rows=300)
-    source, expected, store = a_file_with_loads_held(stack, tmp_path, seed=41)
+    sample, lock = a_file_with_loads_held(stack.settings.database_url, tmp_path, seed=41)
     stack.start_daemon()
-    submit(source, stack.settings.inbox_dir)
+    submit(sample.path, stack.settings.inbox_dir)
     instance = stack.instance
 
     def loading_run():
@@ -208,16 +190,14 @@ def test_a_run_worker_killed_mid_load_is_retried_without_duplicates(stack_factor
     pid = run_worker_pid(instance, victim)
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
-    store.execute("ROLLBACK")
-    store.close()
+    lock.release()
 
     stack.wait_for(lambda: instance.get_run_by_id(victim.run_id).status == DagsterRunStatus.FAILURE,
                    "the killed run to be marked failed")
     retries = lambda: instance.get_runs(RunsFilter(tags={"dagster/parent_run_id": victim.run_id}))  # noqa: E731
     stack.wait_for(lambda: any(run.status == DagsterRunStatus.SUCCESS for run in retries()),
                    "the crashed run's automatic retry to succeed")
-    report = stack.settings.reports_dir / f"{next(iter(expected))}.json"
-    stack.wait_for(report.exists, "the file report")
+    stack.wait_for(stack.settings.report_path(sample.file_id).exists, "the file report")
     stack.wait_for(lambda: all_runs_finished(stack), "every run to end")
 
     retry = retries()[0]
@@ -225,7 +205,7 @@ def test_a_run_worker_killed_mid_load_is_retried_without_duplicates(stack_factor
     # Resumed from the failure: the retry did not validate the chunk again.
     retried_steps = {r.step_key for r in instance.all_logs(retry.run_id, of_type=DagsterEventType.STEP_START)}
     assert retried_steps == {"debts", "boletos"}  # delivery is a run of its own
-    assert_store_exact(stack, expected)
+    assert_store_exact(stack, [sample])
     assert_pools_respected(stack)
 
 
@@ -233,26 +213,21 @@ def test_the_whole_production_stack_killed_mid_load_recovers_without_an_operator
     """The repository's dagster.yaml (PostgreSQL instance storage): the daemon, its code server, the webserver and
     the run workers are SIGKILLed together while a chunk is inside its COPY, then the daemon alone is started."""
     stack = stack_factory(chunk_rows=300)
-    source, expected, store = a_file_with_loads_held(stack, tmp_path, seed=44)
+    sample, lock = a_file_with_loads_held(stack.settings.database_url, tmp_path, seed=44)
     stack.start_webserver()
     stack.start_daemon()
-    submit(source, stack.settings.inbox_dir)
+    submit(sample.path, stack.settings.inbox_dir)
     instance = stack.instance
     storing = RunsFilter(job_name="process_chunk", statuses=[DagsterRunStatus.STARTED])
     stack.wait_for(lambda: loads_waiting_on_a_lock(stack.settings.database_url) > 0 and instance.get_runs(storing),
                    "a chunk load inside the store")
     victims = instance.get_runs(storing)
-    for process in stack.processes:
-        os.killpg(process.pid, signal.SIGKILL)
-    for process in stack.processes:
-        process.wait()
-    store.execute("ROLLBACK")
-    store.close()
-    stack.processes.clear()
+    stack.kill()
+    lock.release()
     stack.start_daemon()
 
-    report = stack.settings.reports_dir / f"{next(iter(expected))}.json"
-    stack.wait_for(report.exists, "the file report after the restart", timeout=420)
+    stack.wait_for(stack.settings.report_path(sample.file_id).exists, "the file report after the restart",
+                   timeout=420)
     stack.wait_for(lambda: all_runs_finished(stack), "every run to end")
     for victim in victims:
         assert instance.get_run_by_id(victim.run_id).status == DagsterRunStatus.FAILURE
@@ -260,31 +235,26 @@ def test_the_whole_production_stack_killed_mid_load_recovers_without_an_operator
         assert any("Detected run worker status FAILED" in message for message in verdicts), verdicts
         retries = instance.get_runs(RunsFilter(tags={"dagster/parent_run_id": victim.run_id}))
         assert DagsterRunStatus.SUCCESS in {run.status for run in retries}
-    assert_store_exact(stack, expected)
+    assert_store_exact(stack, [sample])
     assert_pools_respected(stack)
 
 
 def test_the_store_restarting_mid_step_is_retried_and_the_file_completes(stack_factory, private_cluster, tmp_path):
     stack = stack_factory(store_url=private_cluster.url("billing"), chunk_rows=300)
-    source = tmp_path / "debts.csv"
-    injected = write_sample(source, rows=900, seed=52, invalid_rate=0.01)
-    expected = {file_id_of(source): (900, len({error.line_number for error in injected}))}
-    store = psycopg.connect(private_cluster.url("billing").replace("+psycopg", ""), autocommit=True)
-    store.execute("BEGIN")
-    store.execute("LOCK TABLE debts IN SHARE MODE")
+    sample, lock = a_file_with_loads_held(stack.settings.database_url, tmp_path, seed=52)
     stack.start_daemon()
-    submit(source, stack.settings.inbox_dir)
+    submit(sample.path, stack.settings.inbox_dir)
 
     stack.wait_for(lambda: loads_waiting_on_a_lock(stack.settings.database_url) > 0,
                    "a chunk load to be inside the store")
-    store.close()
+    lock.release()
     # The server goes away under a step that is using it, and comes back a few seconds later.
     private_cluster.stop("fast")
     restart = threading.Timer(4.0, private_cluster.start)
     restart.start()
 
-    report = stack.settings.reports_dir / f"{next(iter(expected))}.json"
-    stack.wait_for(report.exists, "the file report after the restart", timeout=420)
+    stack.wait_for(stack.settings.report_path(sample.file_id).exists, "the file report after the restart",
+                   timeout=420)
     restart.join()
     stack.wait_for(lambda: all_runs_finished(stack), "every run to end")
 
@@ -297,7 +267,7 @@ def test_the_store_restarting_mid_step_is_retried_and_the_file_completes(stack_f
         for record in instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_UP_FOR_RETRY)
     ]
     assert "debts" in retried  # the step that lost its connection was retried by its policy, in the same run
-    assert_store_exact(stack, expected)
+    assert_store_exact(stack, [sample])
     assert_pools_respected(stack)
 
 
@@ -339,7 +309,7 @@ CHUNK_ASSETS = ["validated_chunk", "debts", "boletos", "boleto_pdfs", "notificat
 def test_a_backfill_of_chunk_ranges_launched_like_the_ui_completes_within_pool_limits(stack_factory, tmp_path):
     stack = stack_factory(chunk_rows=250)
     stack.start_webserver()
-    selector = {"repositoryName": "__repository__", "repositoryLocationName": "billing_pipeline.defs.definitions",
+    selector = {"repositoryName": "__repository__", "repositoryLocationName": CODE_LOCATION,
                 "sensorName": "chunk_sensor"}
     state = stack.graphql(SENSOR_STATE, {"selector": selector})["sensorOrError"]["sensorState"]
     # An operator pauses the chunk sensor, so the new file's chunks wait for a backfill. It is paused before the
@@ -347,11 +317,9 @@ def test_a_backfill_of_chunk_ranges_launched_like_the_ui_completes_within_pool_l
     assert stack.graphql(STOP_SENSOR, {"id": state["id"]})["stopSensor"]["instigationState"]["status"] == "STOPPED"
     stack.start_daemon()
 
-    source = tmp_path / "debts.csv"
-    injected = write_sample(source, rows=1_000, seed=63, invalid_rate=0.01)
-    file_id = file_id_of(source)
-    expected = {file_id: (1_000, len({error.line_number for error in injected}))}
-    submit(source, stack.settings.inbox_dir)
+    sample = write_sample_file(tmp_path / "debts.csv", rows=1_000, seed=63, invalid_rate=0.01)
+    file_id = sample.file_id
+    submit(sample.path, stack.settings.inbox_dir)
     keys = [f"{file_id[:12]}-{n:04d}" for n in range(4)]
     stack.wait_for(lambda: all(stack.instance.has_dynamic_partition("chunks", key) for key in keys),
                    "the file's chunk partitions")
@@ -386,15 +354,14 @@ def test_a_backfill_of_chunk_ranges_launched_like_the_ui_completes_within_pool_l
     assert [loaded[key] for key in keys] == ["loaded"] * 3 + ["pending"]
     second = backfill(keys[3:])  # then the rest
 
-    report = stack.settings.reports_dir / f"{file_id}.json"
-    stack.wait_for(report.exists, "the file report")
+    stack.wait_for(stack.settings.report_path(file_id).exists, "the file report")
     stack.wait_for(lambda: all_runs_finished(stack), "every run to end")
     instance = stack.instance
     for backfill_id, partition_keys in ((first, keys[:3]), (second, keys[3:])):
         backfill_runs = instance.get_runs(RunsFilter(tags={"dagster/backfill": backfill_id}))
         assert sorted(run.tags["dagster/partition"] for run in backfill_runs) == partition_keys
         assert {run.status for run in backfill_runs} == {DagsterRunStatus.SUCCESS}
-    assert_store_exact(stack, expected)
+    assert_store_exact(stack, [sample])
     peaks = assert_pools_respected(stack)
     assert peaks == POOL_LIMITS
 
@@ -407,11 +374,9 @@ def test_a_mail_server_down_past_every_step_retry_gets_every_notice_once_when_it
                      BILLING_SMTP_STEP_RETRIES="1", BILLING_SMTP_STEP_RETRY_SECONDS="1",
                      BILLING_REDELIVERY_FIRST_WAIT_SECONDS=str(first_wait),
                      BILLING_REDELIVERY_MAX_WAIT_SECONDS=str(max_wait))
-    source = tmp_path / "debts.csv"
-    injected = write_sample(source, rows=600, seed=71, invalid_rate=0.01)
-    expected = {file_id_of(source): (600, len({error.line_number for error in injected}))}
+    sample = write_sample_file(tmp_path / "debts.csv", rows=600, seed=71, invalid_rate=0.01)
     stack.start_daemon()
-    submit(source, stack.settings.inbox_dir)
+    submit(sample.path, stack.settings.inbox_dir)
     instance = stack.instance
 
     def redeliveries(statuses=None) -> list:
@@ -422,19 +387,15 @@ def test_a_mail_server_down_past_every_step_retry_gets_every_notice_once_when_it
     stack.wait_for(lambda: sum(int(run.tags[REDELIVERY_TAG]) >= 2 for run in
                                redeliveries([DagsterRunStatus.FAILURE])) >= 1,
                    "a second redelivery to fail while the mail server is down", timeout=420)
-    smtp.start()
-    try:
-        report = stack.settings.reports_dir / f"{next(iter(expected))}.json"
-        stack.wait_for(report.exists, "the file report once the mail server is back", timeout=420)
+    with smtp:
+        stack.wait_for(stack.settings.report_path(sample.file_id).exists,
+                       "the file report once the mail server is back", timeout=420)
         stack.wait_for(lambda: all_runs_finished(stack), "every run to end")
         accepted = smtp.accepted()
-    finally:
-        smtp.stop()
 
-    rows, rejected = next(iter(expected.values()))
-    assert len(accepted) == rows - rejected and set(accepted.values()) == {1}  # every notice once
+    assert len(accepted) == sample.accepted and set(accepted.values()) == {1}  # every notice once
     engine = create_store_engine(stack.settings.database_url)
-    assert outbox_counts(engine) == {"pending": 0, "sent": rows - rejected, "failed": 0, "suppressed": 0}
+    assert outbox_counts(engine) == {"pending": 0, "sent": sample.accepted, "failed": 0, "suppressed": 0}
     engine.dispose()
 
     first_deliveries = [run for run in instance.get_runs(RunsFilter(job_name="deliver_chunk"))
@@ -461,4 +422,4 @@ def test_a_mail_server_down_past_every_step_retry_gets_every_notice_once_when_it
     reasons = [tick.skip_reason or "" for tick in instance.get_ticks(state.instigator_origin_id, state.selector_id)]
     assert any("notices wait on the mail server (last answer: cannot connect to" in r and "delivered again in" in r
                for r in reasons), reasons[:5]
-    assert_store_exact(stack, expected, file_outbox=False)
+    assert_store_exact(stack, [sample], file_outbox=False)

@@ -11,12 +11,10 @@ import dagster as dg
 import pytest
 from sqlalchemy import text
 
-from billing_pipeline import stages
-from billing_pipeline.defs.boletos.sensors import REDELIVERY_TAG, redelivery_sensor, redelivery_wait
-from billing_pipeline.defs.resources import BillingResource
-from billing_pipeline.ingest.inbox import submit
-from billing_pipeline.sample import write_sample
+from billing_pipeline.defs.notifications.sensors import REDELIVERY_TAG, redelivery_sensor, redelivery_wait
 from billing_pipeline.store import outbox
+from billing_pipeline_tests.support.files import store_sample, write_sample_file
+from billing_pipeline_tests.support.in_process import evaluate_sensor
 
 
 @pytest.fixture
@@ -24,12 +22,8 @@ def chunk(settings, engine, tmp_path, monkeypatch) -> str:
     """A stored chunk of 20 boletos whose delivery started: 20 pending notices, the server refused the last try."""
     monkeypatch.setenv("BILLING_REDELIVERY_FIRST_WAIT_SECONDS", "1")
     monkeypatch.setenv("BILLING_REDELIVERY_MAX_WAIT_SECONDS", "2")
-    source = tmp_path / "debts.csv"
-    write_sample(source, rows=20, seed=5)
-    registration = stages.register_stage(engine, settings, submit(source, settings.inbox_dir))
-    [key] = stages.split_stage(engine, settings, registration.file_id).chunk_keys
-    stages.load_stage(engine, settings, key, stages.validate_stage(engine, settings, key).accepted)
-    stages.boleto_stage(engine, settings, key)
+    [key] = store_sample(engine, settings, write_sample_file(tmp_path / "debts.csv", rows=20, seed=5),
+                         through="boletos").chunk_keys
     outbox.create_rows(engine, chunk_key=key)
     return key
 
@@ -48,9 +42,7 @@ def failed_delivery(instance: dg.DagsterInstance, key: str, **tags: str) -> dg.D
 
 
 def evaluate(instance: dg.DagsterInstance, settings, cursor: str | None) -> dg.SensorResult:
-    billing = BillingResource(data_dir=str(settings.data_dir), database_url=settings.database_url)
-    with dg.build_sensor_context(instance=instance, cursor=cursor, resources={"billing": billing}) as context:
-        return redelivery_sensor(context)
+    return evaluate_sensor(redelivery_sensor, instance, settings, cursor)
 
 
 def test_the_wait_doubles_up_to_its_ceiling():

@@ -11,20 +11,19 @@ import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
 import pytest
-from private_postgres import free_port
 from sqlalchemy import Column, Integer, MetaData, Table, insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from billing_pipeline.defs.definitions import ASSETS
 from billing_pipeline.defs.ingest.assets import debts, validated_chunk
-from billing_pipeline.defs.local_run import process_file
 from billing_pipeline.defs.partitions import chunk_partitions
-from billing_pipeline.defs.resources import BillingResource, ChunkFrameIOManager, staged_frame
 from billing_pipeline.faults import is_transient
+from billing_pipeline.runner import process_file
 from billing_pipeline.sample import write_sample
 from billing_pipeline.settings import Settings
-from billing_pipeline.stages import archived_path
+from billing_pipeline.storage.staged_frames import staged_frame
 from billing_pipeline.store.engine import create_store_engine
+from billing_pipeline_tests.support.in_process import instance_with_partitions, materialize
+from billing_pipeline_tests.support.ports import free_port
 
 
 def error_of(action) -> BaseException:
@@ -92,17 +91,7 @@ def test_a_transient_cause_makes_the_wrapping_error_transient():
 
 
 def materialize_chunk_step(asset, settings: Settings, chunk_key: str, instance: dg.DagsterInstance):
-    return dg.materialize(
-        ASSETS,
-        selection=[asset],
-        partition_key=chunk_key,
-        instance=instance,
-        resources={
-            "billing": BillingResource(data_dir=str(settings.data_dir), database_url=settings.database_url),
-            "chunk_io_manager": ChunkFrameIOManager(base_dir=str(settings.staging_dir)),
-        },
-        raise_on_error=False,
-    )
+    return materialize([asset], settings, chunk_key, instance, raise_on_error=False)
 
 
 def events_of(result, event_type: dg.DagsterEventType) -> list[dg.DagsterEvent]:
@@ -114,14 +103,12 @@ def split_file(tmp_path: Path, database_url: str) -> tuple[Settings, str, dg.Dag
     source = tmp_path / "debts.csv"
     write_sample(source, rows=200, seed=8)
     summary = process_file(source, settings, until="source_file")
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(chunk_partitions.name, summary.chunk_keys)
-    return settings, summary.file_id, instance
+    return settings, summary.file_id, instance_with_partitions(chunk_partitions, summary.chunk_keys)
 
 
 def test_a_permanent_error_fails_the_step_once_without_retries(tmp_path: Path):
     settings, file_id, instance = split_file(tmp_path, f"sqlite:///{tmp_path / 'billing.db'}")
-    archived_path(settings, file_id).unlink()  # the chunk's bytes are gone: no retry can bring them back
+    settings.archive_path(file_id).unlink()  # the chunk's bytes are gone: no retry can bring them back
 
     result = materialize_chunk_step(validated_chunk, settings, f"{file_id[:12]}-0000", instance)
 

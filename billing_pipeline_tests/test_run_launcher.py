@@ -12,7 +12,6 @@ from pathlib import Path
 import psutil
 import pytest
 import yaml
-from conftest import PROJECT_ROOT
 from dagster import DagsterInstance, DagsterRunStatus
 from dagster._core.events import EngineEventData
 from dagster._core.launcher import WorkerStatus
@@ -25,6 +24,8 @@ from billing_pipeline.instance.run_launcher import (
     process_table_identity,
     worker_status,
 )
+from billing_pipeline_tests.support.paths import PROJECT_ROOT
+from billing_pipeline_tests.support.stacks import dagster_home
 
 INSTANCE_FILES = [PROJECT_ROOT / "dagster.yaml", PROJECT_ROOT / "billing_pipeline" / "dagster_embedded.yaml"]
 
@@ -75,9 +76,7 @@ def test_a_pid_taken_by_a_process_started_later_is_not_the_worker():
 
 
 def test_the_instance_checks_a_run_by_the_pid_its_worker_reported(tmp_path: Path):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text((INSTANCE_FILES[1]).read_text(encoding="utf-8"), encoding="utf-8")
+    home = dagster_home(tmp_path, INSTANCE_FILES[1].read_text(encoding="utf-8"))
     with DagsterInstance.from_config(str(home)) as instance:
         launcher = instance.run_launcher
         assert isinstance(launcher, LocalProcessRunLauncher)
@@ -113,9 +112,7 @@ def test_the_process_table_is_told_by_boot_pid_namespace_and_when_its_init_start
 
 
 def test_a_run_launched_before_a_reboot_or_container_restart_is_failed_whatever_holds_its_pid_now(tmp_path: Path):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text((INSTANCE_FILES[1]).read_text(encoding="utf-8"), encoding="utf-8")
+    home = dagster_home(tmp_path, INSTANCE_FILES[1].read_text(encoding="utf-8"))
     process = sleeper()  # holds the pid the worker reported: a new container's pids start again from 1
     try:
         with DagsterInstance.from_config(str(home)) as instance:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shutil
@@ -20,7 +19,11 @@ from billing_pipeline.stages import split_stage
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
-def _tick(sensor, instance, settings, cursor=None):
+def _tick(sensor, instance, settings, cursor=None, poll_interval_passed=True):
+    """One evaluation, as the daemon makes it; the inbox sensor's next look comes BILLING_INBOX_POLL_SECONDS
+    after its last unless `poll_interval_passed` is False."""
+    if cursor and poll_interval_passed and cursor.startswith("{"):
+        cursor = json.dumps({**json.loads(cursor), "looked_at_ns": 0})
     with dg.build_sensor_context(
         instance=instance,
         cursor=cursor,
@@ -109,7 +112,7 @@ def test_redropped_bytes_under_another_name_create_no_run_and_say_so(settings, e
 def test_chunk_sensor_requests_each_new_chunk_once(settings, engine, tmp_path):
     source = tmp_path / "debts.csv"
     write_sample(source, rows=25, seed=1)
-    settings = dataclasses.replace(settings, chunk_rows=10)
+    settings = settings.replace(chunk_rows=10)
     with dg.instance_for_test() as instance:
         submit(source, settings.inbox_dir)
         first, _ = _tick(inbox_sensor, instance, settings)
@@ -125,3 +128,19 @@ def test_chunk_sensor_requests_each_new_chunk_once(settings, engine, tmp_path):
 
         again, _ = _tick(chunk_sensor, instance, settings, chunks.cursor)
         assert again.run_requests == []
+
+
+def test_the_inbox_is_looked_at_once_per_poll_interval(settings, engine, tmp_path):
+    source = tmp_path / "debts.csv"
+    write_sample(source, rows=10, seed=1)
+    dropped = submit(source, settings.inbox_dir)
+    os.utime(dropped)
+
+    with dg.instance_for_test() as instance:
+        first, _ = _tick(inbox_sensor, instance, settings)
+        too_soon, _ = _tick(inbox_sensor, instance, settings, first.cursor, poll_interval_passed=False)
+        assert "next look in" in too_soon.skip_reason.skip_message
+        assert too_soon.cursor == first.cursor and dropped.exists()
+
+        later, _ = _tick(inbox_sensor, instance, settings, first.cursor)
+        assert len(later.run_requests) == 1 and not dropped.exists()

@@ -7,7 +7,8 @@ import pytest
 
 from billing_pipeline.ingest.records import read_chunk
 from billing_pipeline.ingest.split import split_file
-from billing_pipeline.validation.schema import amount_cents, format_cents
+from billing_pipeline.money import format_cents
+from billing_pipeline.validation.schema import amount_cents
 from billing_pipeline.validation.validate import validate_chunk
 
 HEADER = "name,governmentId,email,debtAmount,debtDueDate,debtId\n"

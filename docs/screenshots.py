@@ -16,43 +16,25 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
-
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script, sys.path starts at docs/
+    sys.path.insert(0, str(ROOT))
+
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter  # noqa: E402
+
+from billing_pipeline.cli import WORKSPACE_YAML  # noqa: E402
+from billing_pipeline_tests.support.paths import BIN  # noqa: E402
+from billing_pipeline_tests.support.ports import free_port  # noqa: E402
+from billing_pipeline_tests.support.waiting import wait_for  # noqa: E402
+from billing_pipeline_tests.support.webserver import server_info  # noqa: E402
+
 IMAGES = ROOT / "docs" / "images"
-BIN = Path(sys.executable).parent
-DEFS = "billing_pipeline.defs.definitions"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(condition, what: str, timeout: float = 300, interval: float = 1) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(interval)
-    raise SystemExit(f"timed out waiting for {what}")
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2):
-            return True
-    except OSError:
-        return False
+WORKSPACE = str(WORKSPACE_YAML)  # the code location `billing_pipeline`, as `billing dev` names it
 
 
 def shoot(chromium: str, url: str, target: Path, height: int) -> None:
@@ -88,12 +70,12 @@ def main() -> int:
     log = open(work / "dagster.log", "wb")  # noqa: SIM115 - lives as long as the processes
 
     def daemon() -> subprocess.Popen:
-        return subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-m", DEFS], env=env, cwd=work, stdout=log,
+        return subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", WORKSPACE], env=env, cwd=work, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
     processes = [
         daemon(),
-        subprocess.Popen([str(BIN / "dagster-webserver"), "-m", DEFS, "-h", "127.0.0.1", "-p", str(port)],
+        subprocess.Popen([str(BIN / "dagster-webserver"), "-w", WORKSPACE, "-h", "127.0.0.1", "-p", str(port)],
                          env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT, start_new_session=True),
     ]
     try:
@@ -103,7 +85,7 @@ def main() -> int:
         report_path = next(reports.glob("*.json"))
         file_id = json.loads(report_path.read_text(encoding="utf-8"))["file_id"]
         ui = f"http://127.0.0.1:{port}"
-        wait_for(lambda: answers(f"{ui}/server_info"), "the webserver")
+        wait_for(lambda: server_info(ui), "the webserver")
         IMAGES.mkdir(parents=True, exist_ok=True)
         shoot(chromium, f"{ui}/assets/debts?view=lineage&lineageScope=neighbors&lineageDepth=6",
               IMAGES / "ui-asset-lineage.png", 700)
@@ -118,7 +100,7 @@ def main() -> int:
         instance = DagsterInstance.from_config(str(home))
         storing = RunsFilter(job_name="process_chunk", statuses=[DagsterRunStatus.STARTED])
         billing("submit", str(second))
-        wait_for(lambda: instance.get_runs(storing), "a chunk run to be storing", interval=0.2)
+        wait_for(lambda: instance.get_runs(storing), "a chunk run to be storing", every=0.2)
         victim = instance.get_runs(storing)[0]
         os.killpg(processes[0].pid, signal.SIGKILL)
         processes[0].wait()

@@ -9,9 +9,9 @@ from decimal import Decimal
 from billing_pipeline.boleto.check_digits import general_dv
 from billing_pipeline.boleto.due_date import due_date_factor
 from billing_pipeline.boleto.errors import InvalidCheckDigit, InvalidLength, NotDigits
+from billing_pipeline.money import AMOUNT_FIELD_DIGITS, MAX_AMOUNT
 
 CURRENCY_REAL = "9"
-MAX_AMOUNT = Decimal("99999999.99")
 
 
 def amount_field(amount: Decimal) -> str:
@@ -20,7 +20,7 @@ def amount_field(amount: Decimal) -> str:
     cents = amount * 100
     if cents != cents.to_integral_value():
         raise ValueError(f"a boleto amount has at most 2 decimal places, got {amount}")
-    return f"{int(cents):010d}"
+    return f"{int(cents):0{AMOUNT_FIELD_DIGITS}d}"
 
 
 def build_barcode(bank_code: str, due: date, amount: Decimal, campo_livre: str) -> str:

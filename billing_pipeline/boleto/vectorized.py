@@ -10,10 +10,10 @@ from billing_pipeline.boleto.account import BeneficiaryAccount
 from billing_pipeline.boleto.banks import BANKS
 from billing_pipeline.boleto.banks.base import column, constant
 from billing_pipeline.boleto.barcode import CURRENCY_REAL
-from billing_pipeline.boleto.check_digits import digits_matrix, general_dv_many, matrix_strings, mod10_many
+from billing_pipeline.boleto.check_digits import digits_matrix, general_dv_many, matrix_strings
 from billing_pipeline.boleto.due_date import due_date_factors
-
-MAX_AMOUNT_CENTS = 9_999_999_999
+from billing_pipeline.boleto.linha import LINHA_LENGTH, linha_digits_many
+from billing_pipeline.money import AMOUNT_FIELD_DIGITS, MAX_AMOUNT, MAX_AMOUNT_CENTS
 
 
 @dataclass(frozen=True)
@@ -30,32 +30,24 @@ def boleto_numbers(
     sequences = np.asarray(sequences, dtype=np.int64)
     amount_cents = np.asarray(amount_cents, dtype=np.int64)
     if len(amount_cents) and (amount_cents.min() < 1 or amount_cents.max() > MAX_AMOUNT_CENTS):
-        raise ValueError("boleto amounts must be 0.01..99,999,999.99")
+        raise ValueError(f"boleto amounts must be 0.01..{MAX_AMOUNT:,}")
     rows = len(sequences)
     campo_livre = BANKS[account.bank_code].campo_livre(account, sequences)
     without_dv = np.hstack([
         constant(account.bank_code + CURRENCY_REAL, rows),
         digits_matrix(due_date_factors(due_dates), 4),
-        digits_matrix(amount_cents, 10),
+        digits_matrix(amount_cents, AMOUNT_FIELD_DIGITS),
         campo_livre.digits,
     ])
-    general = column(general_dv_many(without_dv))
-    barcode = np.hstack([without_dv[:, :4], general, without_dv[:, 4:]])
-    field1 = np.hstack([barcode[:, 0:4], barcode[:, 19:24]])
-    field2, field3 = barcode[:, 24:34], barcode[:, 34:44]
-    linha = np.hstack([
-        field1, column(mod10_many(field1)),
-        field2, column(mod10_many(field2)),
-        field3, column(mod10_many(field3)),
-        general, barcode[:, 5:19],
-    ])
-    return BoletoNumbers(campo_livre.nosso_numero, matrix_strings(barcode), matrix_strings(linha))
+    barcode = np.hstack([without_dv[:, :4], column(general_dv_many(without_dv)), without_dv[:, 4:]])
+    return BoletoNumbers(campo_livre.nosso_numero, matrix_strings(barcode),
+                         matrix_strings(linha_digits_many(barcode)))
 
 
 def boleto_due_dates(original: np.ndarray, today: np.datetime64, min_days: int) -> np.ndarray:
     """The debt's own due date when it is at least `min_days` ahead, else today + `min_days`."""
     original = np.asarray(original, dtype="datetime64[D]")
-    earliest = np.datetime64(today, "D") + np.timedelta64(min_days, "D")
+    earliest = np.asarray(today, dtype="datetime64[D]") + np.timedelta64(min_days, "D")
     return np.where(original >= earliest, original, earliest)
 
 
@@ -64,16 +56,9 @@ def verify_many(barcodes: np.ndarray, linhas: np.ndarray) -> np.ndarray:
     if len(barcodes) == 0:
         return np.zeros(0, dtype=bool)
     bars = _digit_rows(barcodes, 44)
-    lines = _digit_rows(linhas, 47)
+    lines = _digit_rows(linhas, LINHA_LENGTH)
     general_ok = general_dv_many(np.hstack([bars[:, :4], bars[:, 5:]])) == bars[:, 4]
-    field1 = np.hstack([bars[:, 0:4], bars[:, 19:24]])
-    expected = np.hstack([
-        field1, column(mod10_many(field1)),
-        bars[:, 24:34], column(mod10_many(bars[:, 24:34])),
-        bars[:, 34:44], column(mod10_many(bars[:, 34:44])),
-        bars[:, 4:5], bars[:, 5:19],
-    ])
-    return general_ok & (expected == lines).all(axis=1)
+    return general_ok & (linha_digits_many(bars) == lines).all(axis=1)
 
 
 def _digit_rows(values: np.ndarray, width: int) -> np.ndarray:

@@ -1,3 +1,5 @@
+"""The two dynamic partition sets: files (by sha256) and their chunks."""
+
 import dagster as dg
 
 # One partition per received file, keyed by its sha256.

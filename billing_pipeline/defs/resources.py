@@ -10,21 +10,31 @@ from sqlalchemy import Engine
 from upath import UPath
 
 from billing_pipeline.settings import Settings
+from billing_pipeline.storage.staged_frames import FRAME_EXTENSION
 from billing_pipeline.store.engine import create_store_engine
 from billing_pipeline.store.migrate import upgrade
 
 
 class BillingResource(dg.ConfigurableResource):
-    """Settings come from the BILLING_* environment; these fields, when set, win over it."""
+    """Settings come from the BILLING_* environment, read when a step first asks; `data_dir` and `database_url`,
+    when set, win over it. `settings_json` is a whole Settings handed over by `billing process`: then the
+    environment is not read at all."""
 
     data_dir: str | None = None
     database_url: str | None = None
+    settings_json: str | None = None
 
     _settings: Settings | None = PrivateAttr(default=None)
     _engine: Engine | None = PrivateAttr(default=None)
 
+    @classmethod
+    def of(cls, settings: Settings) -> "BillingResource":
+        return cls(settings_json=settings.model_dump_json())
+
     @property
     def settings(self) -> Settings:
+        if self._settings is None and self.settings_json:
+            self._settings = Settings.model_validate_json(self.settings_json)
         if self._settings is None:
             overrides = {}
             if self.data_dir:
@@ -46,33 +56,8 @@ class BillingResource(dg.ConfigurableResource):
             self._engine.dispose()
 
 
-def staged_frames_dir(staging_dir: Path) -> Path:
-    """Where the chunk IO manager keeps validated frames: UPathIOManager's <base>/<asset key>/<partition>.parquet."""
-    return staging_dir / "validated_chunk"
-
-
-def staged_frame(staging_dir: Path, chunk_key: str) -> Path:
-    return staged_frames_dir(staging_dir) / f"{chunk_key}{_ParquetFrames.extension}"
-
-
-def staged_chunk_keys(staging_dir: Path) -> list[str]:
-    return sorted(path.stem for path in staged_frames_dir(staging_dir).glob(f"*{_ParquetFrames.extension}"))
-
-
-def discard_staged_frames(staging_dir: Path, chunk_keys: list[str]) -> int:
-    """Removes these chunks' validated frames (~6 MB per 100k rows); returns how many there were."""
-    removed = 0
-    for key in chunk_keys:
-        try:
-            staged_frame(staging_dir, key).unlink()
-            removed += 1
-        except FileNotFoundError:
-            pass
-    return removed
-
-
 class _ParquetFrames(dg.UPathIOManager):
-    extension = ".parquet"
+    extension = FRAME_EXTENSION
 
     def dump_to_path(self, context: dg.OutputContext, obj: pd.DataFrame, path: UPath) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from billing_pipeline.validation.codes import RejectCode
+from billing_pipeline.rejects import RejectCode
 
 
 class FileRejected(Exception):

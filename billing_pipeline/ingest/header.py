@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 
 from billing_pipeline.ingest.file_rejected import FileRejected
-from billing_pipeline.validation.codes import RejectCode
+from billing_pipeline.rejects import RejectCode
 
 REQUIRED_COLUMNS = ("name", "governmentId", "email", "debtAmount", "debtDueDate", "debtId")
 _OTHER_DELIMITERS = (";", "\t", "|")

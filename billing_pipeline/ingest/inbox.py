@@ -58,19 +58,25 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def archive(path: Path, archive_dir: Path, file_id: str) -> Path:
-    """Move the original to archive/<sha256>.csv; a re-drop of archived bytes is simply removed from the inbox."""
-    archive_dir.mkdir(parents=True, exist_ok=True)
-    target = archive_dir / f"{file_id}.csv"
+def archive(path: Path, target: Path, keep_original: bool = False) -> Path:
+    """Move the original to `target` (archive/<sha256>.csv), or copy it there with `keep_original`. Bytes already
+    archived are not written again: a re-drop is simply removed from the inbox."""
+    target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
-        path.unlink(missing_ok=True)
-    else:
+        if not keep_original:
+            path.unlink(missing_ok=True)
+        return target
+    if not keep_original:
         try:
             os.replace(path, target)
+            return target
         except OSError:  # another filesystem: copy, then drop the original
-            shutil.copyfile(path, target.with_suffix(".part"))
-            os.replace(target.with_suffix(".part"), target)
-            path.unlink()
+            pass
+    partial = target.with_name(f".{target.name}.part")
+    shutil.copyfile(path, partial)
+    os.replace(partial, target)
+    if not keep_original:
+        path.unlink()
     return target
 
 

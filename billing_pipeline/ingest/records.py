@@ -17,13 +17,12 @@ import pyarrow.compute as pc
 
 from billing_pipeline.ingest.header import REQUIRED_COLUMNS
 from billing_pipeline.ingest.split import ChunkSpan
-from billing_pipeline.validation.codes import MESSAGES, RejectCode
+from billing_pipeline.rejects import MESSAGES, REJECT_COLUMNS, RejectCode
 
 # A single oversized value must become a FIELD_TOO_LONG reject, not a csv.Error that hides the whole record.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 RAW_LINE_LIMIT = 8192
-REJECT_COLUMNS = ["line_number", "column", "code", "message", "raw_line"]
 
 
 def clip_raw(raw: str) -> str:
@@ -84,8 +83,9 @@ def read_chunk(path: Path, span: ChunkSpan, columns: list[str]) -> ChunkRecords:
     frame = pd.DataFrame(values, columns=list(REQUIRED_COLUMNS), dtype="str")
     for column in REQUIRED_COLUMNS:
         frame[column] = frame[column].str.strip()
-    frame.insert(0, "line_number", pd.array(line_numbers, dtype="int64"))
-    frame.insert(1, "raw_line", pd.array([clip_raw(raw) for raw in raw_lines], dtype="str"))
+    # pandas-stubs' DataFrame.insert leaves out ExtensionArray, which pandas accepts (its value is AnyArrayLike).
+    frame.insert(0, "line_number", pd.array(line_numbers, dtype="int64"))  # type: ignore[arg-type]
+    frame.insert(1, "raw_line", pd.array([clip_raw(raw) for raw in raw_lines], dtype="str"))  # type: ignore[arg-type]
     return ChunkRecords(frame, pd.DataFrame(rejects, columns=REJECT_COLUMNS))
 
 
@@ -126,5 +126,6 @@ def _read_plain(lines: list[str], span: ChunkSpan, columns: list[str]) -> ChunkR
     )
     frame.insert(0, "line_number", pd.array(line_numbers[keep], dtype="int64"))
     raw_kept = pc.filter(stripped, pa.array(keep)).to_pylist()
-    frame.insert(1, "raw_line", pd.array([clip_raw(line) for line in raw_kept], dtype="str"))
+    # pandas-stubs' DataFrame.insert leaves out ExtensionArray, as in read_chunk above.
+    frame.insert(1, "raw_line", pd.array([clip_raw(line) for line in raw_kept], dtype="str"))  # type: ignore[arg-type]
     return ChunkRecords(frame, rejects)

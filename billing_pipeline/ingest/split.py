@@ -21,7 +21,7 @@ import numpy as np
 
 from billing_pipeline.ingest.file_rejected import FileRejected
 from billing_pipeline.ingest.header import parse_header
-from billing_pipeline.validation.codes import RejectCode
+from billing_pipeline.rejects import RejectCode
 
 UTF8_BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -113,10 +113,10 @@ def _debt_id(raw: bytes, id_index: int, column_count: int) -> str | None:
             return None
         return fields[id_index].strip().lower().decode("utf-8")
     try:
-        fields = next(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
+        row = next(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
     except (csv.Error, StopIteration):
         return None
-    return fields[id_index].strip().lower() if len(fields) == column_count else None
+    return row[id_index].strip().lower() if len(row) == column_count else None
 
 
 def _read_header(stream: BinaryIO) -> tuple[list[str], int]:
@@ -141,7 +141,7 @@ def split_file(path: Path, chunk_rows: int) -> FileLayout:
         columns, header_size = _read_header(stream)
         layout = FileLayout(columns=columns, data_rows=0, data_offset=header_size)
         id_index = columns.index("debtId")
-        id_hashes, content_hashes, line_numbers = array("q"), array("q"), array("q")
+        id_hashes, line_numbers = array("q"), array("q")
 
         chunk_start, chunk_start_line, chunk_first_line, chunk_count = header_size, 2, 0, 0
         for record in _iter_records(stream, header_size, 1):
@@ -153,7 +153,6 @@ def split_file(path: Path, chunk_rows: int) -> FileLayout:
                 layout.verdicts.append(LineVerdict(record.line_number, "unterminated", "", record.line_number))
             elif (debt_id := _debt_id(record.raw, id_index, len(columns))) is not None:
                 id_hashes.append(hash(debt_id))
-                content_hashes.append(hash(record.raw.rstrip(b"\r\n")))
                 line_numbers.append(record.line_number)
             if chunk_count == chunk_rows:
                 layout.chunks.append(
@@ -195,7 +194,7 @@ def _duplicate_verdicts(
             debt_id = _debt_id(record.raw, id_index, column_count)
             if debt_id is not None:
                 groups[debt_id].append((record.line_number, record.raw.rstrip(b"\r\n")))
-    verdicts = []
+    verdicts: list[LineVerdict] = []
     for debt_id, copies in groups.items():
         if len(copies) < 2:
             continue

@@ -77,6 +77,7 @@ class SmtpSender:
 
     def _connect(self) -> smtplib.SMTP:
         target = self.target
+        connection: smtplib.SMTP
         try:
             if target.scheme == "smtps":
                 connection = smtplib.SMTP_SSL(target.host, target.port, timeout=self.timeout,
@@ -107,14 +108,14 @@ class SmtpSender:
         with self._classified():
             code, reply = connection.mail(message.sender)
             if code != 250:
-                self._reset_and_raise(code, reply)
+                self._reset_and_raise(connection, code, reply)
             code, reply = connection.rcpt(message.recipient)
             if code not in (250, 251):
-                self._reset_and_raise(code, reply)
+                self._reset_and_raise(connection, code, reply)
             connection.putcmd("data")
             code, reply = connection.getreply()
             if code != 354:
-                self._reset_and_raise(code, reply)
+                self._reset_and_raise(connection, code, reply)
             body = _LEADING_DOT.sub(b"..", message.data)
             connection.send(body + (b"" if body.endswith(b"\r\n") else b"\r\n") + b".\r\n")
             self._awaiting = True
@@ -123,8 +124,10 @@ class SmtpSender:
         if not self._awaiting:
             return
         self._awaiting = False
+        connection = self._connection
+        assert connection is not None, "begin() left a reply awaited on an open connection"  # _drop() clears both
         with self._classified():
-            code, reply = self._connection.getreply()
+            code, reply = connection.getreply()
             if code != 250:
                 self._raise_for(code, reply)
 
@@ -139,9 +142,9 @@ class SmtpSender:
             self._drop()
             raise TransientSendError(f"connection to {self.target.redacted} lost: {error}") from error
 
-    def _reset_and_raise(self, code: int, reply: bytes) -> None:
+    def _reset_and_raise(self, connection: smtplib.SMTP, code: int, reply: bytes) -> None:
         with contextlib.suppress(OSError, smtplib.SMTPException):
-            self._connection.rset()
+            connection.rset()
         self._raise_for(code, reply)
 
     def _raise_for(self, code: int, reply: bytes | str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -9,11 +10,12 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from billing_pipeline import government_id
 from billing_pipeline.boleto import format_linha
 from billing_pipeline.boleto.account import BeneficiaryAccount
+from billing_pipeline.issued_boleto import IssuedBoleto
+from billing_pipeline.money import brazilian_amount
 from billing_pipeline.pdf.layout import render_layout
-from billing_pipeline.pdf.stamp import BoletoFields, BoletoStamper, brazilian_amount, brazilian_date
+from billing_pipeline.pdf.stamp import BoletoFields, BoletoStamper, brazilian_date
 
 
 @lru_cache(maxsize=4)
@@ -22,32 +24,26 @@ def stamper_for(account: BeneficiaryAccount, demo: bool) -> BoletoStamper:
     return BoletoStamper(render_layout(account, demo))
 
 
-def _as_date(value: object) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
-def boleto_fields(row: dict, processed_on: date) -> BoletoFields:
-    """`row` holds a stored boleto joined with its debt (store.boletos.boleto_rows)."""
-    document = government_id.normalise(str(row["government_id"]))
-    kind = "CNPJ" if len(document) == 14 else "CPF"
+def boleto_fields(boleto: IssuedBoleto, processed_on: date) -> BoletoFields:
+    """The form's boxes filled from one issued boleto: the one place the two sets of names meet."""
     return BoletoFields(
-        linha=format_linha(row["linha_digitavel"]),
-        barcode=row["barcode"],
-        nosso_numero=row["nosso_numero"],
-        numero_documento=str(row["debt_id"]),
-        vencimento=brazilian_date(_as_date(row["due_date"])),
-        valor=brazilian_amount(row["cents"]),
-        pagador=f"{row['name']} — {kind} {government_id.mask(document)}",
-        data_documento=brazilian_date(_as_date(row["created_on"])),
+        linha=format_linha(boleto.linha_digitavel),
+        barcode=boleto.barcode,
+        nosso_numero=boleto.nosso_numero,
+        numero_documento=boleto.debt_id,
+        vencimento=brazilian_date(boleto.due_date),
+        valor=brazilian_amount(boleto.amount_cents),
+        pagador=f"{boleto.payer_name} — {boleto.payer_document_label}",
+        data_documento=brazilian_date(boleto.issued_on),
         data_processamento=brazilian_date(processed_on),
     )
 
 
-def render_pdfs(rows: Iterable[dict], account: BeneficiaryAccount, demo: bool,
+def render_pdfs(boletos: Iterable[IssuedBoleto], account: BeneficiaryAccount, demo: bool,
                 processed_on: date) -> Iterator[tuple[str, bytes]]:
     stamper = stamper_for(account, demo)
-    for row in rows:
-        yield str(row["debt_id"]), stamper.render(boleto_fields(row, processed_on))
+    for boleto in boletos:
+        yield boleto.debt_id, stamper.render(boleto_fields(boleto, processed_on))
 
 
 def write_archive(path: Path, documents: Iterable[tuple[str, bytes]]) -> tuple[int, int]:
@@ -68,7 +64,7 @@ def write_archive(path: Path, documents: Iterable[tuple[str, bytes]]) -> tuple[i
 class ArchivedDocuments:
     names: set[str]
     bytes: int
-    first: bytes | None
+    first: builtins.bytes | None  # builtins: the field above shadows the name inside the class
 
 
 def archived_documents(path: Path) -> ArchivedDocuments | None:
@@ -82,10 +78,10 @@ def archived_documents(path: Path) -> ArchivedDocuments | None:
         return None
 
 
-def count_pdfs(boletos_dir: Path, chunk_keys: Iterable[str]) -> int:
+def count_pdfs(archives: Iterable[Path]) -> int:
+    """PDFs in these chunk archives; an archive not written (yet) counts none."""
     total = 0
-    for key in chunk_keys:
-        archive = boletos_dir / f"{key}.zip"
+    for archive in archives:
         if archive.exists():
             with zipfile.ZipFile(archive) as opened:
                 total += len(opened.namelist())

@@ -66,19 +66,20 @@ class BoletoStamper:
         self._base, self._size = base, size
         self._prev_xref = int(re.findall(rb"startxref\s+(\d+)", base)[-1])
 
-        fonts = pikepdf.Dictionary(page.Resources.Font)
+        # pikepdf's stub takes only a Mapping; at runtime Dictionary() also copies a PDF dictionary Object.
+        fonts = pikepdf.Dictionary(page.Resources.Font)  # type: ignore[arg-type]
         fonts.SBR = pdf.make_indirect(_standard_font("/Helvetica"))
         fonts.SBB = pdf.make_indirect(_standard_font("/Helvetica-Bold"))
         regular, bold = fonts.SBR.objgen[0], fonts.SBB.objgen[0]
         # The update's other objects follow: the q stream, the debt's stream, the cross-reference stream.
         self._q, self._debt, self._xref = range(max(size, regular + 1, bold + 1), max(size, regular + 1, bold + 1) + 3)
-        resources = pikepdf.Dictionary(page.Resources)
+        resources = pikepdf.Dictionary(page.Resources)  # type: ignore[arg-type]  # as for fonts above
         resources.Font = fonts
         original = [c.objgen[0] for c in (page.Contents if isinstance(page.Contents, pikepdf.Array)
                                           else [page.Contents])]
         contents = " ".join(f"{n} 0 R" for n in (self._q, *original, self._debt))
         entries = {
-            key: page[key].unparse() for key in page if key not in ("/Contents", "/Resources")
+            key: value.unparse() for key, value in page.items() if key not in ("/Contents", "/Resources")
         }
         page_dict = b"<< " + b" ".join(k.encode() + b" " + v for k, v in sorted(entries.items()))
         page_dict += b" /Resources " + resources.unparse(resolved=True) + f" /Contents [ {contents} ] >>".encode()
@@ -156,8 +157,3 @@ def _bars(box: Box, barcode: str) -> bytes:
 
 def brazilian_date(value: date) -> str:
     return value.strftime("%d/%m/%Y")
-
-
-def brazilian_amount(cents: int) -> str:
-    reais, centavos = divmod(int(cents), 100)
-    return f"{reais:,}".replace(",", ".") + f",{centavos:02d}"

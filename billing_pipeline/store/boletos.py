@@ -11,10 +11,11 @@ from sqlalchemy import Engine, RowMapping, func, select, text
 
 from billing_pipeline.boleto.account import BeneficiaryAccount
 from billing_pipeline.boleto.vectorized import boleto_due_dates, boleto_numbers
+from billing_pipeline.issued_boleto import IssuedBoleto
+from billing_pipeline.money import format_cents
 from billing_pipeline.store.bulk import copy_frame
 from billing_pipeline.store.sequences import allocate
 from billing_pipeline.store.tables import boletos, debts
-from billing_pipeline.validation.schema import format_cents
 
 WRITTEN_COLUMNS = ["debt_id", "barcode", "linha_digitavel"]
 
@@ -106,17 +107,20 @@ def file_boleto_count(engine: Engine, file_id: str) -> int:
         return connection.execute(query).scalar_one()
 
 
-def boleto_rows(engine: Engine, chunk_key: str | None = None, debt_id: str | None = None) -> list[dict]:
-    """Stored boletos joined with their debts, in file order: what a boleto document prints."""
+# An IssuedBoleto's fields, from boletos `b` joined with debts `d`.
+ISSUED_BOLETO_COLUMNS = (
+    "b.debt_id, b.nosso_numero, b.barcode, b.linha_digitavel, b.due_date, b.created_at AS issued_on,"
+    " CAST(ROUND(b.amount * 100) AS BIGINT) AS amount_cents, d.name AS payer_name,"
+    " d.government_id AS payer_document"
+)
+
+
+def boleto_rows(engine: Engine, chunk_key: str | None = None, debt_id: str | None = None) -> list[IssuedBoleto]:
+    """Stored boletos with their payers, in file order: what a boleto document and its notice print."""
     query = text(
-        "SELECT b.debt_id, b.nosso_numero, b.barcode, b.linha_digitavel, b.due_date, b.created_at AS created_on,"
-        " CAST(ROUND(b.amount * 100) AS BIGINT) AS cents, d.name, d.government_id"
-        " FROM boletos b JOIN debts d ON d.debt_id = b.debt_id"
+        f"SELECT {ISSUED_BOLETO_COLUMNS} FROM boletos b JOIN debts d ON d.debt_id = b.debt_id"
         + (" WHERE b.chunk_key = :key ORDER BY d.line_number" if chunk_key else " WHERE b.debt_id = :key")
     )
     with engine.connect() as connection:
         rows = connection.execute(query, {"key": chunk_key or debt_id}).mappings().all()
-    return [
-        {**row, "created_on": str(row["created_on"])[:10], "linha_digitavel": row["linha_digitavel"].strip()}
-        for row in rows
-    ]
+    return [IssuedBoleto.from_row(row) for row in rows]

@@ -21,7 +21,9 @@ def copy_frame(connection: Connection, table: str, frame: pd.DataFrame) -> int:
     if connection.dialect.name == "postgresql":
         buffer = io.BytesIO()
         pa_csv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), buffer, _CSV)
-        cursor = connection.connection.driver_connection.cursor()
+        driver = connection.connection.driver_connection
+        assert driver is not None, "a connection in use has its DBAPI connection"  # None only once invalidated
+        cursor = driver.cursor()
         with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
             copy.write(buffer.getbuffer())
         return len(frame)

@@ -6,17 +6,19 @@ stage, and re-running the stage replaces (never adds to) what it wrote before.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 import psycopg
 from sqlalchemy import Connection, Engine, RowMapping, func, select, text, update
 
+from billing_pipeline.money import format_cents
+from billing_pipeline.rejects import MESSAGES, REJECT_COLUMNS, RejectCode
+from billing_pipeline.statuses import ChunkStatus
 from billing_pipeline.store.bulk import copy_frame
 from billing_pipeline.store.files import ChunkRef
 from billing_pipeline.store.tables import chunks, debts, line_verdicts, rejects
-from billing_pipeline.validation.codes import MESSAGES, RejectCode
-from billing_pipeline.validation.schema import format_cents
 from billing_pipeline.validation.validate import ChunkValidation
 
 STAGING_COLUMNS = ["debt_id", "government_id", "name", "email", "amount", "due_date", "line_number"]
@@ -65,7 +67,7 @@ def record_validation(engine: Engine, ref: ChunkRef, validation: ChunkValidation
         connection.execute(
             update(chunks)
             .where(chunks.c.chunk_key == ref.chunk_key)
-            .values(status="validated", rejected=validation.rejected_rows,
+            .values(status=ChunkStatus.VALIDATED, rejected=validation.rejected_rows,
                     duplicates=len(validation.duplicate_lines), accepted=None, validated_at=func.now())
         )
 
@@ -92,7 +94,7 @@ def load_debts(engine: Engine, ref: ChunkRef, accepted: pd.DataFrame) -> LoadOut
     dialect = engine.dialect.name
     with engine.begin() as connection:
         if dialect == "postgresql" and _copied_straight_in(connection, ref, staging):
-            clashes = []
+            clashes: Sequence[RowMapping] = []
         else:
             clashes = _insert_through_staging(connection, ref, staging)
 
@@ -110,7 +112,7 @@ def load_debts(engine: Engine, ref: ChunkRef, accepted: pd.DataFrame) -> LoadOut
                 }
                 for c in conflicts
             ],
-            columns=["line_number", "column", "code", "message", "raw_line"],
+            columns=REJECT_COLUMNS,
         )
         _replace_rejects(connection, ref, "load", conflict_rejects)
         outcome = LoadOutcome(
@@ -131,7 +133,7 @@ def load_debts(engine: Engine, ref: ChunkRef, accepted: pd.DataFrame) -> LoadOut
         connection.execute(
             update(chunks)
             .where(chunks.c.chunk_key == ref.chunk_key)
-            .values(status="loaded", accepted=outcome.accepted, rejected=rejected_lines,
+            .values(status=ChunkStatus.LOADED, accepted=outcome.accepted, rejected=rejected_lines,
                     duplicates=repeated_in_file + outcome.duplicates, loaded_at=func.now())
         )
     return outcome
@@ -163,7 +165,7 @@ def _copied_straight_in(connection: Connection, ref: ChunkRef, staging: pd.DataF
     return True
 
 
-def _insert_through_staging(connection: Connection, ref: ChunkRef, staging: pd.DataFrame) -> list[RowMapping]:
+def _insert_through_staging(connection: Connection, ref: ChunkRef, staging: pd.DataFrame) -> Sequence[RowMapping]:
     """COPY into a temporary staging table, one INSERT ... ON CONFLICT DO NOTHING, then the rows that clashed
     with debts another chunk stored."""
     dialect = connection.dialect.name
@@ -178,7 +180,7 @@ def _insert_through_staging(connection: Connection, ref: ChunkRef, staging: pd.D
         ),
         {"file_id": ref.file_id, "chunk_key": ref.chunk_key},
     ).rowcount
-    clashes = []
+    clashes: Sequence[RowMapping] = []
     # Every row inserted means no debtId was stored before: skip the join, which would otherwise scan the
     # ever-growing debts table.
     if inserted != len(staging):

@@ -8,6 +8,7 @@ import pandas as pd
 from sqlalchemy import Engine, Integer, RowMapping, func, insert, select, text, update
 
 from billing_pipeline.ingest.split import ChunkSpan, FileLayout, LineVerdict
+from billing_pipeline.statuses import ChunkStatus, FileStatus, NoticeStatus
 from billing_pipeline.store.bulk import copy_frame
 from billing_pipeline.store.outbox import BOLETO_NOTICE
 from billing_pipeline.store.tables import chunks, line_verdicts, rejects, source_files
@@ -35,7 +36,7 @@ def register_file(engine: Engine, file_id: str, original_name: str, size_bytes: 
             return False
         connection.execute(
             insert(source_files).values(file_id=file_id, original_name=original_name, size_bytes=size_bytes,
-                                        status="registered", registered_at=func.now())
+                                        status=FileStatus.REGISTERED, registered_at=func.now())
         )
         return True
 
@@ -61,7 +62,7 @@ def record_file_rejected(engine: Engine, file_id: str, code: str, message: str, 
         connection.execute(
             update(source_files)
             .where(source_files.c.file_id == file_id)
-            .values(status="rejected", error_code=code, error_message=message, rows=None, chunk_count=0,
+            .values(status=FileStatus.REJECTED, error_code=code, error_message=message, rows=None, chunk_count=0,
                     processed_at=func.now())
         )
 
@@ -75,7 +76,7 @@ def record_split(engine: Engine, file_id: str, layout: FileLayout) -> list[str]:
             [
                 {"chunk_key": key, "file_id": file_id, "chunk_no": s.chunk_no, "byte_start": s.byte_start,
                  "byte_end": s.byte_end, "start_line": s.start_line, "first_line": s.first_line,
-                 "last_line": s.last_line, "rows": s.rows, "status": "pending"}
+                 "last_line": s.last_line, "rows": s.rows, "status": ChunkStatus.PENDING}
                 for key, s in zip(keys, layout.chunks, strict=True)
                 if key not in existing
             ]
@@ -92,8 +93,8 @@ def record_split(engine: Engine, file_id: str, layout: FileLayout) -> list[str]:
         )
         connection.execute(
             update(source_files)
-            .where(source_files.c.file_id == file_id, source_files.c.status.in_(("registered", "split")))
-            .values(status="split", header=",".join(layout.columns), data_offset=layout.data_offset,
+            .where(source_files.c.file_id == file_id, source_files.c.status.in_((FileStatus.REGISTERED, FileStatus.SPLIT)))
+            .values(status=FileStatus.SPLIT, header=",".join(layout.columns), data_offset=layout.data_offset,
                     rows=layout.data_rows, chunk_count=len(layout.chunks), split_at=func.now())
         )
     return keys
@@ -140,7 +141,7 @@ def finalise_file(engine: Engine, file_id: str) -> bool:
         totals = connection.execute(
             select(
                 func.count().label("chunks"),
-                func.sum((chunks.c.status != "loaded").cast(Integer)).label("unfinished"),
+                func.sum((chunks.c.status != ChunkStatus.LOADED).cast(Integer)).label("unfinished"),
                 func.coalesce(func.sum(chunks.c.accepted), 0).label("accepted"),
                 func.coalesce(func.sum(chunks.c.rejected), 0).label("rejected"),
                 func.coalesce(func.sum(chunks.c.duplicates), 0).label("duplicates"),
@@ -150,8 +151,8 @@ def finalise_file(engine: Engine, file_id: str) -> bool:
             return False
         connection.execute(
             update(source_files)
-            .where(source_files.c.file_id == file_id, source_files.c.status != "rejected")
-            .values(status="processed", accepted=totals["accepted"], rejected=totals["rejected"],
+            .where(source_files.c.file_id == file_id, source_files.c.status != FileStatus.REJECTED)
+            .values(status=FileStatus.PROCESSED, accepted=totals["accepted"], rejected=totals["rejected"],
                     duplicates=totals["duplicates"], processed_at=func.now())
         )
         return True
@@ -163,10 +164,10 @@ def finalise_file(engine: Engine, file_id: str) -> bool:
 # first: a pending notice, or a chunk with debts and no notice yet (its delivery has not started), ends the
 # evaluation before the count over all the file's notices.
 _FINISHED = (
-    "(source_files.status = 'rejected' OR (source_files.status = 'processed'"
-    " AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.file_id = source_files.file_id AND c.status <> 'loaded')"
+    f"(source_files.status = '{FileStatus.REJECTED}' OR (source_files.status = '{FileStatus.PROCESSED}'"
+    f" AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.file_id = source_files.file_id AND c.status <> '{ChunkStatus.LOADED}')"
     " AND NOT EXISTS (SELECT 1 FROM outbox o JOIN chunks c ON c.chunk_key = o.chunk_key"
-    "                 WHERE c.file_id = source_files.file_id AND o.status = 'pending')"
+    f"                 WHERE c.file_id = source_files.file_id AND o.status = '{NoticeStatus.PENDING}')"
     " AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.file_id = source_files.file_id AND c.accepted > 0"
     "                 AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.chunk_key = c.chunk_key))"
     " AND source_files.accepted = (SELECT COUNT(*) FROM outbox o JOIN chunks c ON c.chunk_key = o.chunk_key"
@@ -202,7 +203,7 @@ def stored_chunks_of_reported_files(engine: Engine, chunk_keys: list[str]) -> li
     query = (
         select(chunks.c.chunk_key)
         .join(source_files, source_files.c.file_id == chunks.c.file_id)
-        .where(chunks.c.chunk_key.in_(chunk_keys), chunks.c.status == "loaded", source_files.c.reported_at.is_not(None))
+        .where(chunks.c.chunk_key.in_(chunk_keys), chunks.c.status == ChunkStatus.LOADED, source_files.c.reported_at.is_not(None))
     )
     with engine.connect() as connection:
         return list(connection.execute(query).scalars())

@@ -1,15 +1,19 @@
-"""A small migrator: `sql/<dialect>/NNNN_name.sql` applied in order, each recorded in `schema_version`."""
+"""A small migrator: `migrations/<dialect>/NNNN_name.sql` (package data) applied in order, each recorded in
+`schema_version`."""
 
 from __future__ import annotations
 
 import re
 import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 from sqlalchemy import Connection, Engine, text
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+# Read through importlib.resources, so that an installed package (a wheel, the Docker image) migrates as a
+# checkout does.
+MIGRATIONS = files("billing_pipeline.store") / "migrations"
 _MIGRATION = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 _ADVISORY_LOCK = 7_271_727  # any constant: serialises concurrent upgrades on one PostgreSQL database
 
@@ -18,15 +22,15 @@ _ADVISORY_LOCK = 7_271_727  # any constant: serialises concurrent upgrades on on
 class Migration:
     version: int
     name: str
-    path: Path
+    path: Traversable
 
 
 def migrations(dialect: str) -> list[Migration]:
-    folder = SQL_DIR / dialect
+    folder = MIGRATIONS / dialect
     if not folder.is_dir():
         raise FileNotFoundError(f"no migrations for {dialect!r} in {folder}")
     found = []
-    for path in sorted(folder.iterdir()):
+    for path in sorted(folder.iterdir(), key=lambda entry: entry.name):
         if match := _MIGRATION.fullmatch(path.name):
             found.append(Migration(int(match.group(1)), match.group(2), path))
     return found

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select, text
 
+from billing_pipeline.issued_boleto import IssuedBoleto
+from billing_pipeline.statuses import NoticeStatus
+from billing_pipeline.store.boletos import ISSUED_BOLETO_COLUMNS
 from billing_pipeline.store.tables import chunks, outbox
 
 BOLETO_NOTICE = "boleto_issued"
@@ -20,7 +23,8 @@ MESSAGE_ID_DOMAIN = "smart-billing.invalid"
 
 def _scope(table: str, chunk_key: str | None, file_id: str | None) -> tuple[list[str], dict[str, object]]:
     """SQL conditions for one chunk (on `table`'s chunk_key), one file (on the joined debts `d`), or both."""
-    conditions, params = [], {}
+    conditions: list[str] = []
+    params: dict[str, object] = {}
     if chunk_key is not None:
         conditions.append(f"{table}.chunk_key = :chunk_key")
         params["chunk_key"] = chunk_key
@@ -43,39 +47,52 @@ def create_rows(engine: Engine, chunk_key: str | None = None, file_id: str | Non
             text(
                 "INSERT INTO outbox (debt_id, notice_kind, chunk_key, recipient, message_id, status, attempts)"
                 " SELECT b.debt_id, :kind, b.chunk_key, d.email,"
-                " '<' || CAST(b.debt_id AS TEXT) || '.' || :kind || '@' || :domain || '>', 'pending', 0"
+                " '<' || CAST(b.debt_id AS TEXT) || '.' || :kind || '@' || :domain || '>', :pending, 0"
                 " FROM boletos b JOIN debts d ON d.debt_id = b.debt_id"
                 f" WHERE {' AND '.join(['true', *conditions])} ON CONFLICT (debt_id, notice_kind) DO NOTHING"
             ),
-            {**params, "kind": notice_kind, "domain": MESSAGE_ID_DOMAIN},
+            {**params, "kind": notice_kind, "domain": MESSAGE_ID_DOMAIN, "pending": NoticeStatus.PENDING.value},
         ).rowcount
 
 
+@dataclass(frozen=True, slots=True)
+class OutgoingNotice:
+    id: int
+    chunk_key: str
+    recipient: str
+    message_id: str
+    attempts: int
+    boleto: IssuedBoleto
+
+
 def rows_to_send(engine: Engine, chunk_key: str | None = None, file_id: str | None = None,
-                 statuses: tuple[str, ...] = ("pending",)) -> list[dict]:
-    """Notices in `statuses`, with what their message prints, in the order they were created."""
+                 statuses: tuple[NoticeStatus, ...] = (NoticeStatus.PENDING,)) -> list[OutgoingNotice]:
+    """Notices in `statuses`, with the boleto their message prints, in the order they were created."""
     conditions, params = _scope("o", chunk_key, file_id)
     conditions.append(f"o.status IN ({', '.join(f':s{i}' for i in range(len(statuses)))})")
-    params.update({f"s{i}": status for i, status in enumerate(statuses)})
+    params.update({f"s{i}": str(status) for i, status in enumerate(statuses)})
     query = text(
-        "SELECT o.id, o.debt_id, o.chunk_key, o.recipient, o.message_id, o.attempts, d.name, d.government_id,"
-        " CAST(ROUND(b.amount * 100) AS BIGINT) AS cents, b.due_date, b.linha_digitavel, b.nosso_numero"
+        f"SELECT o.id, o.chunk_key, o.recipient, o.message_id, o.attempts, {ISSUED_BOLETO_COLUMNS}"
         " FROM outbox o JOIN boletos b ON b.debt_id = o.debt_id JOIN debts d ON d.debt_id = o.debt_id"
         f" WHERE {' AND '.join(conditions)} ORDER BY o.id"
     )
     with engine.connect() as connection:
-        return [dict(row) for row in connection.execute(query, params).mappings()]
+        return [OutgoingNotice(row["id"], row["chunk_key"], row["recipient"], row["message_id"], row["attempts"],
+                               IssuedBoleto.from_row(row))
+                for row in connection.execute(query, params).mappings()]
 
 
-SENT, ATTEMPT_FAILED, FAILED, SUPPRESSED = "sent", "attempt_failed", "failed", "suppressed"
+# What one try at a notice came to: a final status, or a transient failure that leaves its status as it was.
+SENT, FAILED, SUPPRESSED = NoticeStatus.SENT, NoticeStatus.FAILED, NoticeStatus.SUPPRESSED
+ATTEMPT_FAILED = "attempt_failed"
 _MARKS = {
-    SENT: "UPDATE outbox SET status = 'sent', attempts = attempts + 1, last_error = NULL, sent_at = {now},"
+    SENT: f"UPDATE outbox SET status = '{SENT}', attempts = attempts + 1, last_error = NULL, sent_at = {{now}},"
           " updated_at = {now} WHERE id = :id",
     # A transient failure: the row keeps its status (pending, or failed when retrying) and counts the attempt.
     ATTEMPT_FAILED: "UPDATE outbox SET attempts = attempts + 1, last_error = :detail, updated_at = {now} WHERE id = :id",
-    FAILED: "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = :detail, updated_at = {now}"
+    FAILED: f"UPDATE outbox SET status = '{FAILED}', attempts = attempts + 1, last_error = :detail, updated_at = {{now}}"
             " WHERE id = :id",
-    SUPPRESSED: "UPDATE outbox SET status = 'suppressed', last_error = :detail, updated_at = {now} WHERE id = :id",
+    SUPPRESSED: f"UPDATE outbox SET status = '{SUPPRESSED}', last_error = :detail, updated_at = {{now}} WHERE id = :id",
 }
 
 
@@ -114,24 +131,15 @@ def undelivered(engine: Engine, chunk_key: str, notice_kind: str = BOLETO_NOTICE
     """One pass over the chunk's notices (on the chunk_key index) and a count of its boletos."""
     with engine.connect() as connection:
         pending, notices, last_error = connection.execute(
-            text("SELECT COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0),"
+            text(f"SELECT COALESCE(SUM(CASE WHEN status = '{NoticeStatus.PENDING}' THEN 1 ELSE 0 END), 0),"
                  " COALESCE(SUM(CASE WHEN notice_kind = :kind THEN 1 ELSE 0 END), 0),"
-                 " MAX(CASE WHEN status = 'pending' THEN last_error END)"
+                 f" MAX(CASE WHEN status = '{NoticeStatus.PENDING}' THEN last_error END)"
                  " FROM outbox WHERE chunk_key = :key"), {"key": chunk_key, "kind": notice_kind}
         ).one()
         issued = connection.execute(
             text("SELECT COUNT(*) FROM boletos WHERE chunk_key = :key"), {"key": chunk_key}
         ).scalar_one()
     return Undelivered(int(pending), max(issued - int(notices), 0), last_error)
-
-
-def reset_for_benchmark(engine: Engine, chunk_key: str) -> None:
-    """Make a chunk's notices pending again (bench/ only: re-sending is otherwise never allowed)."""
-    with engine.begin() as connection:
-        connection.execute(
-            text("UPDATE outbox SET status = 'pending', attempts = 0, sent_at = NULL WHERE chunk_key = :key"),
-            {"key": chunk_key},
-        )
 
 
 def counts(engine: Engine, file_id: str | None = None, chunk_key: str | None = None) -> dict[str, int]:
@@ -141,5 +149,5 @@ def counts(engine: Engine, file_id: str | None = None, chunk_key: str | None = N
     if file_id is not None:
         query = query.join(chunks, chunks.c.chunk_key == outbox.c.chunk_key).where(chunks.c.file_id == file_id)
     with engine.connect() as connection:
-        found = Counter(dict(connection.execute(query).all()))
-    return {status: found.get(status, 0) for status in ("pending", "sent", "failed", "suppressed")}
+        found: Counter[str] = Counter(dict(connection.execute(query).all()))
+    return {status.value: found.get(status.value, 0) for status in NoticeStatus}

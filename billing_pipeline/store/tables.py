@@ -1,4 +1,4 @@
-"""SQLAlchemy Core tables mirroring sql/<dialect>/*.sql (a test compares them with the migrated schema)."""
+"""SQLAlchemy Core tables mirroring migrations/<dialect>/*.sql (a test compares them with the migrated schema)."""
 
 from __future__ import annotations
 

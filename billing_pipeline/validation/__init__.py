@@ -1,1 +1,1 @@
-"""Pandera schemas, stable reject codes and the rejects report."""
+"""Validation: the Pandera debt schema, one chunk's validation, and the rejects report."""

@@ -12,10 +12,10 @@ import pandas as pd
 import pandera.pandas as pa
 
 from billing_pipeline import government_id
-from billing_pipeline.validation.codes import RejectCode
+from billing_pipeline.money import MAX_AMOUNT_INTEGER_DIGITS
+from billing_pipeline.rejects import RejectCode
 
 MAX_LENGTH = {"name": 200, "governmentId": 32, "email": 254, "debtAmount": 32, "debtDueDate": 10, "debtId": 36}
-MAX_AMOUNT_INTEGER_DIGITS = 8  # 99,999,999.99: the boleto barcode's ten-digit amount field
 
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -67,11 +67,12 @@ def _government_id(policy: str) -> Callable[[pd.Series], pd.Series]:
 
 
 def _column(name: str, *checks: pa.Check) -> pa.Column:
+    limit = MAX_LENGTH[name]
     return pa.Column(
         str,
         checks=[
             pa.Check(lambda s: s != "", name=RejectCode.MISSING_VALUE.value),
-            _check(RejectCode.FIELD_TOO_LONG, lambda s, n=MAX_LENGTH[name]: s.str.len() <= n),
+            _check(RejectCode.FIELD_TOO_LONG, lambda s: s.str.len() <= limit),
             *checks,
         ],
         name=name,
@@ -107,7 +108,3 @@ def amount_cents(amounts: pd.Series) -> pd.Series:
     integer = integer.where(integer != "", "0")
     cents = decimals.str.rstrip("0").str.pad(2, side="right", fillchar="0")
     return (integer + cents).astype("int64")
-
-
-def format_cents(cents: pd.Series) -> pd.Series:
-    return (cents // 100).astype(str) + "." + (cents % 100).astype(str).str.zfill(2)

@@ -13,9 +13,9 @@ import pandas as pd
 import pandera.pandas as pa
 
 from billing_pipeline import government_id
-from billing_pipeline.ingest.records import REJECT_COLUMNS, ChunkRecords
+from billing_pipeline.ingest.records import ChunkRecords
 from billing_pipeline.ingest.split import LineVerdict
-from billing_pipeline.validation.codes import MESSAGES, RejectCode
+from billing_pipeline.rejects import MESSAGES, REJECT_COLUMNS, RejectCode, empty_rejects
 from billing_pipeline.validation.schema import amount_cents, debt_schema
 
 DEBT_COLUMNS = ["line_number", "debt_id", "government_id", "name", "email", "amount_cents", "due_date", "raw_line"]
@@ -30,10 +30,6 @@ class ChunkValidation:
     @property
     def rejected_rows(self) -> int:
         return int(self.rejects["line_number"].nunique())
-
-
-def _empty_rejects() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "line_number" else "str") for c in REJECT_COLUMNS})
 
 
 def _preview(value: object, limit: int = 60) -> str:
@@ -62,7 +58,7 @@ def _schema_rejects(fields: pd.DataFrame, government_id_policy: str) -> pd.DataF
                 "raw_line": rows["raw_line"].to_numpy(),
             }
         )
-    return _empty_rejects()
+    return empty_rejects()
 
 
 def _verdict_rejects(fields: pd.DataFrame, verdicts: Iterable[LineVerdict], code: RejectCode) -> pd.DataFrame:
@@ -120,7 +116,7 @@ def validate_chunk(
         )
         if not part.empty
     ]
-    rejects = pd.concat(parts, ignore_index=True) if parts else _empty_rejects()
+    rejects = pd.concat(parts, ignore_index=True) if parts else empty_rejects()
     rejects["line_number"] = rejects["line_number"].astype("int64")
 
     good = fields[~fields["line_number"].isin(rejects["line_number"])]

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from billing_pipeline.boleto.account import BeneficiaryAccount
+from billing_pipeline.boleto.account import AccountProblem, BeneficiaryAccount
 from billing_pipeline.boleto.banks.base import (
     CampoLivre,
-    check_sequences,
+    check_digits,
+    checked_rows,
     constant,
     numbers,
-    require_digits,
     strings,
 )
 
@@ -22,6 +22,7 @@ code = "001"
 name = "Banco do Brasil"
 label = "001-9"  # bank code and its check digit, as printed
 max_sequence = 10**10 - 1
+ACCOUNT_DIGITS = {"convenio": 7, "carteira": 2, "agencia": 4}
 
 
 def account_label(account: BeneficiaryAccount) -> str:
@@ -29,17 +30,12 @@ def account_label(account: BeneficiaryAccount) -> str:
     return f"{account.agencia} / {account.convenio}"
 
 
-def check_account(account: BeneficiaryAccount) -> list[str]:
-    problems: list[str] = []
-    require_digits(problems, "BILLING_CONVENIO", account.convenio, 7)
-    require_digits(problems, "BILLING_CARTEIRA", account.carteira, 2)
-    require_digits(problems, "BILLING_AGENCIA", account.agencia, 4)
-    return problems
+def check_account(account: BeneficiaryAccount) -> list[AccountProblem]:
+    return check_digits(account, ACCOUNT_DIGITS)
 
 
 def campo_livre(account: BeneficiaryAccount, sequences: np.ndarray) -> CampoLivre:
-    check_sequences(sequences, max_sequence)
-    rows = len(sequences)
+    rows = checked_rows(sequences, max_sequence)
     nosso_numero = np.hstack([constant(account.convenio, rows), numbers(sequences, 10)])
     digits = np.hstack([constant("000000", rows), nosso_numero, constant(account.carteira, rows)])
     return CampoLivre(digits, strings(nosso_numero))

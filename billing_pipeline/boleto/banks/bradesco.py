@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from billing_pipeline.boleto.account import BeneficiaryAccount
+from billing_pipeline.boleto.account import AccountProblem, BeneficiaryAccount
 from billing_pipeline.boleto.banks.base import (
     CampoLivre,
-    as_ascii,
-    check_sequences,
+    check_digits,
+    checked_rows,
     constant,
     numbers,
-    printed,
-    require_digits,
+    with_dv,
 )
 from billing_pipeline.boleto.check_digits import mod11_sum_many
 
@@ -25,6 +24,7 @@ code = "237"
 name = "Bradesco"
 label = "237-2"  # bank code and its check digit, as printed
 max_sequence = 10**11 - 1
+ACCOUNT_DIGITS = {"agencia": 4, "conta": 7, "carteira": 2}
 
 
 def account_label(account: BeneficiaryAccount) -> str:
@@ -32,12 +32,8 @@ def account_label(account: BeneficiaryAccount) -> str:
     return f"{account.agencia} / {account.conta}"
 
 
-def check_account(account: BeneficiaryAccount) -> list[str]:
-    problems: list[str] = []
-    require_digits(problems, "BILLING_AGENCIA", account.agencia, 4)
-    require_digits(problems, "BILLING_CONTA", account.conta, 7)
-    require_digits(problems, "BILLING_CARTEIRA", account.carteira, 2)
-    return problems
+def check_account(account: BeneficiaryAccount) -> list[AccountProblem]:
+    return check_digits(account, ACCOUNT_DIGITS)
 
 
 def nosso_numero_dv(carteira_and_number: np.ndarray) -> np.ndarray:
@@ -48,11 +44,9 @@ def nosso_numero_dv(carteira_and_number: np.ndarray) -> np.ndarray:
 
 
 def campo_livre(account: BeneficiaryAccount, sequences: np.ndarray) -> CampoLivre:
-    check_sequences(sequences, max_sequence)
-    rows = len(sequences)
+    rows = checked_rows(sequences, max_sequence)
     carteira, nosso_numero = constant(account.carteira, rows), numbers(sequences, 11)
     digits = np.hstack([constant(account.agencia, rows), carteira, nosso_numero, constant(account.conta, rows),
                         constant("0", rows)])
     dv = nosso_numero_dv(np.hstack([carteira, nosso_numero]))
-    label = printed(f"{account.carteira}/", as_ascii(nosso_numero), "-", dv[:, None], rows=rows)
-    return CampoLivre(digits, label)
+    return CampoLivre(digits, with_dv(nosso_numero, dv, prefix=f"{account.carteira}/"))

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from billing_pipeline.boleto.account import BeneficiaryAccount
+from billing_pipeline.boleto.account import AccountProblem, BeneficiaryAccount
 from billing_pipeline.boleto.banks.base import (
+    BENEFICIARY_CODE,
     CampoLivre,
     as_ascii,
-    check_sequences,
+    check_digits,
+    checked_rows,
     column,
     constant,
     numbers,
-    printed,
-    require_digits,
+    with_dv,
 )
 from billing_pipeline.boleto.check_digits import mod11_zero_many, string_digits
 
@@ -27,6 +28,7 @@ code = "104"
 name = "Caixa Econômica Federal"
 label = "104-0"  # bank code and its check digit, as printed
 max_sequence = 10**15 - 1
+ACCOUNT_DIGITS = {"convenio": 6, "agencia": 4}
 MODALIDADE_REGISTRADA = "1"
 EMISSAO_BENEFICIARIO = "4"
 
@@ -36,16 +38,12 @@ def account_label(account: BeneficiaryAccount) -> str:
     return f"{account.agencia} / {account.convenio}-{int(mod11_zero_many(string_digits(account.convenio))[0])}"
 
 
-def check_account(account: BeneficiaryAccount) -> list[str]:
-    problems: list[str] = []
-    require_digits(problems, "BILLING_CONVENIO (código do beneficiário)", account.convenio, 6)
-    require_digits(problems, "BILLING_AGENCIA", account.agencia, 4)
-    return problems
+def check_account(account: BeneficiaryAccount) -> list[AccountProblem]:
+    return check_digits(account, ACCOUNT_DIGITS, BENEFICIARY_CODE)
 
 
 def campo_livre(account: BeneficiaryAccount, sequences: np.ndarray) -> CampoLivre:
-    check_sequences(sequences, max_sequence)
-    rows = len(sequences)
+    rows = checked_rows(sequences, max_sequence)
     beneficiary = constant(account.convenio, rows)
     nosso_numero = np.hstack([constant(MODALIDADE_REGISTRADA + EMISSAO_BENEFICIARIO, rows), numbers(sequences, 15)])
     body = np.hstack([
@@ -55,5 +53,4 @@ def campo_livre(account: BeneficiaryAccount, sequences: np.ndarray) -> CampoLivr
         nosso_numero[:, 8:17],
     ])
     digits = np.hstack([body, column(mod11_zero_many(body))])
-    label = printed(as_ascii(nosso_numero), "-", as_ascii(mod11_zero_many(nosso_numero)), rows=rows)
-    return CampoLivre(digits, label)
+    return CampoLivre(digits, with_dv(nosso_numero, as_ascii(mod11_zero_many(nosso_numero))))

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from billing_pipeline.boleto.account import BeneficiaryAccount
+from billing_pipeline.boleto.account import AccountProblem, BeneficiaryAccount
 from billing_pipeline.boleto.banks.base import (
+    BENEFICIARY_CODE,
     CampoLivre,
     as_ascii,
-    check_sequences,
+    check_digits,
+    checked_rows,
     column,
     constant,
     numbers,
-    printed,
-    require_digits,
+    with_dv,
 )
 from billing_pipeline.boleto.check_digits import mod11_zero_many
 
@@ -25,6 +26,7 @@ code = "033"
 name = "Santander"
 label = "033-7"  # bank code and its check digit, as printed
 max_sequence = 10**12 - 1
+ACCOUNT_DIGITS = {"convenio": 7, "carteira": 3}
 IOS = "0"
 
 
@@ -33,18 +35,14 @@ def account_label(account: BeneficiaryAccount) -> str:
     return f"{account.agencia} / {account.convenio}"
 
 
-def check_account(account: BeneficiaryAccount) -> list[str]:
-    problems: list[str] = []
-    require_digits(problems, "BILLING_CONVENIO (código do beneficiário)", account.convenio, 7)
-    require_digits(problems, "BILLING_CARTEIRA", account.carteira, 3)
-    return problems
+def check_account(account: BeneficiaryAccount) -> list[AccountProblem]:
+    return check_digits(account, ACCOUNT_DIGITS, BENEFICIARY_CODE)
 
 
 def campo_livre(account: BeneficiaryAccount, sequences: np.ndarray) -> CampoLivre:
-    check_sequences(sequences, max_sequence)
-    rows = len(sequences)
+    rows = checked_rows(sequences, max_sequence)
     number = numbers(sequences, 12)
     dv = mod11_zero_many(number)
     digits = np.hstack([constant("9", rows), constant(account.convenio, rows), number, column(dv),
                         constant(IOS, rows), constant(account.carteira, rows)])
-    return CampoLivre(digits, printed(as_ascii(number), "-", as_ascii(dv), rows=rows))
+    return CampoLivre(digits, with_dv(number, as_ascii(dv)))

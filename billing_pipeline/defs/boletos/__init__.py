@@ -1,0 +1,1 @@
+"""Boletos: each chunk's boleto numbers, then their PDFs."""

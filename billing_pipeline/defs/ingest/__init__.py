@@ -1,0 +1,1 @@
+"""Ingest: a file's split, then each chunk validated and loaded."""

@@ -9,9 +9,9 @@ import pandas as pd
 from billing_pipeline import stages
 from billing_pipeline.defs.ingest.checks import DEBTS_CHECKS, debts_check_results
 from billing_pipeline.defs.partitions import chunk_partitions, source_file_partitions
-from billing_pipeline.defs.pools import DB
 from billing_pipeline.defs.resources import BillingResource
 from billing_pipeline.defs.retries import STORE_RETRY, permanent_errors_fail_fast
+from billing_pipeline.instance.pools import DB
 from billing_pipeline.store.chunk_state import chunk_row
 from billing_pipeline.store.files import get_file
 
@@ -33,8 +33,8 @@ def source_file(context: dg.AssetExecutionContext, billing: BillingResource) -> 
     if outcome.rejected is not None:
         raise dg.Failure(
             description=f"file rejected: {outcome.rejected.code}: {outcome.rejected.message}",
-            metadata={"code": str(outcome.rejected.code), "rejects_report": str(
-                billing.settings.rejects_dir / f"{file_id}.csv")},
+            metadata={"code": str(outcome.rejected.code),
+                      "rejects_report": str(billing.settings.rejects_path(file_id))},
             allow_retries=False,
         )
     context.instance.add_dynamic_partitions(chunk_partitions.name, outcome.chunk_keys)
@@ -45,7 +45,7 @@ def source_file(context: dg.AssetExecutionContext, billing: BillingResource) -> 
             "rows": outcome.rows,
             "chunks": len(outcome.chunk_keys),
             "size_bytes": row["size_bytes"],
-            "archive": dg.MetadataValue.path(str(stages.archived_path(billing.settings, file_id))),
+            "archive": dg.MetadataValue.path(str(billing.settings.archive_path(file_id))),
         }
     )
 

@@ -1,4 +1,4 @@
-"""Sensors: the inbox (register complete files, one run per new file) and chunks (one run per new chunk)."""
+"""Ingest sensors: the inbox (register complete files, one run per new file) and chunks (one run per new chunk)."""
 
 
 import json
@@ -7,21 +7,17 @@ import time
 import dagster as dg
 
 from billing_pipeline import stages
-from billing_pipeline.defs.jobs import ingest_file_job, process_chunk_job, report_file_job
+from billing_pipeline.defs.ingest.jobs import ingest_file_job, process_chunk_job
 from billing_pipeline.defs.partitions import chunk_partitions, source_file_partitions
 from billing_pipeline.defs.resources import BillingResource
+from billing_pipeline.defs.sensor_ticks import TICK_SECONDS
 from billing_pipeline.ingest import inbox
-from billing_pipeline.settings import Settings
 from billing_pipeline.store import files as registry
-
-# Read once, when the definitions load: a sensor's interval is fixed then. Steps read their settings when they run.
-SENSOR_SETTINGS = Settings.from_env()
-POLL_SECONDS = SENSOR_SETTINGS.inbox_poll_seconds
 
 
 @dg.sensor(
     job=ingest_file_job,
-    minimum_interval_seconds=POLL_SECONDS,
+    minimum_interval_seconds=TICK_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Registers each complete file in <BILLING_DATA_DIR>/inbox (same size and mtime on two looks, or "
     "an mtime older than BILLING_INBOX_POLL_SECONDS on the first) "
@@ -31,11 +27,17 @@ def inbox_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) 
     cursor = json.loads(context.cursor) if context.cursor else {}
     previous_looks: dict[str, list[int]] = cursor.get("looks", {})
     file_seq: int = cursor.get("file_seq", 0)
+    settings = billing.settings
+    now_ns = time.time_ns()
+    since_last_look = (now_ns - cursor.get("looked_at_ns", 0)) / 1e9
+    if since_last_look < settings.inbox_poll_seconds:
+        return dg.SensorResult(skip_reason=f"next look in {settings.inbox_poll_seconds - since_last_look:.0f} s "
+                               "(BILLING_INBOX_POLL_SECONDS)", cursor=context.cursor)
 
-    entries = inbox.scan(billing.settings.inbox_dir)
-    ready = inbox.stable(entries, previous_looks, time.time_ns(), billing.settings.inbox_poll_seconds)
+    entries = inbox.scan(settings.inbox_dir)
+    ready = inbox.stable(entries, previous_looks, now_ns, settings.inbox_poll_seconds)
     for entry in ready:
-        registration = stages.register_stage(billing.engine, billing.settings, entry.path)
+        registration = stages.register_stage(billing.engine, settings, entry.path)
         if registration.new:
             context.log.info(f"registered {registration.original_name} as file {registration.file_id}")
         else:
@@ -62,14 +64,14 @@ def inbox_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) 
         dynamic_partitions_requests=(
             [source_file_partitions.build_add_request([f["file_id"] for f in new_files])] if new_files else []
         ),
-        cursor=json.dumps({"looks": waiting, "file_seq": file_seq}),
+        cursor=json.dumps({"looks": waiting, "file_seq": file_seq, "looked_at_ns": now_ns}),
         skip_reason=None if new_files or ready else f"{len(waiting)} file(s) waiting for a second look",
     )
 
 
 @dg.sensor(
     job=process_chunk_job,
-    minimum_interval_seconds=POLL_SECONDS,
+    minimum_interval_seconds=TICK_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Requests one process_chunk run per chunk partition that a file's split created.",
 )
@@ -83,20 +85,4 @@ def chunk_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) 
         run_requests=[dg.RunRequest(partition_key=key, run_key=key) for key in keys],
         dynamic_partitions_requests=[chunk_partitions.build_add_request(keys)],
         cursor=str(new_chunks[-1]["seq"]),
-    )
-
-
-@dg.sensor(
-    job=report_file_job,
-    minimum_interval_seconds=POLL_SECONDS,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Requests a file's report once the file is finished: split (or rejected), every chunk loaded and "
-    "no notice pending. A file is looked at until its report is written.",
-)
-def file_report_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) -> dg.SensorResult:
-    finished = registry.finished_files(billing.engine)
-    if not finished:
-        return dg.SensorResult(skip_reason="no finished file without a report")
-    return dg.SensorResult(
-        run_requests=[dg.RunRequest(partition_key=file_id, run_key=f"report:{file_id}") for file_id in finished]
     )

@@ -1,0 +1,1 @@
+"""Reports: a file's totals once it is finished."""

@@ -1,0 +1,32 @@
+"""The code location `billing_pipeline`: every Dagster definition of Smart Billing, from `billing_pipeline/defs/`.
+
+`dg dev`, `dg check defs` and `billing dev` load this module ([tool.dg] in pyproject.toml). The areas are listed
+here rather than discovered from the defs folder: discovery needs pyproject.toml beside the package, which an
+installed package (the Docker image, `pip install .`) does not have.
+"""
+
+import dagster as dg
+
+from billing_pipeline.defs.boletos.assets import boleto_pdfs, boletos
+from billing_pipeline.defs.ingest.assets import debts, source_file, validated_chunk
+from billing_pipeline.defs.ingest.jobs import ingest_file_job, process_chunk_job
+from billing_pipeline.defs.ingest.sensors import chunk_sensor, inbox_sensor
+from billing_pipeline.defs.notifications.assets import notifications
+from billing_pipeline.defs.notifications.jobs import deliver_chunk_job
+from billing_pipeline.defs.notifications.sensors import delivery_sensor, redelivery_sensor
+from billing_pipeline.defs.reports.assets import file_report
+from billing_pipeline.defs.reports.jobs import report_file_job
+from billing_pipeline.defs.reports.sensors import file_report_sensor
+from billing_pipeline.defs.resources import BillingResource, ChunkFrameIOManager
+
+ASSETS = [source_file, validated_chunk, debts, boletos, boleto_pdfs, notifications, file_report]
+
+defs = dg.Definitions(
+    assets=ASSETS,
+    jobs=[ingest_file_job, process_chunk_job, deliver_chunk_job, report_file_job],
+    sensors=[inbox_sensor, chunk_sensor, delivery_sensor, redelivery_sensor, file_report_sensor],
+    resources={"billing": BillingResource(), "chunk_io_manager": ChunkFrameIOManager()},
+    # A chunk run is a straight line of steps: one process for all of them saves a process start and the
+    # imports per step (~1 s each); pools and retry policies apply the same way.
+    executor=dg.in_process_executor,
+)

@@ -1,0 +1,1 @@
+"""Notifications: each chunk's debtors e-mailed, delivered again while the mail server is down."""

@@ -1,0 +1,33 @@
+"""The boleto PDF each notice carries, read from its chunk's archive."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+
+class Attachments:
+    """Each chunk's archive is opened once and kept open while its notices are sent. A PDF an archive lacks (its
+    chunk's PDFs were never written, or the archive was removed) comes from `render_missing`."""
+
+    def __init__(self, archive_of: Callable[[str], Path], render_missing: Callable[[str], bytes]):
+        self._archive_of, self._render_missing = archive_of, render_missing
+        self._archives: dict[str, zipfile.ZipFile | None] = {}
+
+    def pdf(self, chunk_key: str, debt_id: str) -> bytes:
+        if chunk_key not in self._archives:
+            path = self._archive_of(chunk_key)
+            self._archives[chunk_key] = zipfile.ZipFile(path) if path.exists() else None
+        archive = self._archives[chunk_key]
+        if archive is not None:
+            try:
+                return archive.read(f"{debt_id}.pdf")
+            except KeyError:
+                pass
+        return self._render_missing(debt_id)
+
+    def close(self) -> None:
+        for archive in self._archives.values():
+            if archive is not None:
+                archive.close()

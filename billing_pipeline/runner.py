@@ -1,0 +1,211 @@
+"""`billing process`: the same assets materialised in this process for one file, no daemon.
+
+It uses an ephemeral Dagster instance (nothing is written to DAGSTER_HOME) and the configured store and data
+folders, so its results are the ones the daemon would produce.
+"""
+
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from billing_pipeline import stages
+from billing_pipeline.definitions import ASSETS
+from billing_pipeline.defs.boletos.assets import boleto_pdfs, boletos
+from billing_pipeline.defs.ingest.assets import debts, source_file, validated_chunk
+from billing_pipeline.defs.notifications.assets import notifications
+from billing_pipeline.defs.partitions import chunk_partitions, source_file_partitions
+from billing_pipeline.defs.reports.assets import file_report
+from billing_pipeline.defs.resources import BillingResource, ChunkFrameIOManager
+from billing_pipeline.pdf.documents import count_pdfs
+from billing_pipeline.pipeline_steps import STEPS
+from billing_pipeline.settings import Settings
+from billing_pipeline.statuses import FINISHED_FILE_STATUSES, FileStatus
+from billing_pipeline.store import files as registry
+from billing_pipeline.store.engine import create_store_engine
+from billing_pipeline.store.file_report import file_report as file_totals
+from billing_pipeline.store.migrate import upgrade
+
+CHUNK_ASSETS = {asset.key.to_user_string(): asset for asset in (validated_chunk, debts, boletos, boleto_pdfs,
+                                                                 notifications)}
+
+
+def default_workers(dialect: str) -> int:
+    """One chunk at a time on SQLite (a single writer); on PostgreSQL one per core, at most 2: a chunk's work is
+    half ours and half the database's, so two overlap well on two cores and more only add memory."""
+    return 1 if dialect == "sqlite" else min(2, os.cpu_count() or 1)
+
+
+class ProcessError(Exception):
+    """A step failed for a reason that is not about the data (the message says which step and why)."""
+
+
+@dataclass
+class ProcessSummary:
+    file_id: str
+    original_name: str
+    status: str
+    rows: int | None = None
+    accepted: int | None = None
+    rejected: int | None = None
+    duplicates: int | None = None
+    chunks: int = 0
+    boletos: int | None = None
+    pdfs: int | None = None
+    notified: int | None = None
+    stage: str = "notifications"
+    error: str | None = None
+    rejects_report: str | None = None
+    report: str | None = None
+    elapsed_seconds: float = 0.0
+    chunk_keys: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        data = dict(self.__dict__)
+        data.pop("chunk_keys")
+        return data
+
+
+def process_file(path: Path, settings: Settings, until: str = "notifications",
+                 workers: int | None = None) -> ProcessSummary:
+    """The file's assets materialized in this process (and `workers` spawned ones), as the daemon's runs would,
+    every step with exactly these `settings` (the environment is not read again). The file itself stays where it
+    is: a copy is archived."""
+    if until not in STEPS:
+        raise ValueError(f"--until must be one of {', '.join(STEPS)}")
+    started = time.perf_counter()
+    settings.ensure_dirs()
+    engine = create_store_engine(settings.database_url)
+    upgrade(engine)
+    workers = default_workers(engine.dialect.name) if workers is None else workers
+
+    file_id = stages.register_stage(engine, settings, path, keep_original=True).file_id
+    instance = dg.DagsterInstance.ephemeral()
+    resources = _resources(settings)
+    instance.add_dynamic_partitions(source_file_partitions.name, [file_id])
+    # Workers start (and spend their ~2 s of imports) while this process splits the file. Whether the file has
+    # several chunks is only known after the split; ~100 bytes per row is a guess that only decides this head start.
+    likely_chunks = path.stat().st_size / (100 * settings.chunk_rows)
+    pool = _worker_pool(workers) if workers > 1 and until != "source_file" and likely_chunks > 1.5 else None
+    try:
+        try:
+            _materialize([source_file], file_id, instance, resources)
+        except ProcessError:
+            if registry.get_file(engine, file_id)["status"] != FileStatus.REJECTED:  # it fails on purpose
+                raise
+
+        row = registry.get_file(engine, file_id)
+        keys = [c["chunk_key"] for c in registry.file_chunks(engine, file_id)]
+        if row["status"] != FileStatus.REJECTED and until != "source_file":
+            names = list(CHUNK_ASSETS)[: STEPS.index(until)]
+            if workers == 1 or len(keys) == 1:
+                instance.add_dynamic_partitions(chunk_partitions.name, keys)
+                for key in keys:
+                    _materialize([CHUNK_ASSETS[name] for name in names], key, instance, resources)
+            else:
+                pool = pool or _worker_pool(workers)
+                _materialize_in_parallel(pool, keys, names, settings)
+            row = registry.get_file(engine, file_id)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+    if until == "notifications" and row["status"] in FINISHED_FILE_STATUSES:
+        _materialize([file_report], file_id, instance, resources)
+
+    chunks = registry.file_chunks(engine, file_id)
+    summary = ProcessSummary(
+        file_id=file_id,
+        original_name=row["original_name"],
+        status=row["status"],
+        rows=row["rows"],
+        chunks=len(chunks),
+        stage=until,
+        chunk_keys=keys,
+    )
+    if row["status"] == FileStatus.REJECTED:
+        summary.error = f"{row['error_code']}: {row['error_message']}"
+    if until != "source_file" and chunks:
+        summary.rejected = sum(c["rejected"] or 0 for c in chunks)
+        summary.duplicates = sum(c["duplicates"] or 0 for c in chunks)
+        if STEPS.index(until) >= STEPS.index("debts"):
+            summary.accepted = sum(c["accepted"] or 0 for c in chunks)
+        if STEPS.index(until) >= STEPS.index("boletos"):
+            totals = file_totals(engine, file_id)
+            summary.boletos = totals["boletos"]
+        if STEPS.index(until) >= STEPS.index("boleto_pdfs"):
+            summary.pdfs = count_pdfs(settings.boleto_archive_path(key) for key in keys)
+        if until == "notifications":
+            summary.notified = totals["notifications"]["sent"]
+    elif row["status"] == FileStatus.PROCESSED:
+        summary.accepted = summary.rejected = summary.duplicates = summary.boletos = summary.pdfs = 0
+        summary.notified = 0
+    engine.dispose()
+    rejects = settings.rejects_path(file_id)
+    if rejects.exists():
+        summary.rejects_report = str(rejects)
+    report = settings.report_path(file_id)
+    if report.exists():
+        summary.report = str(report)
+    summary.elapsed_seconds = round(time.perf_counter() - started, 3)
+    return summary
+
+
+def _resources(settings: Settings) -> dict:
+    return {
+        "billing": BillingResource.of(settings),
+        "chunk_io_manager": ChunkFrameIOManager(base_dir=str(settings.staging_dir)),
+    }
+
+
+def _materialize_chunk(key: str, names: list[str], settings: Settings) -> None:
+    """One chunk's assets in a worker process, on an ephemeral instance of its own."""
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(chunk_partitions.name, [key])
+    _materialize([CHUNK_ASSETS[name] for name in names], key, instance, _resources(settings))
+
+
+def _started() -> None:
+    """A worker's first task: by the time it runs, the worker has imported the definitions."""
+
+
+def _worker_pool(workers: int) -> ProcessPoolExecutor:
+    """Spawned, not forked: a fork would copy this process's open connections. Every worker is started now."""
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    for _ in range(workers):
+        pool.submit(_started)
+    return pool
+
+
+def _materialize_in_parallel(pool: ProcessPoolExecutor, keys: list[str], names: list[str],
+                             settings: Settings) -> None:
+    """While one chunk's rows are in PostgreSQL's hands, another's are in ours."""
+    futures = [pool.submit(_materialize_chunk, key, names, settings) for key in keys]
+    for future in futures:
+        future.result()  # the first failure is raised; the caller's shutdown cancels the chunks not yet started
+
+
+def _materialize(selection: list, partition_key: str, instance: dg.DagsterInstance, resources: dict) -> None:
+    result = dg.materialize(
+        ASSETS,
+        selection=selection,
+        partition_key=partition_key,
+        instance=instance,
+        resources=resources,
+        raise_on_error=False,
+        # Failures reach the user as one line (ProcessError or the store's verdict), not as a logged stack trace.
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+    )
+    if result.success:
+        return
+    failures = [event for event in result.all_events if event.is_step_failure]
+    detail = "; ".join(
+        f"{event.step_key}: {event.step_failure_data.error.message.strip()}"
+        for event in failures
+        if event.step_failure_data.error is not None
+    )
+    raise ProcessError(f"the run for partition {partition_key} failed: {detail or 'no step reported why'}")

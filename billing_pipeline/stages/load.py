@@ -1,0 +1,18 @@
+"""Load: a chunk's accepted debts into the store, idempotently; the file is finished with its last chunk."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from billing_pipeline.settings import Settings
+from billing_pipeline.stages.finish import finish_file
+from billing_pipeline.store import files as registry
+from billing_pipeline.store.chunk_results import LoadOutcome, load_debts
+
+
+def load_stage(engine: Engine, settings: Settings, chunk_key: str, accepted: pd.DataFrame) -> LoadOutcome:
+    ref = registry.get_chunk(engine, chunk_key)
+    outcome = load_debts(engine, ref, accepted)
+    finish_file(engine, settings, ref.file_id)
+    return outcome

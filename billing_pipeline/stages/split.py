@@ -1,0 +1,36 @@
+"""Split: an archived file's header read and its records cut into chunk partitions of BILLING_CHUNK_ROWS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from billing_pipeline.ingest.file_rejected import FileRejected
+from billing_pipeline.ingest.split import split_file
+from billing_pipeline.settings import Settings
+from billing_pipeline.stages.finish import finish_file, write_file_rejects
+from billing_pipeline.store import files as registry
+
+
+@dataclass(frozen=True)
+class SplitOutcome:
+    file_id: str
+    chunk_keys: list[str]
+    rows: int | None
+    rejected: FileRejected | None = None
+
+
+def split_stage(engine: Engine, settings: Settings, file_id: str) -> SplitOutcome:
+    if registry.get_file(engine, file_id) is None:
+        raise LookupError(f"file {file_id} is not registered in the store")
+    try:
+        layout = split_file(settings.archive_path(file_id), settings.chunk_rows)
+    except FileRejected as rejection:
+        registry.record_file_rejected(engine, file_id, rejection.code, rejection.message, rejection.line_number)
+        write_file_rejects(engine, settings, file_id)
+        return SplitOutcome(file_id, [], None, rejection)
+    keys = registry.record_split(engine, file_id, layout)
+    if not keys:  # a header-only file is complete as soon as it is split
+        finish_file(engine, settings, file_id)
+    return SplitOutcome(file_id, keys, layout.data_rows)

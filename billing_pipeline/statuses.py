@@ -1,0 +1,30 @@
+"""The states a file, a chunk and a notice go through. The store's CHECK constraints hold the same values
+(billing_pipeline_tests/test_statuses.py compares them), and reports and the CLI print them as they are."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class FileStatus(StrEnum):
+    REGISTERED = "registered"  # archived by its sha256, not split yet
+    SPLIT = "split"  # cut into chunks; chunks are being stored
+    PROCESSED = "processed"  # every chunk loaded; counts rolled up
+    REJECTED = "rejected"  # unreadable as a whole (a file-level reject code); nothing of it is stored
+
+
+class ChunkStatus(StrEnum):
+    PENDING = "pending"
+    VALIDATED = "validated"
+    LOADED = "loaded"
+
+
+class NoticeStatus(StrEnum):
+    PENDING = "pending"  # to send, or being retried
+    SENT = "sent"  # accepted by the mail server (or written to the file outbox)
+    FAILED = "failed"  # refused for good (a 5xx); `billing notify --retry-failed` tries again
+    SUPPRESSED = "suppressed"  # the address is on the suppression list: never written to
+
+
+# Files whose work is over: nothing more will happen to them without a new drop.
+FINISHED_FILE_STATUSES = (FileStatus.PROCESSED, FileStatus.REJECTED)

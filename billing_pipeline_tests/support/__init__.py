@@ -1,0 +1,16 @@
+"""What the tests (and bench/, docs/screenshots.py) start, wait for and read, one concept per module:
+
+- paths: the checkout's folders and the virtualenv's scripts
+- ports: a free loopback port, and whether something listens on one
+- waiting: `wait_for`, the one polling loop (a timeout, and a failure that says what it waited for)
+- processes: child processes: their environment, their log, stopping them and whatever they spawned
+- postgres: the test server's throw-away databases, a private cluster a test may stop, table locks
+- smtp: mail servers, in this process (SmtpSink) or in one of their own (SmtpProcess)
+- cli: `run_billing`, the `billing` command run in a subprocess or in this process, its JSON output parsed
+- files: sample files written, and taken through the stages
+- webserver: the Dagster webserver's HTTP API (server_info, GraphQL)
+- stacks: Dagster as the product runs it: the daemon and webserver (DagsterStack), `billing dev` (BillingDev)
+- event_log: what the Dagster instance recorded: step spans, pool peaks, checks, run workers
+
+Nothing is imported here, so that `python -m billing_pipeline_tests.support.smtp` starts only what it needs.
+"""

@@ -1,0 +1,224 @@
+"""Settings: read from one environment mapping, defaults for what is unset or empty, one-line errors naming the
+variable, overrides winning, and the documentation derived from the same fields.
+
+Bank-specific account errors (BILLING_CONVENIO for Banco do Brasil, ...) are in test_boletos.py; the CLI's one-line
+`error:` for a bad setting is in test_malformed_files.py.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from billing_pipeline import settings as settings_module
+from billing_pipeline.boleto.account import AccountProblem
+from billing_pipeline.boleto.banks import BANKS
+from billing_pipeline.settings import Settings, SettingsError
+from billing_pipeline.settings_docs import SETTINGS, env_example, main, readme_table
+
+DEFAULTS_SHOWN = {spec.env_var: spec.default for spec in SETTINGS}
+
+
+def test_defaults(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({})
+    assert settings.data_dir == tmp_path.resolve() / "data"
+    assert settings.database_url == f"sqlite:///{tmp_path.resolve() / 'data' / 'billing.db'}"
+    assert settings.suppressions_path == settings.data_dir / "suppressions.txt"
+    assert (settings.chunk_rows, settings.government_id_policy, settings.max_reject_rate) == (100_000, "strict", 0.05)
+    assert (settings.bank_code, settings.agencia, settings.conta, settings.carteira) == ("341", "0057", "12345", "109")
+    assert settings.beneficiary_document == "11222333000181"  # normalised from the documented 11.222.333/0001-81
+    assert (settings.smtp_url, settings.smtp_rate, settings.redelivery_max_wait_seconds) == ("", 20.0, 3600.0)
+
+
+def test_documented_defaults_are_the_fields_defaults():
+    assert DEFAULTS_SHOWN["BILLING_DATA_DIR"] == "data"
+    assert DEFAULTS_SHOWN["BILLING_DATABASE_URL"] == "sqlite:///<BILLING_DATA_DIR>/billing.db"
+    assert DEFAULTS_SHOWN["BILLING_SUPPRESSION_FILE"] == "<BILLING_DATA_DIR>/suppressions.txt"
+    assert DEFAULTS_SHOWN["BILLING_BENEFICIARY_DOCUMENT"] == "11.222.333/0001-81"
+    assert DEFAULTS_SHOWN["BILLING_CONVENIO"] == DEFAULTS_SHOWN["BILLING_SMTP_URL"] == ""
+    assert DEFAULTS_SHOWN["BILLING_SMTP_RATE"] == "20" and DEFAULTS_SHOWN["BILLING_MAX_REJECT_RATE"] == "0.05"
+    derived = {"BILLING_DATA_DIR", "BILLING_DATABASE_URL", "BILLING_SUPPRESSION_FILE"}
+    literal = {name: value for name, value in DEFAULTS_SHOWN.items() if name not in derived}
+    assert Settings.from_env(literal) == Settings.from_env({}), "a documented default differs from the field's"
+    assert all(spec.description for spec in SETTINGS)
+
+
+def test_pydantic_settings_reads_every_documented_variable(monkeypatch, tmp_path):
+    changed = {
+        "BILLING_DATA_DIR": str(tmp_path), "BILLING_DATABASE_URL": "sqlite://", "BILLING_CHUNK_ROWS": "7",
+        "BILLING_GOVERNMENT_ID_POLICY": "lenient", "BILLING_MAX_REJECT_RATE": "0.5", "BILLING_INBOX_POLL_SECONDS": "9",
+        "BILLING_DELIVERY_HOLD_SECONDS": "9", "BILLING_BANK": "237", "BILLING_AGENCIA": "1234",
+        "BILLING_CONTA": "0403005", "BILLING_CARTEIRA": "09", "BILLING_CONVENIO": "1",
+        "BILLING_BENEFICIARY_NAME": "Acme", "BILLING_BENEFICIARY_DOCUMENT": "529.982.247-25",
+        "BILLING_MIN_DAYS_TO_DUE": "9", "BILLING_SMTP_URL": "smtp://mail:25", "BILLING_MAIL_FROM": "a@b.c",
+        "BILLING_BENEFICIARY_CONTACT": "x", "BILLING_SMTP_RATE": "9", "BILLING_SMTP_TIMEOUT": "9",
+        "BILLING_SMTP_MAX_ATTEMPTS": "9", "BILLING_SMTP_BACKOFF_SECONDS": "9", "BILLING_SMTP_STEP_RETRIES": "9",
+        "BILLING_SMTP_STEP_RETRY_SECONDS": "9", "BILLING_REDELIVERY_FIRST_WAIT_SECONDS": "9",
+        "BILLING_REDELIVERY_MAX_WAIT_SECONDS": "99", "BILLING_SUPPRESSION_FILE": "/x/s.txt",
+    }
+    assert set(changed) == set(DEFAULTS_SHOWN)
+    defaults = Settings.from_env({})
+    for name, value in changed.items():
+        monkeypatch.setenv(name, value)
+    read = Settings()  # pydantic-settings' own lookup of os.environ, as Settings.from_env() does
+    assert read == Settings.from_env()
+    unchanged = [name for name in Settings.model_fields if getattr(read, name) == getattr(defaults, name)]
+    assert not unchanged, f"not read from their variables: {unchanged}"
+
+
+def test_a_given_mapping_is_used_instead_of_os_environ(monkeypatch):
+    monkeypatch.setenv("BILLING_CHUNK_ROWS", "7")
+    monkeypatch.setenv("BILLING_BANK", "999")
+    assert Settings.from_env({"BILLING_SMTP_RATE": "3"}).chunk_rows == 100_000
+    assert Settings.from_env({"BILLING_SMTP_RATE": "3"}).bank_code == "341"
+    monkeypatch.delenv("BILLING_BANK")
+    assert Settings.from_env().chunk_rows == 7
+
+
+def test_only_the_exact_variable_names_count():
+    assert Settings.from_env({"billing_chunk_rows": "7", "CHUNK_ROWS": "7", "bank_code": "999"}).chunk_rows == 100_000
+
+
+@pytest.mark.parametrize("empty", ["", "   "])
+def test_an_empty_value_means_the_default(empty):
+    env = dict.fromkeys(DEFAULTS_SHOWN, empty)
+    assert Settings.from_env(env) == Settings.from_env({})
+
+
+def test_values_are_stripped_and_the_policy_is_any_case():
+    settings = Settings.from_env({"BILLING_CHUNK_ROWS": " 50 ", "BILLING_GOVERNMENT_ID_POLICY": " Lenient ",
+                                  "BILLING_BENEFICIARY_DOCUMENT": " 529.982.247-25 "})
+    assert (settings.chunk_rows, settings.government_id_policy) == (50, "lenient")
+    assert settings.beneficiary_document == "52998224725"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"BILLING_CHUNK_ROWS": "abc"}, "BILLING_CHUNK_ROWS must be a whole number, got 'abc'"),
+        ({"BILLING_CHUNK_ROWS": "1.5"}, "BILLING_CHUNK_ROWS must be a whole number, got '1.5'"),
+        ({"BILLING_CHUNK_ROWS": "0"}, "BILLING_CHUNK_ROWS must be at least 1, got 0"),
+        ({"BILLING_INBOX_POLL_SECONDS": "0"}, "BILLING_INBOX_POLL_SECONDS must be at least 1, got 0"),
+        ({"BILLING_MAX_REJECT_RATE": "2"}, "BILLING_MAX_REJECT_RATE must be between 0 and 1, got 2"),
+        ({"BILLING_MAX_REJECT_RATE": "lots"},
+         "BILLING_MAX_REJECT_RATE must be a number between 0 and 1, got 'lots'"),
+        ({"BILLING_SMTP_RATE": "fast"}, "BILLING_SMTP_RATE must be a number at least 0, got 'fast'"),
+        ({"BILLING_SMTP_TIMEOUT": "-1"}, "BILLING_SMTP_TIMEOUT must be at least 0, got -1"),
+        ({"BILLING_SMTP_STEP_RETRIES": "-1"}, "BILLING_SMTP_STEP_RETRIES must be at least 0, got -1"),
+        ({"BILLING_GOVERNMENT_ID_POLICY": "loose"},
+         "BILLING_GOVERNMENT_ID_POLICY must be one of strict, lenient, got 'loose'"),
+        ({"BILLING_BANK": "999"}, "BILLING_BANK must be one of 001, 033, 104, 237, 341, got '999'"),
+        ({"BILLING_SMTP_URL": "http://mail"}, "BILLING_SMTP_URL must start with smtp://"),
+        ({"BILLING_MAIL_FROM": "nobody"}, "BILLING_MAIL_FROM has no address: 'nobody'"),
+        ({"BILLING_REDELIVERY_FIRST_WAIT_SECONDS": "100", "BILLING_REDELIVERY_MAX_WAIT_SECONDS": "50"},
+         "BILLING_REDELIVERY_MAX_WAIT_SECONDS must not be less than BILLING_REDELIVERY_FIRST_WAIT_SECONDS"),
+    ],
+)
+def test_a_bad_value_is_a_one_line_error_naming_its_variable(env, message):
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env(env)
+    text = str(raised.value)
+    assert message in text
+    assert "\n" not in text and "Input should" not in text and "pydantic" not in text
+
+
+def test_every_bad_value_is_listed_in_the_one_error():
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({"BILLING_CHUNK_ROWS": "x", "BILLING_SMTP_RATE": "y", "BILLING_MIN_DAYS_TO_DUE": "-1"})
+    assert str(raised.value) == ("BILLING_CHUNK_ROWS must be a whole number, got 'x'; BILLING_MIN_DAYS_TO_DUE must "
+                                 "be at least 0, got -1; BILLING_SMTP_RATE must be a number at least 0, got 'y'")
+
+
+def test_cross_field_problems_are_gathered():
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({"BILLING_BENEFICIARY_DOCUMENT": "1", "BILLING_MAIL_FROM": "nobody"})
+    assert str(raised.value) == ("settings are not usable: BILLING_BENEFICIARY_DOCUMENT is not a valid CNPJ or "
+                                 "CPF: '1'; BILLING_MAIL_FROM has no address: 'nobody'")
+
+
+def test_bank_problems_name_their_setting(monkeypatch):
+    bank = BANKS["341"]
+    problems = [AccountProblem("conta", "must be 5 digits for this bank, got '1'"),
+                "BILLING_CARTEIRA must be 3 digits for this bank, got '1'"]  # a bank still saying sentences
+    monkeypatch.setattr(bank, "check_account", lambda account: list(problems))
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({})
+    assert str(raised.value) == ("settings are not usable: BILLING_CONTA must be 5 digits for this bank, got '1'; "
+                                 "BILLING_CARTEIRA must be 3 digits for this bank, got '1'")
+
+
+def test_overrides_win(monkeypatch, tmp_path):
+    env = {"BILLING_DATA_DIR": "/nowhere", "BILLING_DATABASE_URL": "sqlite:///env.db", "BILLING_CHUNK_ROWS": "7",
+           "BILLING_GOVERNMENT_ID_POLICY": "strict", "BILLING_BANK": "237", "BILLING_CONTA": "0403005",
+           "BILLING_CARTEIRA": "09"}
+    settings = Settings.from_env(env, data_dir=tmp_path, database_url="sqlite://", chunk_rows=3,
+                                 government_id_policy="lenient", bank_code="341", conta="12345", carteira="109")
+    assert (settings.data_dir, settings.database_url, settings.chunk_rows) == (tmp_path.resolve(), "sqlite://", 3)
+    assert (settings.government_id_policy, settings.bank_code, settings.conta) == ("lenient", "341", "12345")
+    # data_dir=None is no override, as for the resource whose data_dir is unset; the store follows the data dir.
+    settings = Settings.from_env({"BILLING_DATA_DIR": str(tmp_path)}, data_dir=None)
+    assert settings.database_url == f"sqlite:///{tmp_path.resolve() / 'billing.db'}"
+    with pytest.raises(SettingsError, match="^chunk_row is not a setting$"):
+        Settings.from_env({}, chunk_row=3)
+    with pytest.raises(SettingsError, match="BILLING_CHUNK_ROWS must be at least 1, got 0"):
+        Settings.from_env({}, chunk_rows=0)
+
+
+def test_is_demo_account_compares_with_the_defaults_without_building_settings(monkeypatch):
+    defaults = Settings.from_env({})
+    assert defaults.is_demo_account
+    changed = [Settings.from_env({"BILLING_CONTA": "54321"}), defaults.replace(beneficiary_name="Acme")]
+
+    def no_settings_built(*args, **kwargs):
+        raise AssertionError("is_demo_account built a Settings")
+
+    monkeypatch.setattr(settings_module, "_Environment", no_settings_built)
+    assert defaults.is_demo_account
+    assert not any(settings.is_demo_account for settings in changed)
+
+
+def test_frozen_and_replace_validates_again():
+    settings = Settings.from_env({})
+    with pytest.raises(ValidationError, match="frozen"):
+        settings.chunk_rows = 1  # type: ignore[misc]
+    assert settings.replace(chunk_rows=10).chunk_rows == 10
+    assert settings.replace(chunk_rows=10).data_dir == settings.data_dir
+    with pytest.raises(SettingsError, match="BILLING_CHUNK_ROWS must be at least 1"):
+        settings.replace(chunk_rows=0)
+
+
+def test_paths(tmp_path):
+    settings = Settings.from_env({}, data_dir=tmp_path)
+    data = tmp_path.resolve()
+    assert settings.archive_path("f-1") == data / "archive" / "f-1.csv"
+    assert settings.rejects_path("f-1") == settings.rejects_dir / "f-1.csv" == data / "rejects" / "f-1.csv"
+    assert settings.report_path("f-1") == settings.reports_dir / "f-1.json"
+    assert settings.boleto_archive_path("f-1.0003") == data / "boletos" / "f-1.0003.zip"
+    assert Settings.from_env({"BILLING_SUPPRESSION_FILE": "/x/s.txt"}).suppressions_path == Path("/x/s.txt")
+    settings.ensure_dirs()
+    assert all(path.is_dir() for path in (settings.inbox_dir, settings.archive_dir, settings.rejects_dir,
+                                           settings.staging_dir, settings.boletos_dir))
+
+
+def test_from_env_is_cheap():
+    Settings.from_env()
+    calls = 100
+    started = time.perf_counter()
+    for _ in range(calls):
+        Settings.from_env()
+    assert (time.perf_counter() - started) / calls < 0.01  # per Dagster step and sensor tick; about 0.5 ms
+
+
+def test_generated_documentation_covers_every_setting(capsys):
+    example, table = env_example(), readme_table()
+    for spec in SETTINGS:
+        assert f"{spec.env_var}=" in example
+        assert f"| `{spec.env_var}` |" in table
+    assert main(["--env-example"]) == 0
+    assert capsys.readouterr().out == example
+    assert main(["--readme-table"]) == 0
+    assert capsys.readouterr().out == table
