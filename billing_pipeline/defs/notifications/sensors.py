@@ -94,12 +94,10 @@ _FAILURE_LOOKBACK_SECONDS = 60  # run records are matched by update time: overla
 _FIRST_LOOK_BACK_SECONDS = 7 * 24 * 3600  # a new cursor takes up the deliveries that failed in the last week
 _RETRY_EXPECTED_WITHIN_SECONDS = 600  # a run Dagster said it would retry, whose retry has not appeared by then
 _SHOWN_IN_SKIP_REASON = 10
-
-
-def look_seconds(first_wait: float) -> float:
-    """A redelivery is due a minute or more after a failure: looking twice per first wait, at most every 30 s, is
-    prompt enough and keeps this sensor out of the daemon's way while files are being stored."""
-    return max(TICK_SECONDS, min(30, int(first_wait // 2)))
+# A redelivery is due a minute or more after a failure (BILLING_REDELIVERY_FIRST_WAIT_SECONDS): a look every 30 s
+# is prompt enough, and each tick costs the code server an instance of its own, measurable on the storing path when
+# this sensor ticked with the others (docs/benchmarks.md, "Crash recovery costs nothing on this path").
+LOOK_SECONDS = 30
 
 
 def redelivery_wait(attempts: int, first_wait: float, max_wait: float) -> float:
@@ -125,7 +123,7 @@ def latest_delivery(instance: dg.DagsterInstance, chunk_key: str) -> dg.RunRecor
 
 @dg.sensor(
     job=deliver_chunk_job,
-    minimum_interval_seconds=TICK_SECONDS,
+    minimum_interval_seconds=LOOK_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Delivers a chunk again when its last deliver_chunk run failed with notices still to send, and no "
     "delivery of it is in flight: the mail server stayed down past the step's retries, or the run's worker died "
@@ -138,9 +136,6 @@ def redelivery_sensor(context: dg.SensorEvaluationContext, billing: BillingResou
     watched: dict[str, dict] = cursor.get("watched", {})
     now = time.time()
     settings = billing.settings
-    wait = look_seconds(settings.redelivery_first_wait_seconds) - (now - cursor.get("since", 0))
-    if wait > 0:
-        return dg.SensorResult(skip_reason=f"next look in {wait:.0f} s", cursor=context.cursor)
     since = cursor.get("since", now - _FIRST_LOOK_BACK_SECONDS) - _FAILURE_LOOKBACK_SECONDS
     failed = context.instance.get_run_records(dg.RunsFilter(
         job_name=deliver_chunk_job.name, statuses=[dg.DagsterRunStatus.FAILURE],
