@@ -10,13 +10,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# The package is installed as a user's pip would (not editable): its migrations and instance files are package
-# data. The workspace files in /app/deploy are used in place.
-COPY pyproject.toml constraints.txt README.md ./
-COPY billing_pipeline/ billing_pipeline/
+# The package is installed as a user's pip would (not editable) and its sources are removed: every process, the
+# code server too (it puts its working directory on sys.path), runs the installed package, whose migrations,
+# templates and instance files are package data. The workspace files in /app/deploy are used in place.
+COPY pyproject.toml constraints.txt README.md /tmp/src/
+COPY billing_pipeline/ /tmp/src/billing_pipeline/
+RUN pip install --no-cache-dir -c /tmp/src/constraints.txt /tmp/src && rm -rf /tmp/src
 COPY deploy/ deploy/
 COPY dagster.yaml ./
-RUN pip install --no-cache-dir -c constraints.txt .
 
 # The production Dagster instance (PostgreSQL storage; connection settings from DAGSTER_POSTGRES_*).
 # $DAGSTER_HOME/storage and $BILLING_DATA_DIR are named volumes in docker-compose.yml; they are created here,

@@ -1,5 +1,5 @@
 """What the file report sensor's query and the report itself cost once a large file is in the store: the sensor
-runs `finished_files` on every tick (every BILLING_INBOX_POLL_SECONDS) while the file's notices go out, and again
+runs `finished_files` on every tick (every few seconds) while the file's notices go out, and again
 after it, so its cost is paid thousands of times per file.
 
     .venv/bin/python -m bench.report_sensor [--rows 1100000] [--chunk-rows 100000] [--admin-url URL]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from billing_pipeline.pipeline_steps import STEPS
 from billing_pipeline.settings import Settings, SettingsError
+from billing_pipeline.statuses import FileStatus
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
 EMBEDDED_INSTANCE_YAML = Path(__file__).with_name("dagster_embedded.yaml")
 WORKSPACE_YAML = Path(__file__).with_name("workspace.yaml")
 DEFAULT_DAGSTER_HOME = ".dagster"
+# Instance plugins an instance file written by an earlier version may name where they used to be.
+MOVED_INSTANCE_MODULES = {
+    "billing_pipeline.defs.pooled_postgres_storage": "billing_pipeline.instance.pooled_postgres_storage",
+}
 
 
 class CommandError(Exception):
@@ -31,11 +36,9 @@ class CommandError(Exception):
 @contextlib.contextmanager
 def _store(settings: Settings) -> Iterator[Engine]:
     """An engine on the configured store with its schema brought current."""
-    from billing_pipeline.store.engine import create_store_engine
-    from billing_pipeline.store.migrate import upgrade
+    from billing_pipeline.stages import open_store
 
-    engine = create_store_engine(settings.database_url)
-    upgrade(engine)
+    engine = open_store(settings)
     try:
         yield engine
     finally:
@@ -71,7 +74,7 @@ def _process(args: argparse.Namespace) -> int:
         for key, value in summary.as_dict().items():
             if value is not None:
                 print(f"{key:>16}: {value}")
-    if summary.status == "rejected":
+    if summary.status == FileStatus.REJECTED:
         print(f"error: file rejected: {summary.error}", file=sys.stderr)
         return 2
     return 0
@@ -93,11 +96,11 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _submit(args: argparse.Namespace) -> int:
-    from billing_pipeline.ingest.inbox import submit
+    from billing_pipeline.stages import submit_file
 
     settings = Settings.from_env()
     try:
-        target = submit(Path(args.path), settings.inbox_dir)
+        target = submit_file(settings, Path(args.path))
     except FileNotFoundError as error:
         raise CommandError(str(error)) from None
     print(f"submitted {args.path} as {target}")
@@ -105,16 +108,13 @@ def _submit(args: argparse.Namespace) -> int:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    from billing_pipeline.store.engine import create_store_engine
-    from billing_pipeline.store.migrate import pending, upgrade
+    from billing_pipeline.stages import upgrade_store
 
-    engine = create_store_engine(Settings.from_env().database_url)
-    applied = upgrade(engine)
+    applied, still_pending = upgrade_store(Settings.from_env())
     for migration in applied:
         print(f"applied {migration.version:04d}_{migration.name}")
     if not applied:
-        print("schema is current" if not pending(engine) else "pending migrations remain")
-    engine.dispose()
+        print("schema is current" if not still_pending else "pending migrations remain")
     return 0
 
 
@@ -182,17 +182,22 @@ def prepare_dagster_home() -> Path:
 
 
 def instance_file_warnings(home: Path) -> list[str]:
-    """What an instance file written before crash recovery lacks (a DAGSTER_HOME is kept across upgrades)."""
+    """What an instance file written by an earlier version lacks or names wrongly (a DAGSTER_HOME is kept across
+    upgrades)."""
     import yaml
 
-    config = yaml.safe_load((home / "dagster.yaml").read_text(encoding="utf-8")) or {}
+    text = (home / "dagster.yaml").read_text(encoding="utf-8")
+    config = yaml.safe_load(text) or {}
     shipped = yaml.safe_load(EMBEDDED_INSTANCE_YAML.read_text(encoding="utf-8"))
+    warnings = [f"{home / 'dagster.yaml'} names {moved}, which is now {now}: Dagster cannot load the instance until "
+                "the file says so" for moved, now in MOVED_INSTANCE_MODULES.items() if moved in text]
     if "run_launcher" in config:  # ours, or another an operator chose (Docker, Kubernetes)
-        return []
+        return warnings
     launcher = f"{shipped['run_launcher']['module']}.{shipped['run_launcher']['class']}"
-    return [f"{home / 'dagster.yaml'} names no run launcher, so Dagster's default one runs, without {launcher}'s "
-            "health check: after a crash, runs whose workers died stay STARTED and hold their pool slots. Copy the "
-            f"run_launcher section of {EMBEDDED_INSTANCE_YAML} (docs/operations.md, \"After a crash\")."]
+    return [*warnings, f"{home / 'dagster.yaml'} names no run launcher, so Dagster's default one runs, without "
+            f"{launcher}'s health check: after a crash, runs whose workers died stay STARTED and hold their pool "
+            f"slots. Copy the run_launcher section of {EMBEDDED_INSTANCE_YAML} (docs/operations.md, \"After a "
+            "crash\")."]
 
 
 def _pool_limit(raw: str) -> tuple[str, int]:

@@ -11,6 +11,8 @@ from enum import StrEnum
 
 import pandas as pd
 
+from billing_pipeline.money import MAX_AMOUNT
+
 # One row per (record, problem): a record with two bad values has two rows.
 REJECT_COLUMNS = ["line_number", "column", "code", "message", "raw_line"]
 
@@ -43,10 +45,6 @@ class RejectCode(StrEnum):
     DUPLICATE_CONFLICT = "DUPLICATE_CONFLICT"
 
 
-FILE_LEVEL_CODES = frozenset(
-    {RejectCode.EMPTY_FILE, RejectCode.NOT_UTF8, RejectCode.MISSING_COLUMNS, RejectCode.DUPLICATE_COLUMNS}
-)
-
 MESSAGES: dict[RejectCode, str] = {
     RejectCode.WRONG_FIELD_COUNT: "the record does not have one value per header column",
     RejectCode.MALFORMED_RECORD: "the record is not valid CSV",
@@ -59,7 +57,7 @@ MESSAGES: dict[RejectCode, str] = {
     RejectCode.INVALID_AMOUNT: "debtAmount is not a decimal number like 1234.56",
     RejectCode.AMOUNT_NOT_POSITIVE: "debtAmount must be greater than zero",
     RejectCode.AMOUNT_TOO_PRECISE: "debtAmount has more than 2 decimal places",
-    RejectCode.AMOUNT_TOO_LARGE: "debtAmount is above 99,999,999.99, the most a boleto can carry",
+    RejectCode.AMOUNT_TOO_LARGE: f"debtAmount is above {MAX_AMOUNT:,}, the most a boleto can carry",
     RejectCode.INVALID_DUE_DATE: "debtDueDate is not a real date in the form YYYY-MM-DD",
     RejectCode.DUPLICATE_CONFLICT: "the same debtId appears with different content",
 }

@@ -21,14 +21,9 @@ from billing_pipeline.defs.notifications.assets import notifications
 from billing_pipeline.defs.partitions import chunk_partitions, source_file_partitions
 from billing_pipeline.defs.reports.assets import file_report
 from billing_pipeline.defs.resources import BillingResource, ChunkFrameIOManager
-from billing_pipeline.pdf.documents import count_pdfs
 from billing_pipeline.pipeline_steps import STEPS
 from billing_pipeline.settings import Settings
 from billing_pipeline.statuses import FINISHED_FILE_STATUSES, FileStatus
-from billing_pipeline.store import files as registry
-from billing_pipeline.store.engine import create_store_engine
-from billing_pipeline.store.file_report import file_report as file_totals
-from billing_pipeline.store.migrate import upgrade
 
 CHUNK_ASSETS = {asset.key.to_user_string(): asset for asset in (validated_chunk, debts, boletos, boleto_pdfs,
                                                                  notifications)}
@@ -79,8 +74,7 @@ def process_file(path: Path, settings: Settings, until: str = "notifications",
         raise ValueError(f"--until must be one of {', '.join(STEPS)}")
     started = time.perf_counter()
     settings.ensure_dirs()
-    engine = create_store_engine(settings.database_url)
-    upgrade(engine)
+    engine = stages.open_store(settings)
     workers = default_workers(engine.dialect.name) if workers is None else workers
 
     file_id = stages.register_stage(engine, settings, path, keep_original=True).file_id
@@ -95,11 +89,11 @@ def process_file(path: Path, settings: Settings, until: str = "notifications",
         try:
             _materialize([source_file], file_id, instance, resources)
         except ProcessError:
-            if registry.get_file(engine, file_id)["status"] != FileStatus.REJECTED:  # it fails on purpose
+            if stages.file_record(engine, file_id)["status"] != FileStatus.REJECTED:  # it fails on purpose
                 raise
 
-        row = registry.get_file(engine, file_id)
-        keys = [c["chunk_key"] for c in registry.file_chunks(engine, file_id)]
+        row = stages.file_record(engine, file_id)
+        keys = [c["chunk_key"] for c in stages.file_chunks(engine, file_id)]
         if row["status"] != FileStatus.REJECTED and until != "source_file":
             names = list(CHUNK_ASSETS)[: STEPS.index(until)]
             if workers == 1 or len(keys) == 1:
@@ -109,7 +103,7 @@ def process_file(path: Path, settings: Settings, until: str = "notifications",
             else:
                 pool = pool or _worker_pool(workers)
                 _materialize_in_parallel(pool, keys, names, settings)
-            row = registry.get_file(engine, file_id)
+            row = stages.file_record(engine, file_id)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -117,7 +111,7 @@ def process_file(path: Path, settings: Settings, until: str = "notifications",
     if until == "notifications" and row["status"] in FINISHED_FILE_STATUSES:
         _materialize([file_report], file_id, instance, resources)
 
-    chunks = registry.file_chunks(engine, file_id)
+    chunks = stages.file_chunks(engine, file_id)
     summary = ProcessSummary(
         file_id=file_id,
         original_name=row["original_name"],
@@ -135,10 +129,10 @@ def process_file(path: Path, settings: Settings, until: str = "notifications",
         if STEPS.index(until) >= STEPS.index("debts"):
             summary.accepted = sum(c["accepted"] or 0 for c in chunks)
         if STEPS.index(until) >= STEPS.index("boletos"):
-            totals = file_totals(engine, file_id)
+            totals = stages.file_totals(engine, file_id)
             summary.boletos = totals["boletos"]
         if STEPS.index(until) >= STEPS.index("boleto_pdfs"):
-            summary.pdfs = count_pdfs(settings.boleto_archive_path(key) for key in keys)
+            summary.pdfs = stages.pdfs_written(settings, keys)
         if until == "notifications":
             summary.notified = totals["notifications"]["sent"]
     elif row["status"] == FileStatus.PROCESSED:

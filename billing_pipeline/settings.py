@@ -2,7 +2,8 @@
 
 A field is one setting: its environment name (``BILLING_`` + the field name, or its ``validation_alias``), its default,
 its validation and its description. Each has a working default so that a newcomer runs the product with no services
-at all. ``SETTINGS``, the README's settings table and the billing part of ``.env.example`` are derived from the fields:
+at all. ``SETTINGS``, the README's settings table and the billing part of ``.env.example`` are derived from the fields
+(settings_docs.py):
 ``python -m billing_pipeline.settings_docs --write`` rewrites both files, and the test suite checks that they are current.
 """
 
@@ -65,6 +66,7 @@ class Settings(BaseSettings):
         extra="forbid",
         validate_by_name=True,
         validate_by_alias=True,
+        allow_inf_nan=False,  # `inf` would pass here and fail as JSON (null) in a `billing process` worker
     )
 
     # --- runtime --------------------------------------------------------------------------------------------------
@@ -135,7 +137,7 @@ class Settings(BaseSettings):
 
     # --- notices to debtors -----------------------------------------------------------------------------------------
     smtp_url: str = Field(
-        "",
+        "", repr=False,  # it may hold the server's password
         description="Empty: notices are written to `<BILLING_DATA_DIR>/outbox/*.eml`. Else `smtp://host:25`, "
         "`smtp+starttls://user:pass@host:587` or `smtps://user:pass@host:465` (a password in the URL must be "
         "URL-encoded).",
@@ -222,7 +224,11 @@ class Settings(BaseSettings):
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with these fields changed, validated again (the environment is not read). Raises SettingsError."""
-        return type(self).from_env({}, **{**self.model_dump(), **changes})
+        values = {**self.model_dump(), **changes}
+        if "data_dir" in changes and "database_url" not in changes and self.database_url == _embedded_store(
+                self.data_dir):
+            del values["database_url"]  # the embedded store moves with its data folder, as from_env derives it
+        return type(self).from_env({}, **values)
 
     # --- field validation -------------------------------------------------------------------------------------------
     @field_validator("data_dir")
@@ -235,7 +241,7 @@ class Settings(BaseSettings):
     def _store_in_data_dir(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None or (isinstance(value, str) and not value.strip()):
             data_dir = info.data.get("data_dir")
-            return f"sqlite:///{data_dir / 'billing.db'}" if data_dir is not None else ""
+            return _embedded_store(data_dir) if data_dir is not None else ""
         return value
 
     @field_validator("government_id_policy", mode="before")
@@ -364,6 +370,10 @@ class _Environment(EnvSettingsSource):
     def _load_env_vars(self) -> Mapping[str, str | None]:
         present = {name: self._env[name].strip() for name in ENV_VARS.values() if name in self._env}
         return parse_env_vars(present, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+
+
+def _embedded_store(data_dir: Path) -> str:
+    return f"sqlite:///{data_dir / 'billing.db'}"
 
 
 @functools.cache

@@ -1,5 +1,8 @@
-"""The states a file, a chunk and a notice go through. The store's CHECK constraints hold the same values
-(billing_pipeline_tests/test_statuses.py compares them), and reports and the CLI print them as they are."""
+"""The states a file, a chunk and a notice go through, and the kinds of line verdicts and reject stages.
+
+The store's CHECK constraints hold the same values (billing_pipeline_tests/test_statuses.py compares them), and
+reports and the CLI print them as they are.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +27,22 @@ class NoticeStatus(StrEnum):
     SENT = "sent"  # accepted by the mail server (or written to the file outbox)
     FAILED = "failed"  # refused for good (a 5xx); `billing notify --retry-failed` tries again
     SUPPRESSED = "suppressed"  # the address is on the suppression list: never written to
+
+
+class VerdictKind(StrEnum):
+    """What the whole file says about one of its records (the split decides; validation acts on it)."""
+
+    DUPLICATE = "duplicate"  # an identical earlier copy exists: counted, not stored again
+    CONFLICT = "conflict"  # the debtId appears with other content: every copy is rejected
+    UNTERMINATED = "unterminated"  # a quoted field runs to the end of the file
+
+
+class RejectStage(StrEnum):
+    """Which stage rejected a row (a chunk's re-run replaces that stage's rejects only)."""
+
+    FILE = "file"  # the file as a whole (a file-level reject code)
+    VALIDATE = "validate"
+    LOAD = "load"
 
 
 # Files whose work is over: nothing more will happen to them without a new drop.

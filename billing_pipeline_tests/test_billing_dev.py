@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from billing_pipeline.cli import EMBEDDED_INSTANCE_YAML, instance_file_warnings
+from billing_pipeline_tests.support.paths import PROJECT_ROOT
 from billing_pipeline_tests.support.processes import child_environment
 from billing_pipeline_tests.support.stacks import CODE_LOCATION, BillingDev, dagster_home
 from billing_pipeline_tests.support.webserver import graphql, server_info
@@ -48,3 +49,12 @@ def test_a_dagster_home_from_before_crash_recovery_is_pointed_at_the_run_launche
     before["run_launcher"] = {"module": "dagster_docker", "class": "DockerRunLauncher"}  # an operator's choice
     (home / "dagster.yaml").write_text(yaml.safe_dump(before), encoding="utf-8")
     assert instance_file_warnings(home) == []
+
+
+def test_an_instance_file_naming_the_storage_where_it_used_to_be_is_pointed_at_where_it_is(tmp_path: Path):
+    production = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text(encoding="utf-8"))
+    production["storage"]["custom"]["module"] = "billing_pipeline.defs.pooled_postgres_storage"
+    home = dagster_home(tmp_path, yaml.safe_dump(production))
+    [warning] = instance_file_warnings(home)
+    assert "billing_pipeline.defs.pooled_postgres_storage" in warning
+    assert "billing_pipeline.instance.pooled_postgres_storage" in warning

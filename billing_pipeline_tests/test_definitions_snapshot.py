@@ -1,6 +1,6 @@
 """A snapshot of every definition the code location `billing_pipeline` holds, as dagster-open-platform keeps one:
-asset keys with their groups, kinds, partitions, lineage, pools and checks; jobs with their selections and run
-priorities; sensors, schedules, resources and the concurrency pools' default limits.
+asset keys with their groups, kinds, partitions, lineage, pools, retry policies and checks; jobs with their
+selections and run priorities; sensors with their intervals, schedules, resources and the pools' default limits.
 
 A change to any of them shows up here as a diff to review. When the change is meant, write the snapshot anew:
 
@@ -21,6 +21,14 @@ from billing_pipeline.instance.pools import POOLS
 SNAPSHOT = Path(__file__).with_name("snapshots") / "definitions.json"
 
 
+def _retry_policy(definitions: dg.Definitions, key: dg.AssetKey) -> dict | None:
+    policy = definitions.get_assets_def(key).op.retry_policy
+    if policy is None:
+        return None
+    return {"max_retries": policy.max_retries, "delay": policy.delay, "backoff": getattr(policy.backoff, "value", None),
+            "jitter": getattr(policy.jitter, "value", None)}
+
+
 def definitions_snapshot(definitions: dg.Definitions) -> dict:
     repository = definitions.get_repository_def()
     graph = definitions.resolve_asset_graph()
@@ -35,6 +43,7 @@ def definitions_snapshot(definitions: dg.Definitions) -> dict:
             "deps": sorted(parent.to_user_string() for parent in node.parent_keys),
             "pools": sorted(node.pools or []),
             "checks": sorted(check.name for check in node.check_keys),
+            "retry_policy": _retry_policy(definitions, key),
             "description": node.description,
         }
     jobs = {
@@ -50,6 +59,7 @@ def definitions_snapshot(definitions: dg.Definitions) -> dict:
         sensor.name: {
             "jobs": sorted(job.name for job in sensor.jobs) if sensor.has_jobs else [],
             "default_status": sensor.default_status.value,
+            "minimum_interval_seconds": sensor.minimum_interval_seconds,
             "description": sensor.description,
         }
         for sensor in sorted(definitions.sensors or [], key=lambda s: s.name)

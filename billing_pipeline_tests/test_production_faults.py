@@ -417,9 +417,6 @@ def test_a_mail_server_down_past_every_step_retry_gets_every_notice_once_when_it
             assert next_run.dagster_run.tags[REDELIVERY_TAG] == str(attempt + 1)
             gap = next_run.create_timestamp.timestamp() - failed.end_time
             assert gap >= min(first_wait * 2**attempt, max_wait) - 0.5, (key, attempt, gap)
-    # What an operator reads meanwhile on the sensor's ticks (Automation -> Sensors -> redelivery_sensor).
-    [state] = [s for s in instance.all_instigator_state() if s.name == "redelivery_sensor"]
-    reasons = [tick.skip_reason or "" for tick in instance.get_ticks(state.instigator_origin_id, state.selector_id)]
-    assert any("notices wait on the mail server (last answer: cannot connect to" in r and "delivered again in" in r
-               for r in reasons), reasons[:5]
+    # What an operator reads on the sensor's ticks while a chunk waits is proven in test_redelivery_sensor.py: the
+    # sensor looks every 30 s, longer than this test's waits, so its looks here find each redelivery already due.
     assert_store_exact(stack, [sample], file_outbox=False)

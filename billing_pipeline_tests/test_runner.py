@@ -178,3 +178,29 @@ def test_billing_process_killed_mid_file_and_run_again_finishes_it_exactly(billi
     assert outbox_counts(engine) == {"pending": 0, "sent": accepted, "failed": 0, "suppressed": 0}
     assert len(list(settings.outbox_dir.glob("*.eml"))) == accepted
     assert summary["report"] and json.loads(Path(summary["report"]).read_text())["accepted"] == accepted
+
+
+def test_every_step_uses_the_settings_it_is_handed_not_the_environment(settings, engine, tmp_path, monkeypatch):
+    """A chunk size and an id policy given only in Settings reach the split and the validation, in this process
+    and in spawned workers alike, though the environment says otherwise."""
+    from billing_pipeline.runner import process_file
+
+    monkeypatch.setenv("BILLING_CHUNK_ROWS", "100000")
+    monkeypatch.setenv("BILLING_GOVERNMENT_ID_POLICY", "strict")
+    source = tmp_path / "debts.csv"
+    rows = 30
+    write_sample(source, rows=rows, seed=5)
+    text = source.read_text(encoding="utf-8").splitlines()
+    header = text[0].split(",")
+    column = header.index("governmentId")
+    fields = text[1].split(",")
+    fields[column] = "123"  # not a CPF: rejected under `strict`, accepted under `lenient`
+    source.write_text("\n".join([text[0], ",".join(fields), *text[2:]]) + "\n", encoding="utf-8")
+    handed = settings.replace(chunk_rows=10, government_id_policy="lenient")
+    workers = 2 if engine.dialect.name == "postgresql" else 1
+
+    summary = process_file(source, handed, until="debts", workers=workers)
+
+    assert summary.chunks == 3
+    assert (summary.accepted, summary.rejected) == (rows, 0)
+    assert _debt_count(engine) == rows

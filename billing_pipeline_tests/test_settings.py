@@ -222,3 +222,25 @@ def test_generated_documentation_covers_every_setting(capsys):
     assert capsys.readouterr().out == example
     assert main(["--readme-table"]) == 0
     assert capsys.readouterr().out == table
+
+
+def test_replace_moves_the_embedded_store_with_its_data_folder_but_keeps_a_configured_one(tmp_path):
+    embedded = Settings.from_env({}, data_dir=tmp_path / "a")
+    moved = embedded.replace(data_dir=tmp_path / "b")
+    assert moved.database_url == f"sqlite:///{tmp_path / 'b' / 'billing.db'}"
+    configured = Settings.from_env({"BILLING_DATABASE_URL": "postgresql+psycopg://db/billing"}, data_dir=tmp_path)
+    assert configured.replace(data_dir=tmp_path / "b").database_url == "postgresql+psycopg://db/billing"
+
+
+@pytest.mark.parametrize("variable", ["BILLING_SMTP_RATE", "BILLING_MAX_REJECT_RATE",
+                                      "BILLING_REDELIVERY_MAX_WAIT_SECONDS"])
+def test_infinite_or_nan_numbers_are_refused(variable):
+    for value in ("inf", "nan"):
+        with pytest.raises(SettingsError, match=variable):
+            Settings.from_env({variable: value})
+
+
+def test_the_smtp_password_is_never_printed():
+    settings = Settings.from_env({"BILLING_SMTP_URL": "smtps://mailer:s3cr3t-pw@smtp.example.com"})
+    assert "s3cr3t-pw" not in repr(settings) and "s3cr3t-pw" not in str(settings)
+    assert settings.smtp_url.endswith("@smtp.example.com")

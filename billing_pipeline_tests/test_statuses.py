@@ -1,4 +1,4 @@
-"""The states of billing_pipeline.statuses are exactly the ones the store accepts, on both dialects."""
+"""The states and kinds of billing_pipeline.statuses are exactly the ones the store accepts, on both dialects."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ from enum import StrEnum
 import pytest
 from sqlalchemy import Engine, text
 
-from billing_pipeline.statuses import ChunkStatus, FileStatus, NoticeStatus
-
-_CHECK = re.compile(r"CHECK \(+\s*\(?status\)?(?:::text)?\s*(?:IN|= ANY)\s*\(+(?:ARRAY\[)?(.*?)\]?\)+", re.S)
+from billing_pipeline.statuses import ChunkStatus, FileStatus, NoticeStatus, RejectStage, VerdictKind
 
 
-def allowed_statuses(engine: Engine, table: str) -> set[str]:
-    """The status values the table's CHECK constraint lists, read back from the migrated database."""
+def allowed_values(engine: Engine, table: str, column: str) -> set[str]:
+    """The values the CHECK constraint on `table.column` lists, read back from the migrated database."""
+    check = re.compile(rf"CHECK \(+\s*\(?{column}\)?(?:::text)?\s*(?:IN|= ANY)\s*\(+(?:ARRAY\[)?(.*?)\]?\)+", re.S)
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
             definitions = [connection.execute(text("SELECT sql FROM sqlite_master WHERE name = :t"),
@@ -23,14 +22,15 @@ def allowed_statuses(engine: Engine, table: str) -> set[str]:
             definitions = connection.execute(text(
                 "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = CAST(:t AS regclass)"
                 " AND contype = 'c'"), {"t": table}).scalars().all()
-    found = {value for definition in definitions for match in _CHECK.finditer(definition)
+    found = {value for definition in definitions for match in check.finditer(definition)
              for value in re.findall(r"'([a-z_]+)'", match.group(1))}
-    assert found, f"no CHECK on {table}.status in {definitions}"
+    assert found, f"no CHECK on {table}.{column} in {definitions}"
     return found
 
 
-@pytest.mark.parametrize(("table", "statuses"), [
-    ("source_files", FileStatus), ("chunks", ChunkStatus), ("outbox", NoticeStatus),
+@pytest.mark.parametrize(("table", "column", "values"), [
+    ("source_files", "status", FileStatus), ("chunks", "status", ChunkStatus), ("outbox", "status", NoticeStatus),
+    ("line_verdicts", "verdict", VerdictKind), ("rejects", "stage", RejectStage),
 ])
-def test_each_table_accepts_exactly_its_statuses(engine: Engine, table: str, statuses: type[StrEnum]):
-    assert allowed_statuses(engine, table) == {status.value for status in statuses}
+def test_each_column_accepts_exactly_its_values(engine: Engine, table: str, column: str, values: type[StrEnum]):
+    assert allowed_values(engine, table, column) == {value.value for value in values}

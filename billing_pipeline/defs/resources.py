@@ -5,14 +5,13 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 from sqlalchemy import Engine
 from upath import UPath
 
+from billing_pipeline import stages
 from billing_pipeline.settings import Settings
 from billing_pipeline.storage.staged_frames import FRAME_EXTENSION
-from billing_pipeline.store.engine import create_store_engine
-from billing_pipeline.store.migrate import upgrade
 
 
 class BillingResource(dg.ConfigurableResource):
@@ -22,7 +21,7 @@ class BillingResource(dg.ConfigurableResource):
 
     data_dir: str | None = None
     database_url: str | None = None
-    settings_json: str | None = None
+    settings_json: str | None = Field(default=None, repr=False)  # it may hold the SMTP password
 
     _settings: Settings | None = PrivateAttr(default=None)
     _engine: Engine | None = PrivateAttr(default=None)
@@ -47,8 +46,7 @@ class BillingResource(dg.ConfigurableResource):
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = create_store_engine(self.settings.database_url)
-            upgrade(self._engine)
+            self._engine = stages.open_store(self.settings)
         return self._engine
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:

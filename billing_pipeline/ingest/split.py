@@ -22,6 +22,7 @@ import numpy as np
 from billing_pipeline.ingest.file_rejected import FileRejected
 from billing_pipeline.ingest.header import parse_header
 from billing_pipeline.rejects import RejectCode
+from billing_pipeline.statuses import VerdictKind
 
 UTF8_BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -41,11 +42,11 @@ class ChunkSpan:
 
 @dataclass(frozen=True)
 class LineVerdict:
-    """A decision about one record taken from the whole file: 'duplicate' (an identical earlier copy exists,
-    first seen at `first_line`), 'conflict' (the debtId appears with other content) or 'unterminated'."""
+    """A decision about one record taken from the whole file (first seen at `first_line` for a debtId that
+    repeats)."""
 
     line_number: int
-    verdict: str
+    verdict: VerdictKind
     debt_id: str
     first_line: int
 
@@ -150,7 +151,7 @@ def split_file(path: Path, chunk_rows: int) -> FileLayout:
                 chunk_first_line = record.line_number
             chunk_count += 1
             if not record.terminated:
-                layout.verdicts.append(LineVerdict(record.line_number, "unterminated", "", record.line_number))
+                layout.verdicts.append(LineVerdict(record.line_number, VerdictKind.UNTERMINATED, "", record.line_number))
             elif (debt_id := _debt_id(record.raw, id_index, len(columns))) is not None:
                 id_hashes.append(hash(debt_id))
                 line_numbers.append(record.line_number)
@@ -200,7 +201,7 @@ def _duplicate_verdicts(
             continue
         first_line = copies[0][0]
         if all(content == copies[0][1] for _, content in copies):
-            verdicts.extend(LineVerdict(line, "duplicate", debt_id, first_line) for line, _ in copies[1:])
+            verdicts.extend(LineVerdict(line, VerdictKind.DUPLICATE, debt_id, first_line) for line, _ in copies[1:])
         else:
-            verdicts.extend(LineVerdict(line, "conflict", debt_id, first_line) for line, _ in copies)
+            verdicts.extend(LineVerdict(line, VerdictKind.CONFLICT, debt_id, first_line) for line, _ in copies)
     return verdicts

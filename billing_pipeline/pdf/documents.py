@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -63,8 +62,8 @@ def write_archive(path: Path, documents: Iterable[tuple[str, bytes]]) -> tuple[i
 @dataclass(frozen=True)
 class ArchivedDocuments:
     names: set[str]
-    bytes: int
-    first: builtins.bytes | None  # builtins: the field above shadows the name inside the class
+    pdf_bytes: int
+    first: bytes | None
 
 
 def archived_documents(path: Path) -> ArchivedDocuments | None:

@@ -44,6 +44,6 @@ def boleto_pdf(engine: Engine, settings: Settings, debt_id: str, today: date | N
     return pdf
 
 
-def notice_counts(engine: Engine, file_id: str | None = None) -> dict[str, int]:
-    """Notices by state, of one file or of all."""
-    return outbox.counts(engine, file_id=file_id)
+def notice_counts(engine: Engine, file_id: str | None = None, chunk_key: str | None = None) -> dict[str, int]:
+    """Notices by state: of one file, one chunk, or all."""
+    return outbox.counts(engine, file_id=file_id, chunk_key=chunk_key)

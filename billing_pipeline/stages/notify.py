@@ -34,6 +34,8 @@ _RECORD_BATCH = 200
 # messages sent but unmarked (they would be re-sent under the same Message-ID), in exchange for one commit per
 # window instead of one per message.
 _RECORD_WINDOW_SECONDS = 0.01
+# A step retry waits at most this long (before jitter): the redelivery sensor takes over for longer outages.
+STEP_RETRY_CEILING = 600.0
 # After this many messages in a row have spent all their tries, the server is taken to be down: the rest of the
 # batch is left pending for the step's retry (else a 100,000-notice chunk would wait out every message's backoff).
 GIVE_UP_AFTER_MESSAGES = 3
@@ -61,6 +63,12 @@ def attachments_for(engine: Engine, settings: Settings) -> Attachments:
         return pdf
 
     return Attachments(settings.boleto_archive_path, render_missing)
+
+
+def step_retry_wait(retry: int, settings: Settings) -> float:
+    """Seconds before the notifications step's retry number `retry` (1 for the first) while the mail server is down:
+    BILLING_SMTP_STEP_RETRY_SECONDS, doubling, with jitter."""
+    return backoff_seconds(retry, settings.smtp_step_retry_seconds, STEP_RETRY_CEILING)
 
 
 def sender_for(settings: Settings) -> Sender:

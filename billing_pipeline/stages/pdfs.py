@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -11,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from billing_pipeline.pdf.documents import archived_documents, render_pdfs, write_archive
+from billing_pipeline.pdf.preview import png_of_first_page
 from billing_pipeline.settings import Settings
 from billing_pipeline.store.boletos import boleto_rows
 
@@ -19,10 +19,14 @@ from billing_pipeline.store.boletos import boleto_rows
 class PdfOutcome:
     archive: Path
     documents: int
-    bytes: int
+    pdf_bytes: int  # all its PDFs together
     seconds: float
-    first_pdf: builtins.bytes | None  # builtins: the field above shadows the name inside the class
+    first_pdf: bytes | None
     created: bool = True
+
+    def preview_png(self) -> bytes | None:
+        """The top of the first boleto's page as a small PNG, for the UI; None for a chunk without boletos."""
+        return png_of_first_page(self.first_pdf, scale=0.8, top_fraction=0.55) if self.first_pdf else None
 
 
 def pdf_stage(engine: Engine, settings: Settings, chunk_key: str, today: date | None = None) -> PdfOutcome:
@@ -33,7 +37,7 @@ def pdf_stage(engine: Engine, settings: Settings, chunk_key: str, today: date | 
     started = time.perf_counter()
     existing = archived_documents(archive)
     if existing is not None and existing.names == {f"{boleto.debt_id}.pdf" for boleto in rows}:
-        return PdfOutcome(archive, len(existing.names), existing.bytes, time.perf_counter() - started,
+        return PdfOutcome(archive, len(existing.names), existing.pdf_bytes, time.perf_counter() - started,
                           existing.first, created=False)
     first: list[bytes] = []
 

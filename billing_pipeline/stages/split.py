@@ -16,21 +16,25 @@ from billing_pipeline.store import files as registry
 @dataclass(frozen=True)
 class SplitOutcome:
     file_id: str
+    original_name: str
+    size_bytes: int
     chunk_keys: list[str]
     rows: int | None
     rejected: FileRejected | None = None
 
 
 def split_stage(engine: Engine, settings: Settings, file_id: str) -> SplitOutcome:
-    if registry.get_file(engine, file_id) is None:
+    registered = registry.get_file(engine, file_id)
+    if registered is None:
         raise LookupError(f"file {file_id} is not registered in the store")
+    name, size = registered["original_name"], registered["size_bytes"]
     try:
         layout = split_file(settings.archive_path(file_id), settings.chunk_rows)
     except FileRejected as rejection:
         registry.record_file_rejected(engine, file_id, rejection.code, rejection.message, rejection.line_number)
         write_file_rejects(engine, settings, file_id)
-        return SplitOutcome(file_id, [], None, rejection)
+        return SplitOutcome(file_id, name, size, [], None, rejection)
     keys = registry.record_split(engine, file_id, layout)
     if not keys:  # a header-only file is complete as soon as it is split
         finish_file(engine, settings, file_id)
-    return SplitOutcome(file_id, keys, layout.data_rows)
+    return SplitOutcome(file_id, name, size, keys, layout.data_rows)

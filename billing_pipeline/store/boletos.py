@@ -99,14 +99,6 @@ def boleto_of(engine: Engine, debt_id: str) -> RowMapping | None:
         return connection.execute(query).mappings().first()
 
 
-def file_boleto_count(engine: Engine, file_id: str) -> int:
-    query = select(func.count()).select_from(boletos.join(debts, debts.c.debt_id == boletos.c.debt_id)).where(
-        debts.c.file_id == file_id
-    )
-    with engine.connect() as connection:
-        return connection.execute(query).scalar_one()
-
-
 # An IssuedBoleto's fields, from boletos `b` joined with debts `d`.
 ISSUED_BOLETO_COLUMNS = (
     "b.debt_id, b.nosso_numero, b.barcode, b.linha_digitavel, b.due_date, b.created_at AS issued_on,"

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, RowMapping, func, select, text, updat
 
 from billing_pipeline.money import format_cents
 from billing_pipeline.rejects import MESSAGES, REJECT_COLUMNS, RejectCode
-from billing_pipeline.statuses import ChunkStatus
+from billing_pipeline.statuses import ChunkStatus, RejectStage, VerdictKind
 from billing_pipeline.store.bulk import copy_frame
 from billing_pipeline.store.files import ChunkRef
 from billing_pipeline.store.tables import chunks, debts, line_verdicts, rejects
@@ -62,8 +62,8 @@ def _replace_rejects(connection: Connection, ref: ChunkRef, stage: str, frame: p
 
 def record_validation(engine: Engine, ref: ChunkRef, validation: ChunkValidation) -> None:
     with engine.begin() as connection:
-        _replace_rejects(connection, ref, "validate", validation.rejects)
-        _replace_rejects(connection, ref, "load", validation.rejects.iloc[0:0])
+        _replace_rejects(connection, ref, RejectStage.VALIDATE, validation.rejects)
+        _replace_rejects(connection, ref, RejectStage.LOAD, validation.rejects.iloc[0:0])
         connection.execute(
             update(chunks)
             .where(chunks.c.chunk_key == ref.chunk_key)
@@ -114,7 +114,7 @@ def load_debts(engine: Engine, ref: ChunkRef, accepted: pd.DataFrame) -> LoadOut
             ],
             columns=REJECT_COLUMNS,
         )
-        _replace_rejects(connection, ref, "load", conflict_rejects)
+        _replace_rejects(connection, ref, RejectStage.LOAD, conflict_rejects)
         outcome = LoadOutcome(
             accepted=len(staging) - len(clashes),
             duplicates=len(clashes) - len(conflicts),
@@ -126,7 +126,7 @@ def load_debts(engine: Engine, ref: ChunkRef, accepted: pd.DataFrame) -> LoadOut
         repeated_in_file = connection.execute(
             select(func.count()).where(
                 line_verdicts.c.file_id == ref.file_id,
-                line_verdicts.c.verdict == "duplicate",
+                line_verdicts.c.verdict == VerdictKind.DUPLICATE,
                 line_verdicts.c.line_number.between(ref.span.first_line, ref.span.last_line),
             )
         ).scalar_one()

@@ -8,7 +8,7 @@ import pandas as pd
 from sqlalchemy import Engine, Integer, RowMapping, func, insert, select, text, update
 
 from billing_pipeline.ingest.split import ChunkSpan, FileLayout, LineVerdict
-from billing_pipeline.statuses import ChunkStatus, FileStatus, NoticeStatus
+from billing_pipeline.statuses import ChunkStatus, FileStatus, NoticeStatus, RejectStage
 from billing_pipeline.store.bulk import copy_frame
 from billing_pipeline.store.outbox import BOLETO_NOTICE
 from billing_pipeline.store.tables import chunks, line_verdicts, rejects, source_files
@@ -54,9 +54,9 @@ def files_after(engine: Engine, seq: int) -> list[RowMapping]:
 
 def record_file_rejected(engine: Engine, file_id: str, code: str, message: str, line_number: int | None) -> None:
     with engine.begin() as connection:
-        connection.execute(rejects.delete().where(rejects.c.file_id == file_id, rejects.c.stage == "file"))
+        connection.execute(rejects.delete().where(rejects.c.file_id == file_id, rejects.c.stage == RejectStage.FILE))
         connection.execute(
-            insert(rejects).values(file_id=file_id, stage="file", line_number=line_number or 0, column_name="",
+            insert(rejects).values(file_id=file_id, stage=RejectStage.FILE, line_number=line_number or 0, column_name="",
                                    code=code, message=message, raw_line="", created_at=func.now())
         )
         connection.execute(

@@ -16,6 +16,7 @@ from billing_pipeline import government_id
 from billing_pipeline.ingest.records import ChunkRecords
 from billing_pipeline.ingest.split import LineVerdict
 from billing_pipeline.rejects import MESSAGES, REJECT_COLUMNS, RejectCode, empty_rejects
+from billing_pipeline.statuses import VerdictKind
 from billing_pipeline.validation.schema import amount_cents, debt_schema
 
 DEBT_COLUMNS = ["line_number", "debt_id", "government_id", "name", "email", "amount_cents", "due_date", "raw_line"]
@@ -84,9 +85,9 @@ def validate_chunk(
     records: ChunkRecords, verdicts: Iterable[LineVerdict], government_id_policy: str
 ) -> ChunkValidation:
     verdicts = list(verdicts)
-    unterminated = {v.line_number for v in verdicts if v.verdict == "unterminated"}
-    duplicates = {v.line_number for v in verdicts if v.verdict == "duplicate"}
-    conflicts = [v for v in verdicts if v.verdict == "conflict"]
+    unterminated = {v.line_number for v in verdicts if v.verdict == VerdictKind.UNTERMINATED}
+    duplicates = {v.line_number for v in verdicts if v.verdict == VerdictKind.DUPLICATE}
+    conflicts = [v for v in verdicts if v.verdict == VerdictKind.CONFLICT]
 
     structural = records.rejects[~records.rejects["line_number"].isin(unterminated | duplicates)]
     fields = records.fields

@@ -5,15 +5,11 @@ import base64
 import dagster as dg
 
 from billing_pipeline import stages
-from billing_pipeline.boleto.vectorized import verify_many
 from billing_pipeline.defs.ingest.assets import debts
 from billing_pipeline.defs.partitions import chunk_partitions
 from billing_pipeline.defs.resources import BillingResource
 from billing_pipeline.defs.retries import STORE_RETRY, permanent_errors_fail_fast
 from billing_pipeline.instance.pools import DB, PDF
-from billing_pipeline.pdf.preview import png_of_first_page
-from billing_pipeline.store.boletos import chunk_boletos
-from billing_pipeline.store.chunk_results import stored_debt_ids
 
 BOLETO_CHECKS = [
     dg.AssetCheckSpec(
@@ -47,28 +43,25 @@ def boletos(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.M
     key = context.partition_key
     with permanent_errors_fail_fast():
         outcome = stages.boleto_stage(billing.engine, billing.settings, key)
-        # Verified as written when this run wrote them all; read back from the store when some came before.
-        stored = outcome.written if outcome.created == outcome.total else chunk_boletos(billing.engine, key)
-        loaded, _ = stored_debt_ids(billing.engine, key)
-    valid = verify_many(stored["barcode"].to_numpy(dtype=str), stored["linha_digitavel"].to_numpy(dtype=str))
-    bad = stored.loc[~valid, "debt_id"].astype(str).head(10).tolist()
+        verified = stages.verify_boletos(billing.engine, key, outcome)
     return dg.MaterializeResult(
         metadata={
             "created": outcome.created,
             "boletos": outcome.total,
             "bank": billing.settings.bank_code,
-            "first_linha": stored["linha_digitavel"].iloc[0] if len(stored) else "",
+            "first_linha": verified.first_linha,
         },
         check_results=[
             dg.AssetCheckResult(
                 check_name="linha_matches_barcode",
-                passed=bool(valid.all()),
-                metadata={"checked": len(stored), "invalid": int((~valid).sum()), "first_invalid": ", ".join(bad)},
+                passed=verified.numbers_verify,
+                metadata={"checked": verified.checked, "invalid": verified.invalid,
+                          "first_invalid": ", ".join(verified.invalid_debt_ids)},
             ),
             dg.AssetCheckResult(
                 check_name="every_debt_has_one_boleto",
-                passed=outcome.total == loaded,
-                metadata={"debts": loaded, "boletos": outcome.total},
+                passed=verified.one_boleto_per_debt,
+                metadata={"debts": verified.debts, "boletos": verified.boletos},
             ),
         ],
     )
@@ -92,12 +85,11 @@ def boleto_pdfs(context: dg.AssetExecutionContext, billing: BillingResource) -> 
         "documents": outcome.documents,
         "created": outcome.created,
         "archive": dg.MetadataValue.path(str(outcome.archive)),
-        "bytes_per_pdf": round(outcome.bytes / outcome.documents) if outcome.documents else 0,
+        "bytes_per_pdf": round(outcome.pdf_bytes / outcome.documents) if outcome.documents else 0,
         "ms_per_pdf": round(outcome.seconds * 1000 / outcome.documents, 3)
         if outcome.documents and outcome.created else 0,
     }
-    if outcome.first_pdf:
-        png = png_of_first_page(outcome.first_pdf, scale=0.8, top_fraction=0.55)
+    if (png := outcome.preview_png()) is not None:
         metadata["preview"] = dg.MetadataValue.md(
             f"![first boleto of the chunk](data:image/png;base64,{base64.b64encode(png).decode()})"
         )

@@ -12,8 +12,6 @@ from billing_pipeline.defs.partitions import chunk_partitions, source_file_parti
 from billing_pipeline.defs.resources import BillingResource
 from billing_pipeline.defs.retries import STORE_RETRY, permanent_errors_fail_fast
 from billing_pipeline.instance.pools import DB
-from billing_pipeline.store.chunk_state import chunk_row
-from billing_pipeline.store.files import get_file
 
 
 @dg.asset(
@@ -38,13 +36,12 @@ def source_file(context: dg.AssetExecutionContext, billing: BillingResource) -> 
             allow_retries=False,
         )
     context.instance.add_dynamic_partitions(chunk_partitions.name, outcome.chunk_keys)
-    row = get_file(billing.engine, file_id)
     return dg.MaterializeResult(
         metadata={
-            "original_name": row["original_name"],
+            "original_name": outcome.original_name,
             "rows": outcome.rows,
             "chunks": len(outcome.chunk_keys),
-            "size_bytes": row["size_bytes"],
+            "size_bytes": outcome.size_bytes,
             "archive": dg.MetadataValue.path(str(billing.settings.archive_path(file_id))),
         }
     )
@@ -94,15 +91,14 @@ def debts(
     key = context.partition_key
     with permanent_errors_fail_fast():
         outcome = stages.load_stage(billing.engine, billing.settings, key, validated_chunk)
-        row = chunk_row(billing.engine, key)
-        check_results = debts_check_results(billing, row)
+        numbers = stages.chunk_numbers(billing.engine, key)
     return dg.MaterializeResult(
         metadata={
-            "rows": row["rows"],
+            "rows": numbers.rows,
             "accepted": outcome.accepted,
-            "rejected": row["rejected"],
-            "duplicates": row["duplicates"],
+            "rejected": numbers.rejected,
+            "duplicates": numbers.duplicates,
             "conflicts_with_store": outcome.conflicts,
         },
-        check_results=check_results,
+        check_results=debts_check_results(numbers, billing.settings.max_reject_rate),
     )

@@ -2,10 +2,8 @@
 
 
 import dagster as dg
-from sqlalchemy import RowMapping
 
-from billing_pipeline.defs.resources import BillingResource
-from billing_pipeline.store.chunk_results import stored_debt_ids
+from billing_pipeline.stages import ChunkNumbers
 
 DEBTS_CHECKS = [
     dg.AssetCheckSpec(
@@ -26,25 +24,24 @@ DEBTS_CHECKS = [
 ]
 
 
-def debts_check_results(billing: BillingResource, chunk: RowMapping) -> list[dg.AssetCheckResult]:
-    rows, accepted, rejected, duplicates = chunk["rows"], chunk["accepted"], chunk["rejected"], chunk["duplicates"]
-    rate = rejected / rows if rows else 0.0
-    threshold = billing.settings.max_reject_rate
-    stored, distinct = stored_debt_ids(billing.engine, chunk["chunk_key"])
+def debts_check_results(chunk: ChunkNumbers, max_reject_rate: float) -> list[dg.AssetCheckResult]:
     return [
         dg.AssetCheckResult(
             check_name="reject_rate_below_threshold",
-            passed=rate <= threshold,
-            metadata={"reject_rate": round(rate, 6), "threshold": threshold, "rejected": rejected, "rows": rows},
+            passed=chunk.reject_rate <= max_reject_rate,
+            metadata={"reject_rate": round(chunk.reject_rate, 6), "threshold": max_reject_rate,
+                      "rejected": chunk.rejected, "rows": chunk.rows},
         ),
         dg.AssetCheckResult(
             check_name="row_accounting_holds",
-            passed=accepted + rejected + duplicates == rows,
-            metadata={"rows": rows, "accepted": accepted, "rejected": rejected, "duplicates": duplicates},
+            passed=chunk.accepted + chunk.rejected + chunk.duplicates == chunk.rows,
+            metadata={"rows": chunk.rows, "accepted": chunk.accepted, "rejected": chunk.rejected,
+                      "duplicates": chunk.duplicates},
         ),
         dg.AssetCheckResult(
             check_name="debt_ids_stored_once",
-            passed=stored == distinct == accepted,
-            metadata={"stored_rows": stored, "distinct_debt_ids": distinct, "accepted": accepted},
+            passed=chunk.stored_rows == chunk.stored_debt_ids == chunk.accepted,
+            metadata={"stored_rows": chunk.stored_rows, "distinct_debt_ids": chunk.stored_debt_ids,
+                      "accepted": chunk.accepted},
         ),
     ]

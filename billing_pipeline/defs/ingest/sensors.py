@@ -11,8 +11,8 @@ from billing_pipeline.defs.ingest.jobs import ingest_file_job, process_chunk_job
 from billing_pipeline.defs.partitions import chunk_partitions, source_file_partitions
 from billing_pipeline.defs.resources import BillingResource
 from billing_pipeline.defs.sensor_ticks import TICK_SECONDS
-from billing_pipeline.ingest import inbox
-from billing_pipeline.store import files as registry
+
+POLL_TOLERANCE_SECONDS = 0.5
 
 
 @dg.sensor(
@@ -30,26 +30,24 @@ def inbox_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) 
     settings = billing.settings
     now_ns = time.time_ns()
     since_last_look = (now_ns - cursor.get("looked_at_ns", 0)) / 1e9
-    if since_last_look < settings.inbox_poll_seconds:
+    # A tick a little early still looks (the daemon's cadence jitters); so does one after the clock stepped back.
+    if 0 <= since_last_look < settings.inbox_poll_seconds - POLL_TOLERANCE_SECONDS:
         return dg.SensorResult(skip_reason=f"next look in {settings.inbox_poll_seconds - since_last_look:.0f} s "
                                "(BILLING_INBOX_POLL_SECONDS)", cursor=context.cursor)
 
-    entries = inbox.scan(settings.inbox_dir)
-    ready = inbox.stable(entries, previous_looks, now_ns, settings.inbox_poll_seconds)
-    for entry in ready:
+    look = stages.look_at_inbox(settings, previous_looks, now_ns)
+    for entry in look.ready:
         registration = stages.register_stage(billing.engine, settings, entry.path)
         if registration.new:
             context.log.info(f"registered {registration.original_name} as file {registration.file_id}")
         else:
-            first = registry.get_file(billing.engine, registration.file_id)
+            first = stages.file_record(billing.engine, registration.file_id)
             context.log.info(
                 f"{registration.original_name} has the same bytes as file {registration.file_id} (first "
                 f"received as {first['original_name']}, status {first['status']}): nothing new to do, removed "
                 "from the inbox"
             )
-    waiting = {e.path.name: e.look for e in entries if e not in ready}
-
-    new_files = registry.files_after(billing.engine, file_seq)
+    new_files = stages.files_after(billing.engine, file_seq)
     if new_files:
         file_seq = new_files[-1]["seq"]
     return dg.SensorResult(
@@ -64,8 +62,8 @@ def inbox_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) 
         dynamic_partitions_requests=(
             [source_file_partitions.build_add_request([f["file_id"] for f in new_files])] if new_files else []
         ),
-        cursor=json.dumps({"looks": waiting, "file_seq": file_seq, "looked_at_ns": now_ns}),
-        skip_reason=None if new_files or ready else f"{len(waiting)} file(s) waiting for a second look",
+        cursor=json.dumps({"looks": look.waiting, "file_seq": file_seq, "looked_at_ns": now_ns}),
+        skip_reason=None if new_files or look.ready else f"{len(look.waiting)} file(s) waiting for a second look",
     )
 
 
@@ -77,7 +75,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) 
 )
 def chunk_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) -> dg.SensorResult:
     seq = int(context.cursor) if context.cursor else 0
-    new_chunks = registry.chunks_after(billing.engine, seq)
+    new_chunks = stages.chunks_after(billing.engine, seq)
     if not new_chunks:
         return dg.SensorResult(skip_reason="no new chunks")
     keys = [c["chunk_key"] for c in new_chunks]

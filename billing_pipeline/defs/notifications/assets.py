@@ -8,11 +8,6 @@ from billing_pipeline.defs.partitions import chunk_partitions
 from billing_pipeline.defs.resources import BillingResource
 from billing_pipeline.defs.retries import STORE_RETRY, permanent_errors_fail_fast
 from billing_pipeline.instance.pools import SMTP
-from billing_pipeline.mail.delivery import backoff_seconds
-from billing_pipeline.store.outbox import counts as outbox_counts
-
-# A step retry waits at most this long (before jitter): the redelivery sensor takes over for longer outages.
-STEP_RETRY_CEILING = 600.0
 
 
 @dg.asset(
@@ -29,14 +24,14 @@ STEP_RETRY_CEILING = 600.0
 def notifications(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.MaterializeResult:
     with permanent_errors_fail_fast():
         outcome = stages.notify_stage(billing.engine, billing.settings, chunk_key=context.partition_key)
-        counts = outbox_counts(billing.engine, chunk_key=context.partition_key)
+        counts = stages.notice_counts(billing.engine, chunk_key=context.partition_key)
     if outcome.still_pending:
         settings = billing.settings
         waiting = (f"{outcome.still_pending} notices wait on the mail server (last answer: "
                    f"{outcome.last_error or 'none'})")
         metadata = {"sent_now": outcome.sent, "last_error": outcome.last_error or "", **counts}
         if context.retry_number < settings.smtp_step_retries:
-            wait = backoff_seconds(context.retry_number + 1, settings.smtp_step_retry_seconds, STEP_RETRY_CEILING)
+            wait = stages.step_retry_wait(context.retry_number + 1, settings)
             context.log.warning(f"{waiting}; step retry {context.retry_number + 1} of "
                                 f"{settings.smtp_step_retries} in {wait:.0f} s")
             raise dg.RetryRequested(max_retries=settings.smtp_step_retries, seconds_to_wait=wait)

@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from billing_pipeline import stages
 from billing_pipeline.defs.boletos.assets import boletos
 from billing_pipeline.defs.ingest.jobs import ingest_file_job, process_chunk_job
 from billing_pipeline.defs.notifications.assets import notifications
 from billing_pipeline.defs.notifications.jobs import deliver_chunk_job
 from billing_pipeline.defs.resources import BillingResource
 from billing_pipeline.defs.sensor_ticks import TICK_SECONDS
-from billing_pipeline.store.outbox import Undelivered, undelivered
 
 _PAGE = 1_000
 IN_FLIGHT = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
@@ -105,7 +105,7 @@ def redelivery_wait(attempts: int, first_wait: float, max_wait: float) -> float:
     return min(first_wait * 2**attempts, max_wait)
 
 
-def what_waits(left: Undelivered) -> str:
+def what_waits(left: stages.Undelivered) -> str:
     """Pending notices with a server's answer wait on the mail server; others on whatever failed the delivery."""
     if left.waits_on_the_mail_server:
         return f"{left.pending} notices wait on the mail server (last answer: {left.last_error})"
@@ -163,10 +163,10 @@ def redelivery_sensor(context: dg.SensorEvaluationContext, billing: BillingResou
                                       settings.redelivery_max_wait_seconds)
         if now < due:
             if entry["waiting"] is None:  # counted once, when first shown
-                entry["waiting"] = what_waits(undelivered(billing.engine, key))
+                entry["waiting"] = what_waits(stages.undelivered(billing.engine, key))
             waiting.append(f"chunk {key}: {entry['waiting']}; delivered again in {due - now:.0f} s")
             continue
-        left = undelivered(billing.engine, key)
+        left = stages.undelivered(billing.engine, key)
         if not left.total:
             del watched[key]
             continue

@@ -2,10 +2,10 @@
 
 import dagster as dg
 
+from billing_pipeline import stages
 from billing_pipeline.defs.reports.jobs import report_file_job
 from billing_pipeline.defs.resources import BillingResource
 from billing_pipeline.defs.sensor_ticks import TICK_SECONDS
-from billing_pipeline.store import files as registry
 
 
 @dg.sensor(
@@ -16,7 +16,7 @@ from billing_pipeline.store import files as registry
     "no notice pending. A file is looked at until its report is written.",
 )
 def file_report_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) -> dg.SensorResult:
-    finished = registry.finished_files(billing.engine)
+    finished = stages.finished_files(billing.engine)
     if not finished:
         return dg.SensorResult(skip_reason="no finished file without a report")
     return dg.SensorResult(

@@ -1,5 +1,5 @@
 -- The ingest slice: files, their chunks, file-wide line verdicts, debts and rejects.
--- Same tables as sql/postgresql/0001_initial.sql in SQLite's types: UUIDs and dates as ISO text.
+-- Same tables as postgresql/0001_initial.sql in SQLite's types: UUIDs and dates as ISO text.
 CREATE TABLE source_files (
     seq           INTEGER PRIMARY KEY AUTOINCREMENT,
     file_id       TEXT    NOT NULL UNIQUE,
