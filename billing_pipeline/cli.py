@@ -18,6 +18,7 @@ from billing_pipeline.settings import Settings, SettingsError
 from billing_pipeline.statuses import FileStatus
 
 if TYPE_CHECKING:
+    from dagster import DagsterInstance
     from sqlalchemy import Engine
 
 EMBEDDED_INSTANCE_YAML = Path(__file__).with_name("dagster_embedded.yaml")
@@ -200,6 +201,18 @@ def instance_file_warnings(home: Path) -> list[str]:
             "crash\")."]
 
 
+@contextlib.contextmanager
+def _instance(home: Path) -> Iterator[DagsterInstance]:
+    """The Dagster instance of `home`; an instance file naming a plugin where it used to be is refused in one line."""
+    from dagster import DagsterInstance
+
+    moved = [moved for moved in MOVED_INSTANCE_MODULES if moved in (home / "dagster.yaml").read_text(encoding="utf-8")]
+    if moved:
+        raise CommandError(instance_file_warnings(home)[0])
+    with DagsterInstance.from_config(str(home)) as instance:
+        yield instance
+
+
 def _pool_limit(raw: str) -> tuple[str, int]:
     from billing_pipeline.instance.pools import POOLS
 
@@ -211,11 +224,10 @@ def _pool_limit(raw: str) -> tuple[str, int]:
 
 
 def _pools(args: argparse.Namespace) -> int:
-    from dagster import DagsterInstance
-
     from billing_pipeline.instance.pools import POOLS, apply_default_limits
 
-    with DagsterInstance.from_config(str(prepare_dagster_home())) as instance:
+    home = prepare_dagster_home()
+    with _instance(home) as instance:
         limits = apply_default_limits(instance, dict(args.set or []))
     for pool in POOLS:
         print(f"{pool.name:>5}: {limits[pool.name]}  ({pool.guards})")
@@ -223,7 +235,6 @@ def _pools(args: argparse.Namespace) -> int:
 
 
 def _dev(args: argparse.Namespace) -> int:
-    from dagster import DagsterInstance
 
     from billing_pipeline.instance.pools import apply_default_limits
 
@@ -234,7 +245,7 @@ def _dev(args: argparse.Namespace) -> int:
     home = prepare_dagster_home()
     for warning in instance_file_warnings(home):
         print(f"warning: {warning}", file=sys.stderr, flush=True)
-    with DagsterInstance.from_config(str(home)) as instance:
+    with _instance(home) as instance:
         apply_default_limits(instance)
     environment = dict(os.environ, DAGSTER_HOME=str(home), BILLING_DATA_DIR=str(settings.data_dir),
                        BILLING_DATABASE_URL=settings.database_url)

@@ -58,3 +58,16 @@ def test_an_instance_file_naming_the_storage_where_it_used_to_be_is_pointed_at_w
     [warning] = instance_file_warnings(home)
     assert "billing_pipeline.defs.pooled_postgres_storage" in warning
     assert "billing_pipeline.instance.pooled_postgres_storage" in warning
+
+
+def test_billing_pools_refuses_such_an_instance_file_in_one_line(tmp_path: Path, monkeypatch, capsys):
+    from billing_pipeline.cli import main
+
+    production = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text(encoding="utf-8"))
+    production["storage"]["custom"]["module"] = "billing_pipeline.defs.pooled_postgres_storage"
+    home = dagster_home(tmp_path, yaml.safe_dump(production))
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    assert main(["pools"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and error.count("\n") == 1
+    assert "billing_pipeline.instance.pooled_postgres_storage" in error
