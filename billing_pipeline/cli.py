@@ -187,11 +187,9 @@ def instance_file_warnings(home: Path) -> list[str]:
     upgrades)."""
     import yaml
 
-    text = (home / "dagster.yaml").read_text(encoding="utf-8")
-    config = yaml.safe_load(text) or {}
+    config = yaml.safe_load((home / "dagster.yaml").read_text(encoding="utf-8")) or {}
     shipped = yaml.safe_load(EMBEDDED_INSTANCE_YAML.read_text(encoding="utf-8"))
-    warnings = [f"{home / 'dagster.yaml'} names {moved}, which is now {now}: Dagster cannot load the instance until "
-                "the file says so" for moved, now in MOVED_INSTANCE_MODULES.items() if moved in text]
+    warnings = _moved_modules(home)
     if "run_launcher" in config:  # ours, or another an operator chose (Docker, Kubernetes)
         return warnings
     launcher = f"{shipped['run_launcher']['module']}.{shipped['run_launcher']['class']}"
@@ -201,14 +199,20 @@ def instance_file_warnings(home: Path) -> list[str]:
             "crash\")."]
 
 
+def _moved_modules(home: Path) -> list[str]:
+    """One sentence per plugin the instance file names where it used to be: Dagster cannot load such a file."""
+    text = (home / "dagster.yaml").read_text(encoding="utf-8")
+    return [f"{home / 'dagster.yaml'} names {moved}, which is now {now}: Dagster cannot load the instance until the "
+            "file says so" for moved, now in MOVED_INSTANCE_MODULES.items() if moved in text]
+
+
 @contextlib.contextmanager
 def _instance(home: Path) -> Iterator[DagsterInstance]:
     """The Dagster instance of `home`; an instance file naming a plugin where it used to be is refused in one line."""
     from dagster import DagsterInstance
 
-    moved = [moved for moved in MOVED_INSTANCE_MODULES if moved in (home / "dagster.yaml").read_text(encoding="utf-8")]
-    if moved:
-        raise CommandError(instance_file_warnings(home)[0])
+    if moved := _moved_modules(home):
+        raise CommandError(moved[0])
     with DagsterInstance.from_config(str(home)) as instance:
         yield instance
 
@@ -235,7 +239,6 @@ def _pools(args: argparse.Namespace) -> int:
 
 
 def _dev(args: argparse.Namespace) -> int:
-
     from billing_pipeline.instance.pools import apply_default_limits
 
     settings = Settings.from_env()
@@ -243,10 +246,10 @@ def _dev(args: argparse.Namespace) -> int:
     with _store(settings):
         pass  # the schema is current before Dagster starts
     home = prepare_dagster_home()
+    with _instance(home) as instance:  # an instance file it cannot load stops here, with the reason
+        apply_default_limits(instance)
     for warning in instance_file_warnings(home):
         print(f"warning: {warning}", file=sys.stderr, flush=True)
-    with _instance(home) as instance:
-        apply_default_limits(instance)
     environment = dict(os.environ, DAGSTER_HOME=str(home), BILLING_DATA_DIR=str(settings.data_dir),
                        BILLING_DATABASE_URL=settings.database_url)
     dg = Path(sys.executable).with_name("dg")

@@ -129,12 +129,11 @@ def process_file(path: Path, settings: Settings, until: str = "notifications",
         if STEPS.index(until) >= STEPS.index("debts"):
             summary.accepted = sum(c["accepted"] or 0 for c in chunks)
         if STEPS.index(until) >= STEPS.index("boletos"):
-            totals = stages.file_totals(engine, file_id)
-            summary.boletos = totals["boletos"]
+            summary.boletos = stages.file_boleto_count(engine, file_id)
         if STEPS.index(until) >= STEPS.index("boleto_pdfs"):
             summary.pdfs = stages.pdfs_written(settings, keys)
         if until == "notifications":
-            summary.notified = totals["notifications"]["sent"]
+            summary.notified = stages.notice_counts(engine, file_id=file_id)["sent"]
     elif row["status"] == FileStatus.PROCESSED:
         summary.accepted = summary.rejected = summary.duplicates = summary.boletos = summary.pdfs = 0
         summary.notified = 0

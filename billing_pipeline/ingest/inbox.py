@@ -8,6 +8,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from billing_pipeline.storage.atomic import replaced_atomically
+
 IGNORED_SUFFIXES = (".part", ".tmp")
 _HASH_BLOCK = 1 << 20
 
@@ -72,25 +74,24 @@ def archive(path: Path, target: Path, keep_original: bool = False) -> Path:
             return target
         except OSError:  # another filesystem: copy, then drop the original
             pass
-    partial = target.with_name(f".{target.name}.part")
-    shutil.copyfile(path, partial)
-    os.replace(partial, target)
+    with replaced_atomically(target) as partial:
+        shutil.copyfile(path, partial)
     if not keep_original:
         path.unlink()
     return target
 
 
 def submit(source: Path, inbox: Path) -> Path:
-    """Copy a file into the inbox so the sensor never sees it half-written: write `.part`, then rename. The copy
-    keeps the source's mtime, as `mv` and `cp -p` do, so an old file is taken on the sensor's first look."""
+    """Copy a file into the inbox so the sensor never sees it half-written: the copy is a hidden `.part` until it is
+    renamed. It keeps the source's mtime, as `mv` and `cp -p` do, so an old file is taken on the sensor's first
+    look."""
     if not source.is_file():
         raise FileNotFoundError(f"{source} is not a file")
     inbox.mkdir(parents=True, exist_ok=True)
     target = inbox / source.name
     if is_ignored(target.name):
         target = inbox / (target.name.lstrip(".").removesuffix(".part").removesuffix(".tmp") or "file.csv")
-    partial = inbox / f".{target.name}.part"
-    shutil.copyfile(source, partial)
-    shutil.copystat(source, partial)
-    os.replace(partial, target)
+    with replaced_atomically(target) as partial:
+        shutil.copyfile(source, partial)
+        shutil.copystat(source, partial)
     return target

@@ -15,6 +15,7 @@ from billing_pipeline.issued_boleto import IssuedBoleto
 from billing_pipeline.money import brazilian_amount
 from billing_pipeline.pdf.layout import render_layout
 from billing_pipeline.pdf.stamp import BoletoFields, BoletoStamper, brazilian_date
+from billing_pipeline.storage.atomic import replaced_atomically
 
 
 @lru_cache(maxsize=4)
@@ -48,14 +49,11 @@ def render_pdfs(boletos: Iterable[IssuedBoleto], account: BeneficiaryAccount, de
 def write_archive(path: Path, documents: Iterable[tuple[str, bytes]]) -> tuple[int, int]:
     """One ZIP per chunk (<debt_id>.pdf inside, stored: PDFs are compressed already), written atomically.
     Returns (documents, bytes of PDF)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.part")
     count = size = 0
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as archive:
+    with replaced_atomically(path) as partial, zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as zipped:
         for debt_id, pdf in documents:
-            archive.writestr(f"{debt_id}.pdf", pdf)
+            zipped.writestr(f"{debt_id}.pdf", pdf)
             count, size = count + 1, size + len(pdf)
-    partial.replace(path)
     return count, size
 
 

@@ -6,20 +6,27 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, RowMapping
+from sqlalchemy import Engine
 
 from billing_pipeline.ingest import inbox
 from billing_pipeline.ingest.inbox import InboxEntry
 from billing_pipeline.pdf.documents import count_pdfs
 from billing_pipeline.settings import Settings
-from billing_pipeline.store import files as registry
+
+# The registry's and the outbox's reads, offered here as they are: what files and chunks are new, finished or
+# undelivered.
+from billing_pipeline.store.boletos import file_boleto_count as file_boleto_count
 from billing_pipeline.store.chunk_results import stored_debt_ids
 from billing_pipeline.store.chunk_state import chunk_row
-from billing_pipeline.store.file_report import file_report
-
-# What a chunk's delivery has left, as the store counts it (the redelivery sensor reads it).
+from billing_pipeline.store.files import chunks_after as chunks_after
+from billing_pipeline.store.files import file_chunks as file_chunks
+from billing_pipeline.store.files import files_after as files_after
+from billing_pipeline.store.files import finished_files as finished_files
+from billing_pipeline.store.files import get_file
 from billing_pipeline.store.outbox import Undelivered as Undelivered
 from billing_pipeline.store.outbox import undelivered as undelivered
+
+file_record = get_file  # a file's registry row, or None when the bytes were never registered
 
 
 @dataclass(frozen=True)
@@ -39,32 +46,6 @@ def look_at_inbox(settings: Settings, previous_looks: dict[str, list[int]], now_
 def submit_file(settings: Settings, source: Path) -> Path:
     """Copy a file into the inbox so that the sensor never sees it half-written."""
     return inbox.submit(source, settings.inbox_dir)
-
-
-def file_record(engine: Engine, file_id: str) -> RowMapping | None:
-    return registry.get_file(engine, file_id)
-
-
-def files_after(engine: Engine, seq: int) -> list[RowMapping]:
-    return registry.files_after(engine, seq)
-
-
-def chunks_after(engine: Engine, seq: int) -> list[RowMapping]:
-    return registry.chunks_after(engine, seq)
-
-
-def file_chunks(engine: Engine, file_id: str) -> list[RowMapping]:
-    return registry.file_chunks(engine, file_id)
-
-
-def finished_files(engine: Engine) -> list[str]:
-    """Files split (or rejected), every chunk loaded and no notice pending, whose final report is not written."""
-    return registry.finished_files(engine)
-
-
-def file_totals(engine: Engine, file_id: str) -> dict:
-    """A file's numbers as its report gives them."""
-    return file_report(engine, file_id)
 
 
 def pdfs_written(settings: Settings, chunk_keys: Iterable[str]) -> int:

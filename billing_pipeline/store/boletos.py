@@ -15,7 +15,7 @@ from billing_pipeline.issued_boleto import IssuedBoleto
 from billing_pipeline.money import format_cents
 from billing_pipeline.store.bulk import copy_frame
 from billing_pipeline.store.sequences import allocate
-from billing_pipeline.store.tables import boletos, debts
+from billing_pipeline.store.tables import boletos, chunks, debts
 
 WRITTEN_COLUMNS = ["debt_id", "barcode", "linha_digitavel"]
 
@@ -87,6 +87,14 @@ def chunk_boletos(engine: Engine, chunk_key: str) -> pd.DataFrame:
         rows = connection.execute(query, {"chunk_key": chunk_key}).all()
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(WRITTEN_COLUMNS)
     return pd.DataFrame(dict(zip(WRITTEN_COLUMNS, columns, strict=True)))
+
+
+def file_boleto_count(engine: Engine, file_id: str) -> int:
+    """Through the file's chunk keys, which index boletos (debts.file_id has no index)."""
+    query = select(func.count()).select_from(boletos).where(
+        boletos.c.chunk_key.in_(select(chunks.c.chunk_key).where(chunks.c.file_id == file_id)))
+    with engine.connect() as connection:
+        return connection.execute(query).scalar_one()
 
 
 def boleto_of(engine: Engine, debt_id: str) -> RowMapping | None:
