@@ -1,11 +1,11 @@
 """What the file report sensor's query and the report itself cost once a large file is in the store: the sensor
-runs `finished_files` on every tick (every few seconds) while the file's notices go out, and again
+runs `finished_inbox_files` on every tick (every few seconds) while the file's notices go out, and again
 after it, so its cost is paid thousands of times per file.
 
     .venv/bin/python -m bench.report_sensor [--rows 1100000] [--chunk-rows 100000] [--admin-url URL]
 
 Stores one file's debts and boletos with `billing process --until boletos`, adds its outbox rows, then times
-(best of 5): `finished_files` between two chunks' deliveries, while a notice is pending, once every notice is
+(best of 5): `finished_inbox_files` between two chunks' deliveries, while a notice is pending, once every notice is
 settled, once the file is reported, and the report's own queries. Nothing is asserted.
 """
 
@@ -22,7 +22,7 @@ from bench.store import bench_store, store_arguments
 from billing_pipeline.runner import process_file
 from billing_pipeline.store import outbox
 from billing_pipeline.store.file_report import file_report
-from billing_pipeline.store.files import finished_files, mark_reported
+from billing_pipeline.store.files import finished_inbox_files, mark_reported
 
 
 def best_of(call: Callable[[], object], rounds: int = 5) -> float:
@@ -50,19 +50,19 @@ def run(admin_url: str, rows: int, chunk_rows: int) -> list[tuple[str, float]]:
                 connection.execute(text("ANALYZE"))
 
         deliver(keys[:half])
-        timings = [(f"finished_files, between deliveries ({half} of {len(keys)} chunks delivered)",
-                    best_of(lambda: finished_files(engine)))]
+        timings = [(f"finished_inbox_files, between deliveries ({half} of {len(keys)} chunks delivered)",
+                    best_of(lambda: finished_inbox_files(engine)))]
         deliver(keys[half:])
         with engine.begin() as connection:
             connection.execute(text("UPDATE outbox SET status = 'pending' WHERE id = (SELECT MAX(id) FROM outbox)"))
-        timings.append(("finished_files, one notice pending", best_of(lambda: finished_files(engine))))
+        timings.append(("finished_inbox_files, one notice pending", best_of(lambda: finished_inbox_files(engine))))
         with engine.begin() as connection:
             connection.execute(text("UPDATE outbox SET status = 'sent', sent_at = now() WHERE status = 'pending'"))
-        assert finished_files(engine) == [file_id]
-        timings.append(("finished_files, every notice settled", best_of(lambda: finished_files(engine))))
+        assert finished_inbox_files(engine) == [file_id]
+        timings.append(("finished_inbox_files, every notice settled", best_of(lambda: finished_inbox_files(engine))))
         timings.append(("file_report (the report's queries)", best_of(lambda: file_report(engine, file_id))))
         mark_reported(engine, file_id)
-        timings.append(("finished_files, file reported", best_of(lambda: finished_files(engine))))
+        timings.append(("finished_inbox_files, file reported", best_of(lambda: finished_inbox_files(engine))))
         return timings
 
 

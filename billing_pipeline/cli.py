@@ -7,11 +7,14 @@ import contextlib
 import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from billing_pipeline.pipeline_steps import STEPS
 from billing_pipeline.settings import Settings, SettingsError
@@ -61,21 +64,26 @@ def _workers(raw: str) -> int:
 
 def _process(args: argparse.Namespace) -> int:
     from billing_pipeline.runner import ProcessError, process_file
+    from billing_pipeline.terminal_progress import file_progress
 
     path = Path(args.path)
     if not path.is_file():
         raise CommandError(f"{path} is not a file")
     try:
-        summary = process_file(path, Settings.from_env(), until=args.until, workers=args.workers)
+        with file_progress() as progress:  # on stderr: stdout keeps the summary alone
+            summary = process_file(path, Settings.from_env(), until=args.until, workers=args.workers,
+                                   progress=progress)
     except ProcessError as error:
         raise CommandError(str(error)) from None
     if args.json:
         print(json.dumps(summary.as_dict(), sort_keys=True))
+    elif summary.already_received:
+        print(f"{path}: {summary.already_received}")
     else:
         for key, value in summary.as_dict().items():
             if value is not None:
                 print(f"{key:>16}: {value}")
-    if summary.status == FileStatus.REJECTED:
+    if summary.status == FileStatus.REJECTED and not summary.already_received:
         print(f"error: file rejected: {summary.error}", file=sys.stderr)
         return 2
     return 0
@@ -97,14 +105,18 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _submit(args: argparse.Namespace) -> int:
-    from billing_pipeline.stages import submit_file
+    from billing_pipeline.stages import submit_stage
 
     settings = Settings.from_env()
-    try:
-        target = submit_file(settings, Path(args.path))
-    except FileNotFoundError as error:
-        raise CommandError(str(error)) from None
-    print(f"submitted {args.path} as {target}")
+    with _store(settings) as engine:
+        try:
+            submission = submit_stage(engine, settings, Path(args.path))
+        except FileNotFoundError as error:
+            raise CommandError(str(error)) from None
+    if submission.already_received:
+        print(f"{args.path}: {submission.already_received}; nothing new to do")
+    else:
+        print(f"submitted {args.path} as {submission.target}")
     return 0
 
 
@@ -152,10 +164,12 @@ def _boleto_pdf(args: argparse.Namespace) -> int:
 
 def _notify(args: argparse.Namespace) -> int:
     from billing_pipeline.stages import notify_stage
+    from billing_pipeline.terminal_progress import step_progress
 
     settings = Settings.from_env()
-    with _store(settings) as engine:
-        outcome = notify_stage(engine, settings, file_id=args.file, retry_failed=args.retry_failed)
+    with _store(settings) as engine, step_progress() as progress:
+        outcome = notify_stage(engine, settings, file_id=args.file, retry_failed=args.retry_failed,
+                               progress=progress)
     print(f"sent {outcome.sent}, failed {outcome.failed}, suppressed {outcome.suppressed}, "
           f"still pending {outcome.still_pending} ({outcome.per_second:.1f} messages/s)")
     return 0 if outcome.still_pending == 0 else 3
@@ -172,6 +186,112 @@ def _outbox(args: argparse.Namespace) -> int:
         for status, count in counts.items():
             print(f"{status:>10}: {count}")
     return 0
+
+
+def _resolving_file(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """`handler` with args.file, a file id or a unique prefix of it, replaced by the file's id; an id that names
+    no file, or several, is refused in one line before the handler runs."""
+    def resolved(args: argparse.Namespace) -> int:
+        if args.file is not None:
+            from billing_pipeline.stages import FileIdError, resolve_file_id
+
+            with _store(Settings.from_env()) as engine:
+                try:
+                    args.file = resolve_file_id(engine, args.file)
+                except FileIdError as error:
+                    raise CommandError(str(error)) from None
+        return handler(args)
+
+    return resolved
+
+
+def _files(args: argparse.Namespace) -> int:
+    from billing_pipeline.stages import list_files, plain_data
+
+    with _store(Settings.from_env()) as engine:
+        listed = list_files(engine, FileStatus(args.status) if args.status else None)
+    if args.json:
+        print(json.dumps(plain_data(listed), ensure_ascii=False))
+        return 0
+    if not listed:
+        print(f"no {args.status} files" if args.status else "no files")
+        return 0
+    headers = ["received (UTC)", "file id", "status", "via", "again", "rows", "accepted", "rejected",
+               "duplicates", "sent", "pending", "failed", "name"]
+    rows = [[_moment(f.received_at), f.file_id[:FILE_ID_SHOWN], f.status, f.received_via, f.received_again, f.rows,
+             f.accepted, f.rejected, f.duplicates, f.notices["sent"], f.notices["pending"], f.notices["failed"],
+             f.original_name] for f in listed]
+    print("\n".join(_table(headers, rows)))
+    return 0
+
+
+def _file_show(args: argparse.Namespace) -> int:
+    from billing_pipeline.stages import FileIdError, file_view, plain_data
+
+    settings = Settings.from_env()
+    with _store(settings) as engine:
+        try:
+            view = file_view(engine, settings, args.file_id)
+        except FileIdError as error:
+            raise CommandError(str(error)) from None
+    if args.json:
+        print(json.dumps(plain_data(view), ensure_ascii=False))
+        return 0
+    summary = view.detail.summary
+    fields = {"name": summary.original_name, "sha256": summary.file_id, "status": summary.status,
+              "received": f"{_moment(summary.received_at)} UTC via {summary.received_via}"
+              + (f", then {_more_times(summary.received_again)}" if summary.received_again else "")}
+    if summary.error_code:
+        fields["error"] = f"{summary.error_code}: {summary.error_message}"
+    fields["rows"] = (f"{_shown(summary.rows)} (accepted {_shown(summary.accepted)}, rejected "
+                      f"{_shown(summary.rejected)}, duplicates {_shown(summary.duplicates)})")
+    fields["reject codes"] = ", ".join(f"{code} {count}" for code, count in view.detail.reject_codes.items()) or "none"
+    fields["notices"] = ", ".join(f"{status} {count}" for status, count in summary.notices.items())
+    for name, written in (("rejects", view.rejects), ("report", view.report), ("archive", view.archive)):
+        fields[name] = f"{written.path}" + ("" if written.written else "  (not written yet)")
+    for key, value in fields.items():
+        print(f"{key:>12}: {value}")
+    print(f"\nreceived {_times(len(view.detail.receipts))}:")
+    print("\n".join(_table(["received (UTC)", "via", "name"],
+                           [[_moment(r.received_at), r.received_via, r.original_name] for r in view.detail.receipts],
+                           indent=2)))
+    if view.detail.chunks:
+        print(f"\n{len(view.detail.chunks)} chunk{'s' if len(view.detail.chunks) > 1 else ''}:")
+        print("\n".join(_table(
+            ["chunk", "no", "lines", "rows", "status", "accepted", "rejected", "duplicates"],
+            [[c.chunk_key, c.chunk_no, f"{c.first_line}-{c.last_line}", c.rows, c.status, c.accepted, c.rejected,
+              c.duplicates] for c in view.detail.chunks], indent=2)))
+    return 0
+
+
+FILE_ID_HELP = "only this file's notices: its sha256, or a unique prefix of it (4 hex digits at least)"
+FILE_ID_SHOWN = 12  # digits of a file id a table shows, as its chunk keys do; `--file` and `files show` take them
+
+
+def _moment(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
+
+
+def _times(count: int) -> str:
+    return "once" if count == 1 else f"{count} times"
+
+
+def _more_times(count: int) -> str:
+    return "once more" if count == 1 else f"{count} more times"
+
+
+def _shown(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
+def _table(headers: list[str], rows: list[list[object]], indent: int = 0) -> list[str]:
+    """Aligned columns: numbers to the right, text to the left; a missing value is `-`."""
+    cells = [headers, *[[_shown(value) for value in row] for row in rows]]
+    numeric = [all(isinstance(row[i], int) or row[i] is None for row in rows) for i in range(len(headers))]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(headers))]
+    return [" " * indent + "  ".join(cell.rjust(width) if right else cell.ljust(width)
+                                     for cell, width, right in zip(line, widths, numeric, strict=True)).rstrip()
+            for line in cells]
 
 
 def prepare_dagster_home() -> Path:
@@ -241,23 +361,102 @@ def _pools(args: argparse.Namespace) -> int:
 def _dev(args: argparse.Namespace) -> int:
     from billing_pipeline.instance.pools import apply_default_limits
 
-    settings = Settings.from_env()
-    settings.ensure_dirs()
-    with _store(settings):
-        pass  # the schema is current before Dagster starts
-    home = prepare_dagster_home()
-    with _instance(home) as instance:  # an instance file it cannot load stops here, with the reason
-        apply_default_limits(instance)
-    for warning in instance_file_warnings(home):
-        print(f"warning: {warning}", file=sys.stderr, flush=True)
-    environment = dict(os.environ, DAGSTER_HOME=str(home), BILLING_DATA_DIR=str(settings.data_dir),
-                       BILLING_DATABASE_URL=settings.database_url)
-    dg = Path(sys.executable).with_name("dg")
-    command = [str(dg), "dev", "-w", str(WORKSPACE_YAML), "-h", args.host, "-p", str(args.port)]
-    print(f"Dagster UI: http://{args.host}:{args.port}  (DAGSTER_HOME={home}, data in {settings.data_dir},"
-          f" drop CSV files into {settings.inbox_dir})", flush=True)
-    os.execve(dg, command, environment)
-    return 0  # not reached
+    with _Supervisor() as supervisor:
+        try:
+            settings = Settings.from_env()
+            settings.ensure_dirs()
+            with _store(settings):
+                pass  # the schema is current before Dagster starts
+            home = prepare_dagster_home()
+            with _instance(home) as instance:  # an instance file it cannot load stops here, with the reason
+                apply_default_limits(instance)
+            for warning in instance_file_warnings(home):
+                print(f"warning: {warning}", file=sys.stderr, flush=True)
+            dg = Path(sys.executable).with_name("dg")
+            command = [str(dg), "dev", "-w", str(WORKSPACE_YAML), "-h", args.host, "-p", str(args.port)]
+            print(f"Dagster UI: http://{args.host}:{args.port}  (DAGSTER_HOME={home}, data in {settings.data_dir},"
+                  f" drop CSV files into {settings.inbox_dir})", flush=True)
+            # In DAGSTER_HOME rather than here: `dagster dev` warns about any dagster.yaml in its folder that is not
+            # DAGSTER_HOME's (the repository root holds the production one) and loads the folder's .env over the
+            # environment (the repository's is docker-compose's).
+            status = supervisor.run(command, dev_environment(settings, home), cwd=home)
+        except KeyboardInterrupt:
+            pass  # a signal before Dagster started: nothing to stop
+    if supervisor.stopped_by is None:
+        return status
+    name = "Ctrl-C" if supervisor.stopped_by == signal.SIGINT else supervisor.stopped_by.name
+    print(f"billing dev: stopped ({name})" + ("; the webserver, the daemon and their code servers are shut down"
+                                              if supervisor.started else " before Dagster started"), flush=True)
+    return 0
+
+
+def dev_environment(settings: Settings, home: Path) -> dict[str, str]:
+    """The environment of `billing dev`'s Dagster processes: this one, with DAGSTER_HOME and the settings' paths
+    made absolute (those processes run in DAGSTER_HOME, not in this folder)."""
+    return dict(os.environ, DAGSTER_HOME=str(home), BILLING_DATA_DIR=str(settings.data_dir),
+                BILLING_DATABASE_URL=_absolute_store_url(settings.database_url),
+                BILLING_SUPPRESSION_FILE=str(settings.suppressions_path.resolve()))
+
+
+def _absolute_store_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:" or path.startswith("file:") \
+            or Path(path).is_absolute():
+        return url
+    return parsed.set(database=str(Path(path).resolve())).render_as_string(hide_password=False)
+
+
+class _Supervisor:
+    """Runs a command (`dg dev`) in a process group of its own and hands it each SIGINT, SIGTERM or SIGHUP this
+    process gets; a signal that comes before the command started raises KeyboardInterrupt instead.
+
+    A terminal's Ctrl-C reaches its whole foreground process group. Were `dg dev` in it, a Ctrl-C while it starts
+    or stops would end it with click's "Aborted!" and status 1, which `make demo` reports as `make: *** [...]
+    Error 1`, and a signal handed on to it again would interrupt its shutdown. In a group of its own it gets each
+    signal once, from here, and `billing dev` ends with status 0 when an operator stopped it. (make, interrupted
+    itself, then ends by SIGINT without a message.)"""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+    def __init__(self) -> None:
+        self.child: subprocess.Popen | None = None
+        self.stopped_by: signal.Signals | None = None  # the first signal received
+        self._starting = False
+        self._previous: dict[int, Any] = {}
+
+    @property
+    def started(self) -> bool:
+        return self.child is not None
+
+    def __enter__(self) -> _Supervisor:
+        self._previous = {number: signal.signal(number, self._hand_on) for number in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+    def _hand_on(self, number: int, frame: object) -> None:
+        self.stopped_by = self.stopped_by or signal.Signals(number)
+        if self.child is None:
+            if self._starting:
+                return  # handed on once the child exists
+            raise KeyboardInterrupt
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.child.pid, number)
+
+    def run(self, command: list[str], environment: dict[str, str], cwd: Path) -> int:
+        """The command's exit status (128 + N when signal N ended it)."""
+        self._starting = True
+        # No terminal input: a background process group reading it would be stopped (SIGTTIN).
+        self.child = subprocess.Popen(command, env=environment, cwd=cwd, stdin=subprocess.DEVNULL, process_group=0)
+        if self.stopped_by is not None:  # it came while the child was being created
+            os.killpg(self.child.pid, self.stopped_by)
+        status = self.child.wait()
+        return status if status >= 0 else 128 - status
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -304,13 +503,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     notify = commands.add_parser("notify", help="send pending notices (or, with --retry-failed, failed ones)")
     notify.add_argument("--retry-failed", action="store_true", help="re-send only the notices that failed")
-    notify.add_argument("--file", help="only this file's notices (its sha256 id)")
-    notify.set_defaults(handler=_notify)
+    notify.add_argument("--file", help=FILE_ID_HELP)
+    notify.set_defaults(handler=_resolving_file(_notify))
 
     outbox = commands.add_parser("outbox", help="notices by state")
-    outbox.add_argument("--file", help="only this file's notices")
+    outbox.add_argument("--file", help=FILE_ID_HELP)
     outbox.add_argument("--json", action="store_true")
-    outbox.set_defaults(handler=_outbox)
+    outbox.set_defaults(handler=_resolving_file(_outbox))
+
+    files = commands.add_parser("files", help="the files in the store, newest first; `files show ID`: one file")
+    files.add_argument("--status", choices=[status.value for status in FileStatus], help="only files in this status")
+    files.add_argument("--json", action="store_true", help="print one JSON list")
+    files.set_defaults(handler=_files)
+    files_commands = files.add_subparsers(dest="files_command", metavar="show")
+    file_show = files_commands.add_parser("show", help="one file: its arrivals, chunks, rejects, notices, outputs")
+    file_show.add_argument("file_id", metavar="FILE_ID", help="the file's sha256, or a unique prefix of it")
+    file_show.add_argument("--json", action="store_true", help="print one JSON object")
+    file_show.set_defaults(handler=_file_show)
 
     pools = commands.add_parser(
         "pools", help="set each concurrency pool's default limit where none is set yet; print the limits")
@@ -329,6 +538,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
+    except BrokenPipeError:  # `billing files | head`: the reader had enough; nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush fails no more
+        return 128 + signal.SIGPIPE
     except (CommandError, SettingsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

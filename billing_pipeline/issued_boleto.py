@@ -25,6 +25,7 @@ class IssuedBoleto:
     amount_cents: int
     payer_name: str
     payer_document: str  # a CPF or CNPJ, normalised
+    original_due_date: date | None = None  # the debt's own; due_date is later when that had passed or was too near
 
     @property
     def payer_document_label(self) -> str:
@@ -50,6 +51,7 @@ class IssuedBoleto:
             amount_cents=int(row["amount_cents"]),
             payer_name=row["payer_name"],
             payer_document=government_id.normalise(str(row["payer_document"])),
+            original_due_date=_as_date(row["original_due_date"]) if row.get("original_due_date") else None,
         )
 
 

@@ -6,12 +6,16 @@ folders, so its results are the ones the daemon would produce.
 
 import multiprocessing
 import os
+import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from billing_pipeline import stages
 from billing_pipeline.definitions import ASSETS
@@ -23,7 +27,7 @@ from billing_pipeline.defs.reports.assets import file_report
 from billing_pipeline.defs.resources import BillingResource, ChunkFrameIOManager
 from billing_pipeline.pipeline_steps import STEPS
 from billing_pipeline.settings import Settings
-from billing_pipeline.statuses import FINISHED_FILE_STATUSES, FileStatus
+from billing_pipeline.statuses import FINISHED_FILE_STATUSES, FileStatus, ReceivedVia
 
 CHUNK_ASSETS = {asset.key.to_user_string(): asset for asset in (validated_chunk, debts, boletos, boleto_pdfs,
                                                                  notifications)}
@@ -52,7 +56,8 @@ class ProcessSummary:
     boletos: int | None = None
     pdfs: int | None = None
     notified: int | None = None
-    stage: str = "notifications"
+    stage: str = "notifications"  # the last stage the file went through: source_file for a rejected one
+    already_received: str | None = None  # the same bytes came in before: nothing new was done
     error: str | None = None
     rejects_report: str | None = None
     report: str | None = None
@@ -66,10 +71,11 @@ class ProcessSummary:
 
 
 def process_file(path: Path, settings: Settings, until: str = "notifications",
-                 workers: int | None = None) -> ProcessSummary:
+                 workers: int | None = None,
+                 progress: Callable[[stages.FileProgress], None] | None = None) -> ProcessSummary:
     """The file's assets materialized in this process (and `workers` spawned ones), as the daemon's runs would,
     every step with exactly these `settings` (the environment is not read again). The file itself stays where it
-    is: a copy is archived."""
+    is: a copy is archived. `progress` is handed where the file stands every POLL_SECONDS while its steps run."""
     if until not in STEPS:
         raise ValueError(f"--until must be one of {', '.join(STEPS)}")
     started = time.perf_counter()
@@ -77,7 +83,12 @@ def process_file(path: Path, settings: Settings, until: str = "notifications",
     engine = stages.open_store(settings)
     workers = default_workers(engine.dialect.name) if workers is None else workers
 
-    file_id = stages.register_stage(engine, settings, path, keep_original=True).file_id
+    registration = stages.register_stage(engine, settings, path, keep_original=True,
+                                         received_via=ReceivedVia.PROCESS)
+    file_id = registration.file_id
+    if not registration.new and (nothing_to_do := _already_received(engine, registration)):
+        engine.dispose()
+        return nothing_to_do
     instance = dg.DagsterInstance.ephemeral()
     resources = _resources(settings)
     instance.add_dynamic_partitions(source_file_partitions.name, [file_id])
@@ -85,13 +96,9 @@ def process_file(path: Path, settings: Settings, until: str = "notifications",
     # several chunks is only known after the split; ~100 bytes per row is a guess that only decides this head start.
     likely_chunks = path.stat().st_size / (100 * settings.chunk_rows)
     pool = _worker_pool(workers) if workers > 1 and until != "source_file" and likely_chunks > 1.5 else None
+    stop_polling = _poll_progress(progress, engine, settings, file_id)
     try:
-        try:
-            _materialize([source_file], file_id, instance, resources)
-        except ProcessError:
-            if stages.file_record(engine, file_id)["status"] != FileStatus.REJECTED:  # it fails on purpose
-                raise
-
+        _materialize([source_file], file_id, instance, resources)  # a rejected file is an outcome, not a failure
         row = stages.file_record(engine, file_id)
         keys = [c["chunk_key"] for c in stages.file_chunks(engine, file_id)]
         if row["status"] != FileStatus.REJECTED and until != "source_file":
@@ -105,6 +112,7 @@ def process_file(path: Path, settings: Settings, until: str = "notifications",
                 _materialize_in_parallel(pool, keys, names, settings)
             row = stages.file_record(engine, file_id)
     finally:
+        stop_polling()
         if pool is not None:
             pool.shutdown(cancel_futures=True)
 
@@ -123,6 +131,8 @@ def process_file(path: Path, settings: Settings, until: str = "notifications",
     )
     if row["status"] == FileStatus.REJECTED:
         summary.error = f"{row['error_code']}: {row['error_message']}"
+        summary.stage = source_file.key.to_user_string()
+        summary.accepted, summary.rejected, summary.duplicates = 0, row["rows"], 0
     if until != "source_file" and chunks:
         summary.rejected = sum(c["rejected"] or 0 for c in chunks)
         summary.duplicates = sum(c["duplicates"] or 0 for c in chunks)
@@ -146,6 +156,25 @@ def process_file(path: Path, settings: Settings, until: str = "notifications",
         summary.report = str(report)
     summary.elapsed_seconds = round(time.perf_counter() - started, 3)
     return summary
+
+
+def _already_received(engine: Engine, registration: stages.Registration) -> ProcessSummary | None:
+    """The summary of a re-drop with nothing new to do: the file is finished, or it came through the inbox and is
+    the daemon's. None for a file an earlier `billing process` left unfinished (stopped with --until, or cut short):
+    this one carries on from where that one stopped."""
+    row = stages.file_record(engine, registration.file_id)
+    if row["received_via"] == ReceivedVia.PROCESS and not stages.is_finished(engine, registration.file_id):
+        return None
+    return ProcessSummary(
+        file_id=registration.file_id,
+        original_name=registration.original_name,
+        status=row["status"],
+        rows=row["rows"],
+        chunks=row["chunk_count"] or 0,
+        stage="register",
+        already_received=f"{registration.already_received()}; nothing new to do",
+        error=f"{row['error_code']}: {row['error_message']}" if row["error_code"] else None,
+    )
 
 
 def _resources(settings: Settings) -> dict:
@@ -202,3 +231,37 @@ def _materialize(selection: list, partition_key: str, instance: dg.DagsterInstan
         if event.step_failure_data.error is not None
     )
     raise ProcessError(f"the run for partition {partition_key} failed: {detail or 'no step reported why'}")
+
+
+POLL_SECONDS = 0.5
+
+
+def _poll_progress(progress: Callable[[stages.FileProgress], None] | None, engine: Engine, settings: Settings,
+                   file_id: str) -> Callable[[], None]:
+    """Starts handing `progress` the file's progress every POLL_SECONDS, from a daemon thread; returns what stops
+    it, after one last look. The steps run inside dagster.materialize, here or in worker processes, so the store
+    is the one place that sees all of them."""
+    if progress is None:
+        return lambda: None
+    stopped = threading.Event()
+
+    def look() -> None:
+        try:
+            snapshot = stages.file_progress(engine, settings, file_id)
+        except (SQLAlchemyError, OSError):  # the store busy or unreachable: the steps will say so, if it lasts
+            return
+        progress(snapshot)
+
+    def poll() -> None:
+        while not stopped.wait(POLL_SECONDS):
+            look()
+
+    poller = threading.Thread(target=poll, name="billing-progress", daemon=True)
+    poller.start()
+
+    def stop() -> None:
+        stopped.set()
+        poller.join()
+        look()
+
+    return stop

@@ -16,6 +16,13 @@ class FileStatus(StrEnum):
     REJECTED = "rejected"  # unreadable as a whole (a file-level reject code); nothing of it is stored
 
 
+class ReceivedVia(StrEnum):
+    """How a file's bytes came in; the daemon's sensors follow inbox files only."""
+
+    INBOX = "inbox"  # dropped into the inbox (or `billing submit`): the daemon's runs process it
+    PROCESS = "process"  # given to `billing process`, which processes it itself
+
+
 class ChunkStatus(StrEnum):
     PENDING = "pending"
     VALIDATED = "validated"

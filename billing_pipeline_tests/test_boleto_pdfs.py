@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -136,3 +137,20 @@ def test_billing_boleto_pdf_renders_one_on_demand(billing_env, engine, tmp_path,
     assert _scan(output.read_bytes()) == [row.barcode]
     missing = cli("boleto", "pdf", "00000000-0000-4000-8000-000000000000", "-o", output, json=False, check=False)
     assert missing.status == 2 and "no boleto for debt" in missing.err
+
+
+def test_pdf_stage_tells_its_reporter_at_each_tenth_and_when_done_and_a_kept_archive_says_nothing(
+        settings, engine, tmp_path):
+    sample = write_sample_file(tmp_path / "debts.csv", rows=40, seed=32)
+    [key] = store_sample(engine, settings, sample, through="boletos", today=TODAY).chunk_keys
+    lines: list[str] = []
+
+    stages.pdf_stage(engine, settings, key, today=TODAY, progress=lines.append)
+
+    assert all(line.startswith(f"PDFs of chunk {key}: ") for line in lines)
+    assert [line.split(": ")[1].split(" ")[0] for line in lines] == [f"{n}/40" for n in range(4, 41, 4)]
+    assert re.fullmatch(r".*: 40/40 \(100%\), [\d,.]+/s, done in \d+ s", lines[-1])
+    kept: list[str] = []
+    assert not stages.pdf_stage(engine, settings, key, today=TODAY, progress=kept.append).created
+    assert kept == []
+

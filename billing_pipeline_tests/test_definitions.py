@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import dagster as dg
 
 from billing_pipeline.definitions import defs
@@ -42,3 +44,25 @@ def test_lineage_and_checks():
     assert graph.get(debts).parent_keys == {validated}
     checks = {key.name for key in graph.asset_check_keys if key.asset_key == debts}
     assert checks == {"reject_rate_below_threshold", "row_accounting_holds", "debt_ids_stored_once"}
+
+
+def test_every_check_has_a_result_per_partition_of_its_asset():
+    graph = defs.resolve_asset_graph()
+    for key in graph.asset_check_keys:
+        spec = graph.get_check_spec(key)
+        assert spec.partitions_def == graph.get(key.asset_key).partitions_def, key
+
+
+def test_descriptions_shown_as_markdown_hold_no_angle_bracket_placeholders():
+    """The UI renders descriptions as markdown: `<chunk>` would be taken for an HTML tag and vanish."""
+    placeholder = re.compile(r"<[A-Za-z_][A-Za-z_0-9]*>")
+    repository = defs.get_repository_def()
+    described = {
+        **{f"asset {key.to_user_string()}": spec.description for key, spec in
+           ((spec.key, spec) for spec in defs.resolve_all_asset_specs())},
+        **{f"check {key.to_user_string()}": defs.resolve_asset_graph().get_check_spec(key).description
+           for key in defs.resolve_asset_graph().asset_check_keys},
+        **{f"sensor {sensor.name}": sensor.description for sensor in repository.sensor_defs},
+        **{f"job {job.name}": job.description for job in repository.get_all_jobs()},
+    }
+    assert {name: text for name, text in described.items() if text and placeholder.search(text)} == {}

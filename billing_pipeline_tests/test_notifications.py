@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
+import pty
+import re
+import selectors
 import signal
+import struct
 import subprocess
+import termios
 import time
 
 import pikepdf
@@ -192,7 +198,8 @@ def test_redropping_a_file_sends_nothing_and_the_file_outbox_is_the_default(bill
     renamed = tmp_path / "again.csv"
     renamed.write_bytes(source.read_bytes())
     second = cli("process", renamed).json
-    assert second["notified"] == 12  # still the same 12, sent once
+    assert second["already_received"].endswith("nothing new to do")
+    assert second["notified"] is None  # not claimed as sent again
     assert sorted(p.name for p in billing_env.outbox_dir.iterdir()) == written
     assert all(p.stat().st_mtime_ns for p in billing_env.outbox_dir.iterdir())
 
@@ -223,3 +230,95 @@ def test_an_smtp_target_never_prints_its_password():
     for shown in (repr(target), str(target), f"{target}", target.redacted, repr([target])):
         assert "s3cr" not in shown and "%40t-pw" not in shown
     assert "mailer" in repr(target) and target.redacted == "smtp+starttls://mailer:***@smtp.example.com:2525"
+
+
+def test_notify_stage_tells_its_reporter_at_each_tenth_and_when_done(settings, engine, tmp_path):
+    settings = settings.replace(smtp_url="", smtp_rate=0)  # the file outbox
+    _, [key] = _prepare(engine, settings, tmp_path, rows=40)
+    lines: list[str] = []
+
+    outcome = notify_stage(engine, settings, chunk_key=key, progress=lines.append)
+
+    assert outcome.sent == 40
+    assert all(line.startswith(f"Notices of chunk {key}: ") for line in lines)
+    assert [line.split(": ")[1].split(" ")[0] for line in lines] == [f"{n}/40" for n in range(4, 41, 4)]
+    assert re.fullmatch(r".*: 40/40 \(100%\), [\d,.]+/s, done in \d+ s", lines[-1])
+
+
+def test_a_delivery_given_up_on_ends_its_progress_with_where_it_stopped(settings, engine, tmp_path):
+    settings = settings.replace(smtp_url="smtp://127.0.0.1:9", smtp_rate=0, smtp_max_attempts=1)
+    _, [key] = _prepare(engine, settings, tmp_path, rows=20)
+    lines: list[str] = []
+
+    outcome = notify_stage(engine, settings, chunk_key=key, sleep=lambda _: None, progress=lines.append)
+
+    assert outcome.still_pending == 20
+    # The first two messages spent their one try; the third one's made it give up, the rest were left untried.
+    assert re.fullmatch(rf"Notices of chunk {key}: 2/20 \(10%\), [\d,.]+/s, stopped after \d+ s", lines[-1])
+
+
+PROGRESS_LINE = re.compile(r"Notices of file [0-9a-f]{12}: [\d,]+/300 \(\d+%\), [\d,.]+/s, (ETA .+|done in \d+ s)")
+
+
+def _file_outbox_environment() -> dict[str, str]:
+    """This process's environment (billing_env's store and data folder), mail to the file outbox at no rate."""
+    return {**{name: value for name, value in os.environ.items() if name != "BILLING_SMTP_URL"},
+            "BILLING_SMTP_RATE": "0"}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_billing_notify_off_a_terminal_prints_progress_lines_on_stderr(billing_env, engine, tmp_path):
+    file_id, _ = _prepare(engine, billing_env, tmp_path, rows=300)
+
+    run = run_billing("notify", "--file", file_id, env=_file_outbox_environment(), json=False, timeout=120)
+
+    assert run.out.startswith("sent 300, failed 0, suppressed 0, still pending 0")
+    lines = run.err.splitlines()
+    assert [line for line in lines if not PROGRESS_LINE.fullmatch(line)] == []
+    assert [line.split(": ")[1].split(" ")[0] for line in lines] == [f"{n}/300" for n in range(30, 301, 30)]
+    assert lines[-1].startswith(f"Notices of file {file_id[:12]}: 300/300 (100%), ") and "done in" in lines[-1]
+
+
+def _with_stderr_on_a_terminal(command: list[str], env: dict[str, str], timeout: float = 120) -> tuple[str, str, int]:
+    """Runs `command` with its stderr on a pseudo-terminal and its stdout on a pipe: (what the terminal received,
+    stdout, exit status)."""
+    controller, terminal = pty.openpty()
+    # A terminal of no size shows tqdm no room for a bar: give it a real one.
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    received = bytearray()
+    with subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=terminal) as process, selectors.DefaultSelector() as readable:
+        os.close(terminal)
+        readable.register(controller, selectors.EVENT_READ)
+        deadline = time.monotonic() + timeout
+        while True:
+            if not readable.select(max(deadline - time.monotonic(), 0)):
+                process.kill()
+                raise AssertionError(f"{command} wrote to its terminal for more than {timeout} s")
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: the command closed its end of the terminal
+                break
+            if not chunk:
+                break
+            received += chunk
+        out = process.stdout.read().decode()
+        status = process.wait(timeout=timeout)
+    os.close(controller)
+    return received.decode(errors="replace"), out, status
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_billing_notify_on_a_terminal_draws_a_bar_instead_of_lines(billing_env, engine, tmp_path):
+    file_id, _ = _prepare(engine, billing_env, tmp_path, rows=300)
+
+    drawn, out, status = _with_stderr_on_a_terminal(billing_command("notify", "--file", file_id),
+                                                    _file_outbox_environment())
+
+    assert (status, out.splitlines()[0][:9]) == (0, "sent 300,")
+    # tqdm redraws the line in place ("\r" then the bar); the terminal itself turns each "\n" into "\r\n".
+    bar = re.compile(rf"\rNotices of file {file_id[:12]}: +(\d+)%\|[^\r\n]*\| ([\d,]+)/300 ")
+    redraws = bar.findall(drawn)
+    assert redraws and redraws[-1] == ("100", "300"), drawn
+    assert not PROGRESS_LINE.search(drawn)  # no plain lines besides the bar
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -204,3 +205,28 @@ def test_every_step_uses_the_settings_it_is_handed_not_the_environment(settings,
     assert summary.chunks == 3
     assert (summary.accepted, summary.rejected) == (rows, 0)
     assert _debt_count(engine) == rows
+
+
+PROGRESS_LINE = re.compile(r"(Rows validated|Debts stored|Boletos|PDFs|Notices) of file [0-9a-f]{12}: "
+                           r"[\d,]+/[\d,]+ \(\d+%\), [\d,.]+/s, (ETA .+|done in \d+ s)")
+
+
+def test_billing_process_off_a_terminal_prints_progress_on_stderr_and_only_its_summary_on_stdout(
+        billing_env, tmp_path):
+    source = tmp_path / "debts.csv"
+    write_sample(source, rows=1_000, seed=23)
+    env = {**{name: value for name, value in os.environ.items() if name != "BILLING_SMTP_URL"},
+           "BILLING_CHUNK_ROWS": "250", "BILLING_SMTP_RATE": "0"}
+
+    run = run_billing("process", source, env=env)
+
+    [printed] = run.out.splitlines()  # --json: one object, nothing else
+    summary = json.loads(printed)
+    assert (summary["status"], summary["chunks"], summary["notified"]) == ("processed", 4, 1_000)
+    lines = run.err.splitlines()
+    assert [line for line in lines if not PROGRESS_LINE.fullmatch(line)] == [], run.err
+    # Each chunk's notices are a quarter of the file's: the 10% marks they cross are reported, and the end.
+    assert len(lines) >= 2, run.err
+    assert re.fullmatch(rf"Notices of file {summary['file_id'][:12]}: 1,000/1,000 \(100%\), .+, done in \d+ s",
+                        lines[-1])
+

@@ -104,9 +104,15 @@ def test_redropped_bytes_under_another_name_create_no_run_and_say_so(settings, e
         assert fourth.run_requests == []
         assert not any(settings.inbox_dir.iterdir())
         sensor_log = capsys.readouterr().err
-        assert "renamed.csv has the same bytes as file" in sensor_log
-        assert "first received as debts.csv" in sensor_log
+        file_id = second.run_requests[0].partition_key
+        assert "renamed.csv: already received as debts.csv on " in sensor_log
+        assert f"(file {file_id}); nothing new to do" in sensor_log
         assert json.loads(fourth.cursor)["file_seq"] == 1
+        [observation] = fourth.asset_events  # the UI's record of the re-drop, on the first file's partition
+        assert (observation.asset_key, observation.partition) == (dg.AssetKey("source_file"), file_id)
+        assert observation.metadata["received_again_as"].value == "renamed.csv"
+        assert observation.metadata["first_received_as"].value == "debts.csv"
+        assert "renamed.csv: already received as debts.csv" in fourth.skip_reason.skip_message
 
 
 def test_chunk_sensor_requests_each_new_chunk_once(settings, engine, tmp_path):

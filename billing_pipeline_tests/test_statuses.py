@@ -8,7 +8,14 @@ from enum import StrEnum
 import pytest
 from sqlalchemy import Engine, text
 
-from billing_pipeline.statuses import ChunkStatus, FileStatus, NoticeStatus, RejectStage, VerdictKind
+from billing_pipeline.statuses import (
+    ChunkStatus,
+    FileStatus,
+    NoticeStatus,
+    ReceivedVia,
+    RejectStage,
+    VerdictKind,
+)
 
 
 def allowed_values(engine: Engine, table: str, column: str) -> set[str]:
@@ -31,6 +38,7 @@ def allowed_values(engine: Engine, table: str, column: str) -> set[str]:
 @pytest.mark.parametrize(("table", "column", "values"), [
     ("source_files", "status", FileStatus), ("chunks", "status", ChunkStatus), ("outbox", "status", NoticeStatus),
     ("line_verdicts", "verdict", VerdictKind), ("rejects", "stage", RejectStage),
+    ("source_files", "received_via", ReceivedVia), ("file_receipts", "received_via", ReceivedVia),
 ])
 def test_each_column_accepts_exactly_its_values(engine: Engine, table: str, column: str, values: type[StrEnum]):
     assert allowed_values(engine, table, column) == {value.value for value in values}

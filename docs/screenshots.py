@@ -1,5 +1,6 @@
-"""Take the UI screenshots of docs/images from a real run: the asset lineage, a file report, a chunk's checks, and
-the runs of a file whose processing a crash interrupted.
+"""Take the UI screenshots of docs/images from a real run: the asset lineage, a file report, a chunk's checks, its
+rejects, a file's runs, a re-drop, a file rejected whole, and the runs of a file whose processing a crash
+interrupted.
 
     apt-get install chromium          # Debian's package, run headless
     .venv/bin/python docs/screenshots.py
@@ -90,8 +91,26 @@ def main() -> int:
         shoot(chromium, f"{ui}/assets/debts?view=lineage&lineageScope=neighbors&lineageDepth=6",
               IMAGES / "ui-asset-lineage.png", 700)
         shoot(chromium, f"{ui}/assets/file_report?partition={file_id}", IMAGES / "ui-file-report.png", 1400)
-        shoot(chromium, f"{ui}/assets/debts?view=checks&partition={file_id[:12]}-0000",
-              IMAGES / "ui-debts-checks.png", 900)
+        chunk = f"{file_id[:12]}-0000"
+        shoot(chromium, f"{ui}/assets/debts?view=checks&partition={chunk}", IMAGES / "ui-debts-checks.png", 900)
+        shoot(chromium, f"{ui}/runs?q%5B0%5D=tag%3Abilling%2Ffile_id%3D{file_id}", IMAGES / "ui-file-runs.png", 700)
+        shoot(chromium, f"{ui}/assets/validated_chunk?view=partitions&partition={chunk}",
+              IMAGES / "ui-chunk-rejects.png", 1300)
+
+        # The same bytes dropped again under another name, and a file rejected whole (a semicolon header).
+        redrop = data / "inbox" / "debts-2026-11-resent.csv"
+        shutil.copyfile(sample, redrop.with_name(".resent.part"))
+        redrop.with_name(".resent.part").rename(redrop)
+        rejected = work / "debts-semicolons.csv"
+        rejected.write_text("name;governmentId;email;debtAmount;debtDueDate;debtId\n"
+                            + "".join(f"Ana {n};1;ana@example.com;1.00;2026-12-01;x\n" for n in range(50)))
+        billing("submit", str(rejected))
+        wait_for(lambda: len(list(reports.glob("*.json"))) == 2, "the rejected file's report")
+        rejected_id = next(json.loads(p.read_text(encoding="utf-8"))["file_id"] for p in reports.glob("*.json")
+                           if p.stem != file_id)
+        shoot(chromium, f"{ui}/assets/source_file?view=partitions&partition={rejected_id}",
+              IMAGES / "ui-rejected-file.png", 1100)
+        shoot(chromium, f"{ui}/assets/source_file?view=events&partition={file_id}", IMAGES / "ui-redrop.png", 800)
 
         # A crash while the next file's chunks are stored: the daemon, its code server and the run workers die
         # at once (one process group), so no process is left to report the runs' deaths.
@@ -107,7 +126,7 @@ def main() -> int:
         processes[0] = daemon()
         retried = RunsFilter(tags={"dagster/parent_run_id": victim.run_id}, statuses=[DagsterRunStatus.SUCCESS])
         wait_for(lambda: instance.get_runs(retried), "the dead run's retry to succeed")
-        wait_for(lambda: len(list(reports.glob("*.json"))) == 2, "the second file's report")
+        wait_for(lambda: len(list(reports.glob("*.json"))) == 3, "the second file's report")
         partition = victim.tags["dagster/partition"]
         shoot(chromium, f"{ui}/runs?q%5B0%5D=tag%3Adagster%2Fpartition%3D{partition}", IMAGES / "ui-crash-runs.png",
               500)

@@ -61,6 +61,12 @@ class _ParquetFrames(dg.UPathIOManager):
         path.parent.mkdir(parents=True, exist_ok=True)
         obj.to_parquet(path, index=False)
 
+    def get_metadata(self, context: dg.OutputContext, obj: pd.DataFrame) -> dict[str, dg.MetadataValue]:
+        # Not a link: the frame is a hand-over to `debts`, removed once the file's report is written.
+        return {"path": dg.MetadataValue.text(f"{self._get_path(context)} (staging; removed once the file's "
+                                              "report is written: the rows are in the store, the rejects in "
+                                              "rejects_report)")}
+
     def load_from_path(self, context: dg.InputContext, path: UPath) -> pd.DataFrame:
         if not path.exists():
             raise dg.Failure(
@@ -72,7 +78,7 @@ class _ParquetFrames(dg.UPathIOManager):
 
 
 class ChunkFrameIOManager(dg.ConfigurableIOManagerFactory):
-    """Validated chunk frames as Parquet under <BILLING_DATA_DIR>/staging, one file per chunk partition."""
+    """Validated chunk frames as Parquet under `{BILLING_DATA_DIR}/staging`, one file per chunk partition."""
 
     base_dir: str | None = None
 

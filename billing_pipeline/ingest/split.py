@@ -136,6 +136,24 @@ def _read_header(stream: BinaryIO) -> tuple[list[str], int]:
     return parse_header(text), size
 
 
+def count_data_lines(path: Path) -> int:
+    """The non-blank lines after the first of a file that could not be split: the rows a rejected file brought,
+    all rejected with it. Counted on bytes, as such a file may not decode at all.
+
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile(suffix=".csv", delete=False) as f:
+    ...     _ = f.write(b"name;governmentId\\nAna;1\\n\\n  \\nBia;2")
+    >>> count_data_lines(Path(f.name))
+    2
+    """
+    count = 0
+    with open(path, "rb", buffering=_READ_BUFFER) as stream:
+        stream.readline()
+        for line in stream:
+            count += bool(line.strip())
+    return count
+
+
 def split_file(path: Path, chunk_rows: int) -> FileLayout:
     """Cut `path` into spans of `chunk_rows` records; raise FileRejected for a file that cannot be read at all."""
     with open(path, "rb", buffering=_READ_BUFFER) as stream:

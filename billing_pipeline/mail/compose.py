@@ -25,6 +25,10 @@ class Notice:
     due_date: str  # dd/mm/yyyy
     linha: str  # formatted linha digitável
     nosso_numero: str
+    # dd/mm/yyyy of the debt's own due date when the boleto's was moved from it (None when not), and whether that
+    # date had already passed when the boleto was issued (else it left too few days to pay).
+    original_due_date: str | None = None
+    original_due_date_passed: bool = False
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,16 @@ stage is idempotent: running it again replaces what it wrote, or finds it done.
 """
 
 from billing_pipeline.stages.boletos import BoletoVerification, boleto_stage, verify_boletos
+from billing_pipeline.stages.files import (
+    FileIdError,
+    FileSummary,
+    FileView,
+    WrittenFile,
+    file_view,
+    list_files,
+    plain_data,
+    resolve_file_id,
+)
 from billing_pipeline.stages.finish import finish_file, write_file_rejects
 from billing_pipeline.stages.load import load_stage
 from billing_pipeline.stages.lookup import boleto_pdf, boleto_summary, notice_counts
@@ -16,21 +26,28 @@ from billing_pipeline.stages.notify import NotifyOutcome, notify_stage, step_ret
 from billing_pipeline.stages.pdfs import PdfOutcome, pdf_stage
 from billing_pipeline.stages.progress import (
     ChunkNumbers,
+    ChunkPlace,
+    FileProgress,
     InboxLook,
+    Receipt,
     Undelivered,
     chunk_numbers,
-    chunks_after,
+    chunk_place,
     file_boleto_count,
     file_chunks,
+    file_progress,
+    file_receipts_of,
     file_record,
-    files_after,
-    finished_files,
+    files_of_chunks,
+    finished_inbox_files,
+    inbox_chunks_after,
+    inbox_files_after,
+    is_finished,
     look_at_inbox,
     pdfs_written,
-    submit_file,
     undelivered,
 )
-from billing_pipeline.stages.register import Registration, register_stage
+from billing_pipeline.stages.register import Registration, Submission, register_stage, submit_stage
 from billing_pipeline.stages.report import ReportOutcome, report_stage
 from billing_pipeline.stages.split import SplitOutcome, split_stage
 from billing_pipeline.stages.store import open_store, upgrade_store
@@ -39,24 +56,39 @@ from billing_pipeline.stages.validate import validate_stage
 __all__ = [
     "BoletoVerification",
     "ChunkNumbers",
+    "ChunkPlace",
+    "FileIdError",
+    "FileProgress",
+    "FileSummary",
+    "FileView",
     "InboxLook",
+    "Receipt",
     "NotifyOutcome",
     "PdfOutcome",
     "Registration",
+    "Submission",
     "ReportOutcome",
     "SplitOutcome",
     "Undelivered",
+    "WrittenFile",
     "boleto_pdf",
     "boleto_stage",
     "boleto_summary",
     "chunk_numbers",
-    "chunks_after",
+    "chunk_place",
+    "inbox_chunks_after",
     "file_boleto_count",
     "file_chunks",
+    "file_progress",
+    "file_receipts_of",
+    "file_view",
     "file_record",
-    "files_after",
+    "files_of_chunks",
+    "inbox_files_after",
     "finish_file",
-    "finished_files",
+    "finished_inbox_files",
+    "is_finished",
+    "list_files",
     "load_stage",
     "look_at_inbox",
     "notice_counts",
@@ -64,11 +96,13 @@ __all__ = [
     "open_store",
     "pdf_stage",
     "pdfs_written",
+    "plain_data",
     "register_stage",
+    "resolve_file_id",
     "report_stage",
     "split_stage",
     "step_retry_wait",
-    "submit_file",
+    "submit_stage",
     "undelivered",
     "upgrade_store",
     "validate_stage",

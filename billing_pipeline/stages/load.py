@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 
 from billing_pipeline.settings import Settings
 from billing_pipeline.stages.finish import finish_file
+from billing_pipeline.storage.staged_frames import discard_staged_frames
 from billing_pipeline.store import files as registry
 from billing_pipeline.store.chunk_results import LoadOutcome, load_debts
 
@@ -15,4 +16,7 @@ def load_stage(engine: Engine, settings: Settings, chunk_key: str, accepted: pd.
     ref = registry.get_chunk(engine, chunk_key)
     outcome = load_debts(engine, ref, accepted)
     finish_file(engine, settings, ref.file_id)
+    # A chunk re-run after its file's report (a re-execution or a backfill): no report run follows to remove the
+    # frame it staged, so it goes now that its debts are stored.
+    discard_staged_frames(settings.staging_dir, registry.stored_chunks_of_reported_files(engine, [chunk_key]))
     return outcome

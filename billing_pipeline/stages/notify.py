@@ -24,6 +24,7 @@ from billing_pipeline.mail.delivery import backoff_seconds, load_suppressions, m
 from billing_pipeline.mail.senders import PermanentSendError, Sender, TransientSendError
 from billing_pipeline.money import brazilian_amount
 from billing_pipeline.pdf.stamp import brazilian_date
+from billing_pipeline.progress_log import ProgressLog
 from billing_pipeline.settings import Settings
 from billing_pipeline.stages.lookup import boleto_pdf
 from billing_pipeline.statuses import NoticeStatus
@@ -77,6 +78,7 @@ def sender_for(settings: Settings) -> Sender:
 
 def notice_for(notice: outbox.OutgoingNotice) -> Notice:
     boleto = notice.boleto
+    original = boleto.original_due_date  # the debt's; the boleto's is later when that had passed or was too near
     return Notice(
         debt_id=boleto.debt_id,
         recipient=notice.recipient,
@@ -86,6 +88,8 @@ def notice_for(notice: outbox.OutgoingNotice) -> Notice:
         due_date=brazilian_date(boleto.due_date),
         linha=format_linha(boleto.linha_digitavel),
         nosso_numero=boleto.nosso_numero,
+        original_due_date=brazilian_date(original) if original is not None and original != boleto.due_date else None,
+        original_due_date_passed=original is not None and original < boleto.issued_on,
     )
 
 
@@ -97,10 +101,13 @@ def notify_stage(
     retry_failed: bool = False,
     sender: Sender | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    *,
+    progress: Callable[[str], None] | None = None,
 ) -> NotifyOutcome:
     """Message N+1 is composed while the server works on message N (the sender hands a message over, then
     collects the verdict), and outcomes are committed by a second thread in short batches, so neither adds to the
-    time per message. Every row is still marked sent only after the server accepted its message."""
+    time per message. Every row is still marked sent only after the server accepted its message. `progress` is
+    told how many of the notices tried now are dealt with every 10 s or 10% (progress_log)."""
     if not retry_failed:
         outbox.create_rows(engine, chunk_key=chunk_key, file_id=file_id)
     rows = outbox.rows_to_send(engine, chunk_key=chunk_key, file_id=file_id,
@@ -129,6 +136,7 @@ def notify_stage(
                 errors.append(error)
 
     demo = settings.is_demo_account
+    log = ProgressLog(_notices_label(chunk_key, file_id), len(rows), progress)
 
     looked_at = 0  # rows the generator below has taken (composed or suppressed)
 
@@ -139,6 +147,7 @@ def notify_stage(
             if row.recipient.lower() in suppressions:
                 marks.put((outbox.SUPPRESSED, row.id, f"{row.recipient} is on the suppression list"))
                 outcome.suppressed += 1
+                log.advance()
                 continue
             yield row.id, compose(notice_for(row), row.message_id, settings.mail_from, settings.beneficiary_name,
                                   settings.beneficiary_contact, demo, attachments.pdf(row.chunk_key, row.boleto.debt_id))
@@ -171,6 +180,7 @@ def notify_stage(
                 if given_up_in_a_row >= GIVE_UP_AFTER_MESSAGES:
                     outcome.still_pending += (upcoming is not None) + len(rows) - looked_at  # not tried
                     break
+            log.advance()
             current = upcoming
     finally:
         marks.put(None)
@@ -178,9 +188,16 @@ def notify_stage(
         sender.close()
         attachments.close()
         outcome.seconds = time.perf_counter() - started
+    log.done()
     if errors:
         raise errors[0]
     return outcome
+
+
+def _notices_label(chunk_key: str | None, file_id: str | None) -> str:
+    if chunk_key is not None:
+        return f"Notices of chunk {chunk_key}"
+    return "Notices" if file_id is None else f"Notices of file {file_id[:12]}"
 
 
 def _attempt(step: Callable, *args) -> TransientSendError | PermanentSendError | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -11,6 +12,7 @@ from sqlalchemy import Engine
 
 from billing_pipeline.pdf.documents import archived_documents, render_pdfs, write_archive
 from billing_pipeline.pdf.preview import png_of_first_page
+from billing_pipeline.progress_log import ProgressLog
 from billing_pipeline.settings import Settings
 from billing_pipeline.store.boletos import boleto_rows
 
@@ -29,9 +31,10 @@ class PdfOutcome:
         return png_of_first_page(self.first_pdf, scale=0.8, top_fraction=0.55) if self.first_pdf else None
 
 
-def pdf_stage(engine: Engine, settings: Settings, chunk_key: str, today: date | None = None) -> PdfOutcome:
+def pdf_stage(engine: Engine, settings: Settings, chunk_key: str, today: date | None = None, *,
+              progress: Callable[[str], None] | None = None) -> PdfOutcome:
     """An archive that already holds exactly the chunk's boletos is kept (boletos never change once issued);
-    otherwise it is replaced whole."""
+    otherwise it is replaced whole, `progress` told how far it got every 10 s or 10% (progress_log)."""
     rows = boleto_rows(engine, chunk_key=chunk_key)
     archive = settings.boleto_archive_path(chunk_key)
     started = time.perf_counter()
@@ -40,12 +43,15 @@ def pdf_stage(engine: Engine, settings: Settings, chunk_key: str, today: date | 
         return PdfOutcome(archive, len(existing.names), existing.pdf_bytes, time.perf_counter() - started,
                           existing.first, created=False)
     first: list[bytes] = []
+    log = ProgressLog(f"PDFs of chunk {chunk_key}", len(rows), progress)
 
     def documents():
         for debt_id, pdf in render_pdfs(rows, settings.account, settings.is_demo_account, today or date.today()):
             if not first:
                 first.append(pdf)
+            log.advance()
             yield debt_id, pdf
 
     count, size = write_archive(archive, documents())
+    log.done()
     return PdfOutcome(archive, count, size, time.perf_counter() - started, first[0] if first else None)

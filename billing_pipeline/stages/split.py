@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from billing_pipeline.ingest.file_rejected import FileRejected
-from billing_pipeline.ingest.split import split_file
+from billing_pipeline.ingest.split import count_data_lines, split_file
 from billing_pipeline.settings import Settings
 from billing_pipeline.stages.finish import finish_file, write_file_rejects
 from billing_pipeline.store import files as registry
@@ -19,7 +19,7 @@ class SplitOutcome:
     original_name: str
     size_bytes: int
     chunk_keys: list[str]
-    rows: int | None
+    rows: int  # data rows; for a rejected file, the non-blank lines after its first, all rejected with it
     rejected: FileRejected | None = None
 
 
@@ -31,9 +31,10 @@ def split_stage(engine: Engine, settings: Settings, file_id: str) -> SplitOutcom
     try:
         layout = split_file(settings.archive_path(file_id), settings.chunk_rows)
     except FileRejected as rejection:
-        registry.record_file_rejected(engine, file_id, rejection.code, rejection.message, rejection.line_number)
+        rows = count_data_lines(settings.archive_path(file_id))
+        registry.record_file_rejected(engine, file_id, rejection, rows)
         write_file_rejects(engine, settings, file_id)
-        return SplitOutcome(file_id, name, size, [], None, rejection)
+        return SplitOutcome(file_id, name, size, [], rows, rejection)
     keys = registry.record_split(engine, file_id, layout)
     if not keys:  # a header-only file is complete as soon as it is split
         finish_file(engine, settings, file_id)

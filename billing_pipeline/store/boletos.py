@@ -109,7 +109,8 @@ def boleto_of(engine: Engine, debt_id: str) -> RowMapping | None:
 
 # An IssuedBoleto's fields, from boletos `b` joined with debts `d`.
 ISSUED_BOLETO_COLUMNS = (
-    "b.debt_id, b.nosso_numero, b.barcode, b.linha_digitavel, b.due_date, b.created_at AS issued_on,"
+    "b.debt_id, b.nosso_numero, b.barcode, b.linha_digitavel, b.due_date, b.original_due_date,"
+    " b.created_at AS issued_on,"
     " CAST(ROUND(b.amount * 100) AS BIGINT) AS amount_cents, d.name AS payer_name,"
     " d.government_id AS payer_document"
 )

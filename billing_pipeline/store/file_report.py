@@ -44,23 +44,28 @@ def file_report(engine: Engine, file_id: str) -> dict:
     finished = last_sent or row["processed_at"]
     wall = _seconds(row["registered_at"], finished)
     rows = row["rows"] or 0
+    rejected_whole = row["status"] == FileStatus.REJECTED
     return {
         "file_id": file_id,
         "original_name": row["original_name"],
         "status": row["status"],
         "error": f"{row['error_code']}: {row['error_message']}" if row["error_code"] else None,
+        # A rejected file stops at its first stage; `reason` is the stable code and what to fix.
+        "stopped_at": "source_file" if rejected_whole else None,
+        "reason": {"code": row["error_code"], "message": row["error_message"]} if rejected_whole else None,
         "rows": rows,
         "accepted": row["accepted"],
         "rejected": row["rejected"],
         "duplicates": row["duplicates"],
-        "accounting_holds": row["status"] != FileStatus.PROCESSED
+        "accounting_holds": row["accepted"] is None
         or (row["accepted"] + row["rejected"] + row["duplicates"] == rows),
-        "reject_codes": codes,
+        # Every row of a file rejected whole is rejected under the file's code.
+        "reject_codes": {row["error_code"]: rows} if rejected_whole else codes,
         "debts": int(debts_count),
         "debts_amount": str(Decimal(str(debts_amount)).quantize(Decimal("0.01"))),
         "boletos": int(boletos_count),
         "boletos_amount": str(Decimal(str(boletos_amount)).quantize(Decimal("0.01"))),
         "notifications": notices,
         "wall_seconds": round(wall, 3) if wall is not None else None,
-        "rows_per_second": round(rows / wall, 1) if wall else None,
+        "rows_per_second": round(rows / wall, 1) if wall and not rejected_whole else None,
     }

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pandas as pd
 from sqlalchemy import Engine, Integer, RowMapping, func, insert, select, text, update
 
+from billing_pipeline.ingest.file_rejected import FileRejected
 from billing_pipeline.ingest.split import ChunkSpan, FileLayout, LineVerdict
-from billing_pipeline.statuses import ChunkStatus, FileStatus, NoticeStatus, RejectStage
+from billing_pipeline.statuses import ChunkStatus, FileStatus, NoticeStatus, ReceivedVia, RejectStage
 from billing_pipeline.store.bulk import copy_frame
 from billing_pipeline.store.outbox import BOLETO_NOTICE
-from billing_pipeline.store.tables import chunks, line_verdicts, rejects, source_files
+from billing_pipeline.store.tables import chunks, file_receipts, line_verdicts, rejects, source_files
 
 CHUNK_KEY_PREFIX_LENGTH = 12
 
@@ -29,16 +31,51 @@ class ChunkRef:
     header: list[str]
 
 
-def register_file(engine: Engine, file_id: str, original_name: str, size_bytes: int) -> bool:
-    """True when the file is new; False when the same bytes were registered before (under any name)."""
+@dataclass(frozen=True)
+class Receipt:
+    original_name: str
+    received_via: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class Arrival:
+    new: bool  # False: the same bytes were registered before, under any name
+    first: Receipt  # the file's first arrival (this one, when new)
+
+
+def register_file(engine: Engine, file_id: str, original_name: str, size_bytes: int,
+                  received_via: ReceivedVia = ReceivedVia.INBOX) -> Arrival:
+    """Record the file's arrival; register it when its bytes are new. Every arrival is kept as a receipt."""
     with engine.begin() as connection:
-        if connection.execute(select(source_files.c.seq).where(source_files.c.file_id == file_id)).first():
-            return False
-        connection.execute(
-            insert(source_files).values(file_id=file_id, original_name=original_name, size_bytes=size_bytes,
-                                        status=FileStatus.REGISTERED, registered_at=func.now())
-        )
-        return True
+        known = connection.execute(select(source_files.c.seq).where(source_files.c.file_id == file_id)).first()
+        if not known:
+            connection.execute(
+                insert(source_files).values(file_id=file_id, original_name=original_name, size_bytes=size_bytes,
+                                            status=FileStatus.REGISTERED, received_via=received_via,
+                                            registered_at=func.now())
+            )
+        connection.execute(insert(file_receipts).values(file_id=file_id, original_name=original_name,
+                                                        received_via=received_via, received_at=func.now()))
+        first = connection.execute(
+            select(file_receipts.c.original_name, file_receipts.c.received_via, file_receipts.c.received_at)
+            .where(file_receipts.c.file_id == file_id).order_by(file_receipts.c.id).limit(1)
+        ).one()
+    return Arrival(not known, Receipt(first.original_name, first.received_via, _aware(first.received_at)))
+
+
+def _aware(moment: datetime | str) -> datetime:
+    """SQLite hands timestamps back naive (or as text); they are UTC, as CURRENT_TIMESTAMP writes them."""
+    moment = moment if isinstance(moment, datetime) else datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def file_receipts_of(engine: Engine, file_id: str) -> list[Receipt]:
+    """Every arrival of the file's bytes, first one first."""
+    query = (select(file_receipts.c.original_name, file_receipts.c.received_via, file_receipts.c.received_at)
+             .where(file_receipts.c.file_id == file_id).order_by(file_receipts.c.id))
+    with engine.connect() as connection:
+        return [Receipt(r.original_name, r.received_via, _aware(r.received_at)) for r in connection.execute(query)]
 
 
 def get_file(engine: Engine, file_id: str) -> RowMapping | None:
@@ -46,13 +83,17 @@ def get_file(engine: Engine, file_id: str) -> RowMapping | None:
         return connection.execute(select(source_files).where(source_files.c.file_id == file_id)).mappings().first()
 
 
-def files_after(engine: Engine, seq: int) -> list[RowMapping]:
-    query = select(source_files).where(source_files.c.seq > seq).order_by(source_files.c.seq)
+def inbox_files_after(engine: Engine, seq: int) -> list[RowMapping]:
+    """Files received through the inbox since `seq`: the daemon's to process (`billing process` runs its own)."""
+    query = (select(source_files).where(source_files.c.seq > seq, source_files.c.received_via == ReceivedVia.INBOX)
+             .order_by(source_files.c.seq))
     with engine.connect() as connection:
         return list(connection.execute(query).mappings())
 
 
-def record_file_rejected(engine: Engine, file_id: str, code: str, message: str, line_number: int | None) -> None:
+def record_file_rejected(engine: Engine, file_id: str, rejection: FileRejected, rows: int) -> None:
+    """The file is rejected as a whole: its `rows` are all rejected with it, none is stored."""
+    code, message, line_number = rejection.code, rejection.message, rejection.line_number
     with engine.begin() as connection:
         connection.execute(rejects.delete().where(rejects.c.file_id == file_id, rejects.c.stage == RejectStage.FILE))
         connection.execute(
@@ -62,8 +103,8 @@ def record_file_rejected(engine: Engine, file_id: str, code: str, message: str, 
         connection.execute(
             update(source_files)
             .where(source_files.c.file_id == file_id)
-            .values(status=FileStatus.REJECTED, error_code=code, error_message=message, rows=None, chunk_count=0,
-                    processed_at=func.now())
+            .values(status=FileStatus.REJECTED, error_code=code, error_message=message, rows=rows, chunk_count=0,
+                    accepted=0, rejected=rows, duplicates=0, processed_at=func.now())
         )
 
 
@@ -100,10 +141,49 @@ def record_split(engine: Engine, file_id: str, layout: FileLayout) -> list[str]:
     return keys
 
 
-def chunks_after(engine: Engine, seq: int) -> list[RowMapping]:
-    query = select(chunks.c.seq, chunks.c.chunk_key, chunks.c.file_id).where(chunks.c.seq > seq)
+def inbox_chunks_after(engine: Engine, seq: int) -> list[RowMapping]:
+    """Chunks cut since `seq` from files received through the inbox, with their file's name."""
+    query = (select(chunks.c.seq, chunks.c.chunk_key, chunks.c.file_id, source_files.c.original_name)
+             .join(source_files, source_files.c.file_id == chunks.c.file_id)
+             .where(chunks.c.seq > seq, source_files.c.received_via == ReceivedVia.INBOX))
     with engine.connect() as connection:
         return list(connection.execute(query.order_by(chunks.c.seq)).mappings())
+
+
+def files_of_chunks(engine: Engine, chunk_keys: list[str]) -> dict[str, RowMapping]:
+    """Each chunk's file (file_id, original_name), by chunk key."""
+    if not chunk_keys:
+        return {}
+    query = (select(chunks.c.chunk_key, source_files.c.file_id, source_files.c.original_name)
+             .join(source_files, source_files.c.file_id == chunks.c.file_id)
+             .where(chunks.c.chunk_key.in_(sorted(set(chunk_keys)))))
+    with engine.connect() as connection:
+        return {row["chunk_key"]: row for row in connection.execute(query).mappings()}
+
+
+@dataclass(frozen=True)
+class ChunkPlace:
+    """Where a chunk sits in its file, for a person reading the chunk's asset: which file, which part of it."""
+
+    chunk_key: str
+    file_id: str
+    original_name: str
+    chunk_no: int
+    chunk_count: int
+    first_line: int
+    last_line: int
+
+
+def chunk_place(engine: Engine, key: str) -> ChunkPlace:
+    query = (select(chunks.c.chunk_no, chunks.c.first_line, chunks.c.last_line, source_files.c.file_id,
+                    source_files.c.original_name, source_files.c.chunk_count)
+             .join(source_files, source_files.c.file_id == chunks.c.file_id).where(chunks.c.chunk_key == key))
+    with engine.connect() as connection:
+        row = connection.execute(query).mappings().first()
+    if row is None:
+        raise LookupError(f"unknown chunk {key!r}: was its file split into this store?")
+    return ChunkPlace(key, row["file_id"].strip(), row["original_name"], row["chunk_no"], row["chunk_count"] or 0,
+                      row["first_line"], row["last_line"])
 
 
 def get_chunk(engine: Engine, key: str) -> ChunkRef:
@@ -175,9 +255,11 @@ _FINISHED = (
 )
 
 
-def finished_files(engine: Engine) -> list[str]:
-    """Finished files without a final report yet: a tick of the report sensor costs the files in flight only."""
-    query = text(f"SELECT file_id FROM source_files WHERE reported_at IS NULL AND {_FINISHED} ORDER BY seq")
+def finished_inbox_files(engine: Engine) -> list[str]:
+    """Finished inbox files without a final report yet: a tick of the report sensor costs the files in flight only.
+    `billing process` writes the reports of its own files."""
+    query = text("SELECT file_id FROM source_files WHERE reported_at IS NULL"
+                 f" AND received_via = '{ReceivedVia.INBOX}' AND {_FINISHED} ORDER BY seq")
     with engine.connect() as connection:
         return [str(file_id).strip() for file_id in connection.execute(query, {"kind": BOLETO_NOTICE}).scalars()]
 

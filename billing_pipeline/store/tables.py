@@ -41,6 +41,17 @@ source_files = Table(
     Column("split_at", DateTime(timezone=True)),
     Column("processed_at", DateTime(timezone=True)),
     Column("reported_at", DateTime(timezone=True)),
+    Column("received_via", Text, nullable=False),
+)
+
+file_receipts = Table(
+    "file_receipts",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("file_id", String(64), nullable=False),
+    Column("original_name", Text, nullable=False),
+    Column("received_via", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
 )
 
 chunks = Table(

@@ -9,6 +9,7 @@
 - cli: `run_billing`, the `billing` command run in a subprocess or in this process, its JSON output parsed
 - files: sample files written, and taken through the stages
 - webserver: the Dagster webserver's HTTP API (server_info, GraphQL)
+- terminal: a command in a pseudo-terminal, Ctrl-C typed into it
 - stacks: Dagster as the product runs it: the daemon and webserver (DagsterStack), `billing dev` (BillingDev)
 - event_log: what the Dagster instance recorded: step spans, pool peaks, checks, run workers
 

@@ -43,8 +43,15 @@ def kill_at_once(process: subprocess.Popen) -> int:
     `docker compose kill` would: none gets to report the others' death. Returns how many processes there were."""
     root = psutil.Process(process.pid)
     tree = [root, *root.children(recursive=True)]
-    os.killpg(process.pid, signal.SIGKILL)  # one signal for the whole process group
-    for member in tree:  # and any that left the group
+    groups = {process.pid}
+    for member in tree:  # `billing dev` runs dg dev in a group of its own
+        with contextlib.suppress(ProcessLookupError):
+            groups.add(os.getpgid(member.pid))
+    groups.discard(os.getpgrp())  # never the test's own
+    for group in groups:  # one signal per process group
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
+    for member in tree:  # and any that left the groups
         with contextlib.suppress(psutil.NoSuchProcess):
             member.kill()
     psutil.wait_procs(tree, timeout=30)

@@ -5,23 +5,26 @@ import base64
 import dagster as dg
 
 from billing_pipeline import stages
+from billing_pipeline.defs.file_links import chunk_file_metadata
 from billing_pipeline.defs.ingest.assets import debts
-from billing_pipeline.defs.partitions import chunk_partitions
+from billing_pipeline.defs.partitions import check_per_partition, chunk_partitions
 from billing_pipeline.defs.resources import BillingResource
 from billing_pipeline.defs.retries import STORE_RETRY, permanent_errors_fail_fast
 from billing_pipeline.instance.pools import DB, PDF
 
 BOLETO_CHECKS = [
-    dg.AssetCheckSpec(
+    check_per_partition(
         "linha_matches_barcode",
         asset="boletos",
+        partitions_def=chunk_partitions,
         description="Every stored barcode's general check digit verifies and its linha digitável converts back "
         "to exactly that barcode (all field check digits right): the values this run wrote, or, when some were "
         "written before, every boleto read back from the store.",
     ),
-    dg.AssetCheckSpec(
+    check_per_partition(
         "every_debt_has_one_boleto",
         asset="boletos",
+        partitions_def=chunk_partitions,
         description="The chunk's stored debts and boletos match one to one.",
     ),
 ]
@@ -44,8 +47,11 @@ def boletos(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.M
     with permanent_errors_fail_fast():
         outcome = stages.boleto_stage(billing.engine, billing.settings, key)
         verified = stages.verify_boletos(billing.engine, key, outcome)
+        place = stages.chunk_place(billing.engine, key)
+    about = {"chunk": key, "file_id": place.file_id, "original_name": place.original_name}
     return dg.MaterializeResult(
         metadata={
+            **chunk_file_metadata(place, billing.settings),
             "created": outcome.created,
             "boletos": outcome.total,
             "bank": billing.settings.bank_code,
@@ -55,13 +61,13 @@ def boletos(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.M
             dg.AssetCheckResult(
                 check_name="linha_matches_barcode",
                 passed=verified.numbers_verify,
-                metadata={"checked": verified.checked, "invalid": verified.invalid,
+                metadata={**about, "checked": verified.checked, "invalid": verified.invalid,
                           "first_invalid": ", ".join(verified.invalid_debt_ids)},
             ),
             dg.AssetCheckResult(
                 check_name="every_debt_has_one_boleto",
                 passed=verified.one_boleto_per_debt,
-                metadata={"debts": verified.debts, "boletos": verified.boletos},
+                metadata={**about, "debts": verified.debts, "boletos": verified.boletos},
             ),
         ],
     )
@@ -76,11 +82,12 @@ def boletos(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.M
     retry_policy=STORE_RETRY,
     pool=PDF,
     description="One PDF per boleto (Jinja2 + WeasyPrint layout rendered once, each debt stamped onto it), in "
-    "<BILLING_DATA_DIR>/boletos/<chunk>.zip as <debt_id>.pdf. The first boleto is previewed here.",
+    "`{BILLING_DATA_DIR}/boletos/{chunk}.zip`, as `{debt_id}.pdf`. The first boleto is previewed here.",
 )
 def boleto_pdfs(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.MaterializeResult:
     with permanent_errors_fail_fast():
-        outcome = stages.pdf_stage(billing.engine, billing.settings, context.partition_key)
+        outcome = stages.pdf_stage(billing.engine, billing.settings, context.partition_key,
+                                   progress=context.log.info)
     metadata = {
         "documents": outcome.documents,
         "created": outcome.created,

@@ -7,7 +7,13 @@ import dagster as dg
 import pandas as pd
 
 from billing_pipeline import stages
-from billing_pipeline.defs.ingest.checks import DEBTS_CHECKS, debts_check_results
+from billing_pipeline.defs.file_links import chunk_file_metadata, chunk_list, file_paths, rejects_preview
+from billing_pipeline.defs.ingest.checks import (
+    DEBTS_CHECKS,
+    SOURCE_FILE_CHECKS,
+    debts_check_results,
+    file_accepted_result,
+)
 from billing_pipeline.defs.partitions import chunk_partitions, source_file_partitions
 from billing_pipeline.defs.resources import BillingResource
 from billing_pipeline.defs.retries import STORE_RETRY, permanent_errors_fail_fast
@@ -21,29 +27,37 @@ from billing_pipeline.instance.pools import DB
     owners=["team:billing"],
     retry_policy=STORE_RETRY,
     pool=DB,
+    check_specs=SOURCE_FILE_CHECKS,
     description="A received CSV file (partition = its sha256), archived and cut into chunk partitions of "
-    "BILLING_CHUNK_ROWS records. A file that cannot be read at all fails here with a stable code.",
+    "BILLING_CHUNK_ROWS records. A file that cannot be read as a whole is rejected with a stable code: the "
+    "materialization and the failed `file_accepted` check say why, and its rejects report holds the reason.",
 )
 def source_file(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.MaterializeResult:
     file_id = context.partition_key
+    settings = billing.settings
     with permanent_errors_fail_fast():
-        outcome = stages.split_stage(billing.engine, billing.settings, file_id)
-    if outcome.rejected is not None:
-        raise dg.Failure(
-            description=f"file rejected: {outcome.rejected.code}: {outcome.rejected.message}",
-            metadata={"code": str(outcome.rejected.code),
-                      "rejects_report": str(billing.settings.rejects_path(file_id))},
-            allow_retries=False,
+        outcome = stages.split_stage(billing.engine, settings, file_id)
+    common = {
+        "file_id": file_id,
+        "original_name": outcome.original_name,
+        "rows": outcome.rows,
+        "size_bytes": outcome.size_bytes,
+        "archive": dg.MetadataValue.path(str(settings.archive_path(file_id))),
+        **file_paths(settings, file_id),
+    }
+    if (rejected := outcome.rejected) is not None:
+        # An outcome of the data, not a failure of the pipeline: no exception, so no stack trace and no red run.
+        context.log.warning(f"{outcome.original_name} rejected: {rejected.code}: {rejected.message}")
+        return dg.MaterializeResult(
+            metadata={"outcome": f"rejected: {rejected.code}", "code": str(rejected.code),
+                      "message": rejected.message, "chunks": 0, **common},
+            check_results=[file_accepted_result(outcome, settings.rejects_path(file_id))],
         )
     context.instance.add_dynamic_partitions(chunk_partitions.name, outcome.chunk_keys)
     return dg.MaterializeResult(
-        metadata={
-            "original_name": outcome.original_name,
-            "rows": outcome.rows,
-            "chunks": len(outcome.chunk_keys),
-            "size_bytes": outcome.size_bytes,
-            "archive": dg.MetadataValue.path(str(billing.settings.archive_path(file_id))),
-        }
+        metadata={"outcome": f"split into {len(outcome.chunk_keys)} chunks", "chunks": len(outcome.chunk_keys),
+                  "chunk_partitions": chunk_list(outcome.chunk_keys), **common},
+        check_results=[file_accepted_result(outcome, settings.rejects_path(file_id))],
     )
 
 
@@ -56,20 +70,23 @@ def source_file(context: dg.AssetExecutionContext, billing: BillingResource) -> 
     owners=["team:billing"],
     retry_policy=STORE_RETRY,
     pool=DB,
-    description="One chunk's records checked by the Pandera debt schema; bad rows go to `rejects` with a "
-    "stable code, the accepted rows (normalised) flow on.",
+    description="One chunk's records checked by the Pandera debt schema; bad rows go to the file's rejects report "
+    "with a stable code (the first ones are shown here), the accepted rows (normalised) flow on.",
 )
 def validated_chunk(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.Output[pd.DataFrame]:
     with permanent_errors_fail_fast():
         validation = stages.validate_stage(billing.engine, billing.settings, context.partition_key)
+        place = stages.chunk_place(billing.engine, context.partition_key)
     codes = Counter(validation.rejects["code"])
     return dg.Output(
         validation.accepted,
         metadata={
+            **chunk_file_metadata(place, billing.settings),
             "accepted_rows": len(validation.accepted),
             "rejected_rows": validation.rejected_rows,
             "duplicates": len(validation.duplicate_lines),
             "reject_codes": dict(sorted(codes.items())),
+            "rejected": rejects_preview(validation.rejects),
         },
     )
 
@@ -92,13 +109,15 @@ def debts(
     with permanent_errors_fail_fast():
         outcome = stages.load_stage(billing.engine, billing.settings, key, validated_chunk)
         numbers = stages.chunk_numbers(billing.engine, key)
+        place = stages.chunk_place(billing.engine, key)
     return dg.MaterializeResult(
         metadata={
+            **chunk_file_metadata(place, billing.settings),
             "rows": numbers.rows,
             "accepted": outcome.accepted,
             "rejected": numbers.rejected,
             "duplicates": numbers.duplicates,
             "conflicts_with_store": outcome.conflicts,
         },
-        check_results=debts_check_results(numbers, billing.settings.max_reject_rate),
+        check_results=debts_check_results(numbers, place, billing.settings.max_reject_rate),
     )

@@ -3,25 +3,31 @@
 
 import json
 import time
+from collections.abc import Mapping
+from typing import Any
 
 import dagster as dg
 
 from billing_pipeline import stages
+from billing_pipeline.defs.ingest.assets import source_file
 from billing_pipeline.defs.ingest.jobs import ingest_file_job, process_chunk_job
 from billing_pipeline.defs.partitions import chunk_partitions, source_file_partitions
 from billing_pipeline.defs.resources import BillingResource
+from billing_pipeline.defs.run_tags import chunk_tags, file_tags
 from billing_pipeline.defs.sensor_ticks import TICK_SECONDS
+from billing_pipeline.statuses import ReceivedVia
 
 POLL_TOLERANCE_SECONDS = 0.5
+SHOWN_REDROPS = 5
 
 
 @dg.sensor(
     job=ingest_file_job,
     minimum_interval_seconds=TICK_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Registers each complete file in <BILLING_DATA_DIR>/inbox (same size and mtime on two looks, or "
+    description="Registers each complete file in `{BILLING_DATA_DIR}/inbox` (same size and mtime on two looks, or "
     "an mtime older than BILLING_INBOX_POLL_SECONDS on the first) "
-    "by its sha256 and requests one ingest_file run per new file. Re-dropped bytes start nothing.",
+    "by its sha256 and requests one ingest_file run per new file. Re-dropped bytes start nothing: each re-drop is recorded as an observation of the first file's partition.",
 )
 def inbox_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) -> dg.SensorResult:
     cursor = json.loads(context.cursor) if context.cursor else {}
@@ -36,34 +42,59 @@ def inbox_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) 
                                "(BILLING_INBOX_POLL_SECONDS)", cursor=context.cursor)
 
     look = stages.look_at_inbox(settings, previous_looks, now_ns)
+    redrops: list[dg.AssetObservation] = []
+    redrop_lines: list[str] = []
     for entry in look.ready:
         registration = stages.register_stage(billing.engine, settings, entry.path)
         if registration.new:
             context.log.info(f"registered {registration.original_name} as file {registration.file_id}")
         else:
-            first = stages.file_record(billing.engine, registration.file_id)
-            context.log.info(
-                f"{registration.original_name} has the same bytes as file {registration.file_id} (first "
-                f"received as {first['original_name']}, status {first['status']}): nothing new to do, removed "
-                "from the inbox"
-            )
-    new_files = stages.files_after(billing.engine, file_seq)
+            redrops.append(redrop_observation(registration, stages.file_record(billing.engine, registration.file_id)))
+            redrop_lines.append(f"{registration.original_name}: {registration.already_received()}; nothing new "
+                                "to do, removed from the inbox")
+            context.log.info(redrop_lines[-1])
+    new_files = stages.inbox_files_after(billing.engine, file_seq)
     if new_files:
         file_seq = new_files[-1]["seq"]
+    skip_reason = None
+    if not new_files and not redrops:
+        skip_reason = f"{len(look.waiting)} file(s) waiting for a second look" if look.waiting else "inbox empty"
+    elif not new_files:  # the tick itself says why nothing started (the record is on the file's partition)
+        skip_reason = "; ".join(redrop_lines[:SHOWN_REDROPS]) + (
+            f"; and {len(redrop_lines) - SHOWN_REDROPS} more" if len(redrop_lines) > SHOWN_REDROPS else "")
     return dg.SensorResult(
         run_requests=[
-            dg.RunRequest(
-                partition_key=f["file_id"],
-                run_key=f["file_id"],
-                tags={"billing/original_name": f["original_name"][:200]},
-            )
+            dg.RunRequest(partition_key=f["file_id"], run_key=f["file_id"],
+                          tags=file_tags(f["file_id"], f["original_name"]))
             for f in new_files
         ],
         dynamic_partitions_requests=(
             [source_file_partitions.build_add_request([f["file_id"] for f in new_files])] if new_files else []
         ),
+        asset_events=redrops,
         cursor=json.dumps({"looks": look.waiting, "file_seq": file_seq, "looked_at_ns": now_ns}),
-        skip_reason=None if new_files or look.ready else f"{len(look.waiting)} file(s) waiting for a second look",
+        skip_reason=skip_reason,
+    )
+
+
+def redrop_observation(registration: stages.Registration, first: Mapping[str, Any] | None) -> dg.AssetObservation:
+    """The record, on the first file's partition, that its bytes came in again under another name. A file first
+    given to `billing process` has no partition here: its record names it in the metadata instead."""
+    first_via = registration.first.received_via
+    return dg.AssetObservation(
+        asset_key=source_file.key,
+        partition=registration.file_id if first_via == ReceivedVia.INBOX else None,
+        description=f"received again as {registration.original_name}: {registration.already_received()}; "
+        "nothing new to do",
+        metadata={
+            "file_id": registration.file_id,
+            "received_again_as": registration.original_name,
+            "received_again_at": dg.MetadataValue.timestamp(time.time()),
+            "first_received_as": registration.first.original_name,
+            "first_received_at": dg.MetadataValue.timestamp(registration.first.received_at),
+            "first_received_via": str(first_via),
+            "status": str(first["status"]) if first else "",
+        },
     )
 
 
@@ -75,12 +106,14 @@ def inbox_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) 
 )
 def chunk_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) -> dg.SensorResult:
     seq = int(context.cursor) if context.cursor else 0
-    new_chunks = stages.chunks_after(billing.engine, seq)
+    new_chunks = stages.inbox_chunks_after(billing.engine, seq)
     if not new_chunks:
         return dg.SensorResult(skip_reason="no new chunks")
     keys = [c["chunk_key"] for c in new_chunks]
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(partition_key=key, run_key=key) for key in keys],
+        run_requests=[dg.RunRequest(partition_key=c["chunk_key"], run_key=c["chunk_key"],
+                                    tags=chunk_tags(c["chunk_key"], c["file_id"], c["original_name"]))
+                      for c in new_chunks],
         dynamic_partitions_requests=[chunk_partitions.build_add_request(keys)],
         cursor=str(new_chunks[-1]["seq"]),
     )

@@ -23,7 +23,8 @@ from billing_pipeline.instance.pools import SMTP
 )
 def notifications(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.MaterializeResult:
     with permanent_errors_fail_fast():
-        outcome = stages.notify_stage(billing.engine, billing.settings, chunk_key=context.partition_key)
+        outcome = stages.notify_stage(billing.engine, billing.settings, chunk_key=context.partition_key,
+                                      progress=context.log.info)
         counts = stages.notice_counts(billing.engine, chunk_key=context.partition_key)
     if outcome.still_pending:
         settings = billing.settings

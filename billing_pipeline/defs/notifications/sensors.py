@@ -4,7 +4,9 @@ delivery failed with notices left to send."""
 
 import json
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import dagster as dg
 
@@ -14,6 +16,7 @@ from billing_pipeline.defs.ingest.jobs import ingest_file_job, process_chunk_job
 from billing_pipeline.defs.notifications.assets import notifications
 from billing_pipeline.defs.notifications.jobs import deliver_chunk_job
 from billing_pipeline.defs.resources import BillingResource
+from billing_pipeline.defs.run_tags import chunk_tags
 from billing_pipeline.defs.sensor_ticks import TICK_SECONDS
 
 _PAGE = 1_000
@@ -31,6 +34,12 @@ def delivers_itself(instance: dg.DagsterInstance, run: dg.DagsterRun | None) -> 
     if run.step_keys_to_execute is not None:
         planned &= set(run.step_keys_to_execute)
     return notifications.key.to_python_identifier() in planned
+
+
+def tags_of_chunk(chunk_key: str, files: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """The file tags of a chunk's run; a chunk the store does not know (its file was removed) gets none."""
+    file = files.get(chunk_key)
+    return chunk_tags(chunk_key, file["file_id"], file["original_name"]) if file else {}
 
 
 def storing_in_flight(instance: dg.DagsterInstance) -> int:
@@ -76,11 +85,13 @@ def delivery_sensor(context: dg.SensorEvaluationContext, billing: BillingResourc
         run_id for run_id in {r.run_id for r in records}
         if delivers_itself(context.instance, context.instance.get_run_by_id(run_id))
     }
+    to_deliver = [r for r in records if r.partition_key and r.run_id not in self_delivering]
+    files = stages.files_of_chunks(billing.engine, [str(r.partition_key) for r in to_deliver])
     return dg.SensorResult(
         run_requests=[
-            dg.RunRequest(partition_key=record.partition_key, run_key=f"deliver:{record.storage_id}")
-            for record in records
-            if record.partition_key and record.run_id not in self_delivering
+            dg.RunRequest(partition_key=record.partition_key, run_key=f"deliver:{record.storage_id}",
+                          tags=tags_of_chunk(str(record.partition_key), files))
+            for record in to_deliver
         ],
         cursor=str(records[-1].storage_id),
     )
@@ -179,7 +190,8 @@ def redelivery_sensor(context: dg.SensorEvaluationContext, billing: BillingResou
         context.log.warning(f"chunk {key}: {entry['waiting']}; delivery {entry['attempts']} requested (the failed "
                             f"run was {run.run_id})")
         requests.append(dg.RunRequest(partition_key=key, run_key=f"redeliver:{key}:{run.run_id}",
-                                      tags={REDELIVERY_TAG: str(entry["attempts"])}))
+                                      tags={**tags_of_chunk(key, stages.files_of_chunks(billing.engine, [key])),
+                                            REDELIVERY_TAG: str(entry["attempts"])}))
     new_cursor = json.dumps({"since": now, "watched": watched})
     if requests:
         return dg.SensorResult(run_requests=requests, cursor=new_cursor)

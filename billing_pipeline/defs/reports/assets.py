@@ -3,6 +3,7 @@
 import dagster as dg
 
 from billing_pipeline import stages
+from billing_pipeline.defs.file_links import chunk_list, file_paths, partition_link
 from billing_pipeline.defs.notifications.assets import notifications
 from billing_pipeline.defs.partitions import source_file_partitions
 from billing_pipeline.defs.resources import BillingResource
@@ -17,22 +18,30 @@ from billing_pipeline.defs.retries import STORE_RETRY, permanent_errors_fail_fas
     owners=["team:billing"],
     retry_policy=STORE_RETRY,
     description="One file's totals after all its chunks: rows = accepted + rejected + duplicates, reject codes, "
-    "amounts, boletos, notices by state, wall time and rows/s. Also <BILLING_DATA_DIR>/reports/<file_id>.json.",
+    "amounts, boletos, notices by state, wall time and rows/s. Also `{BILLING_DATA_DIR}/reports/{file_id}.json`.",
 )
 def file_report(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.MaterializeResult:
     with permanent_errors_fail_fast():
         outcome = stages.report_stage(billing.engine, billing.settings, context.partition_key)
+        chunk_keys = [chunk["chunk_key"] for chunk in stages.file_chunks(billing.engine, context.partition_key)]
     report = outcome.report
-    return dg.MaterializeResult(
-        metadata={
-            "report": dg.MetadataValue.path(str(outcome.path)),
-            "summary": dg.MetadataValue.json(report),
-            "rows": report["rows"],
-            "accepted": report["accepted"],
-            "rejected": report["rejected"],
-            "duplicates": report["duplicates"],
-            "rows_per_second": report["rows_per_second"] or 0.0,
-            "file_finished": outcome.final,
-            "staged_frames_removed": outcome.frames_removed,
-        }
-    )
+    metadata = {
+        "file": dg.MetadataValue.md(partition_link("source_file", report["file_id"], report["original_name"])),
+        "file_id": report["file_id"],
+        "original_name": report["original_name"],
+        "status": report["status"],
+        **file_paths(billing.settings, report["file_id"]),
+        "summary": dg.MetadataValue.json(report),
+        "rows": report["rows"],
+        "accepted": report["accepted"],
+        "rejected": report["rejected"],
+        "duplicates": report["duplicates"],
+        "chunk_partitions": chunk_list(chunk_keys),
+        "file_finished": outcome.final,
+        "staged_frames_removed": outcome.frames_removed,
+    }
+    if report["reason"]:
+        metadata["reason"] = f"{report['reason']['code']}: {report['reason']['message']}"
+    if report["rows_per_second"] is not None:  # none for a rejected file: nothing of it was processed
+        metadata["rows_per_second"] = report["rows_per_second"]
+    return dg.MaterializeResult(metadata=metadata)
