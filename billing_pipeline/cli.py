@@ -56,6 +56,12 @@ def _debt_id(raw: str) -> str:
         raise CommandError(f"{raw!r} is not a debtId (a UUID)") from None
 
 
+def _at_least_zero(raw: str) -> int:
+    if not raw.isdigit():
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {raw!r}")
+    return int(raw)
+
+
 def _workers(raw: str) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {raw!r}")
@@ -114,7 +120,7 @@ def _submit(args: argparse.Namespace) -> int:
         except FileNotFoundError as error:
             raise CommandError(str(error)) from None
     if submission.already_received:
-        print(f"{args.path}: {submission.already_received}; nothing new to do")
+        print(f"{args.path}: {submission.already_received}")
     else:
         print(f"submitted {args.path} as {submission.target}")
     return 0
@@ -209,7 +215,7 @@ def _files(args: argparse.Namespace) -> int:
     from billing_pipeline.stages import list_files, plain_data
 
     with _store(Settings.from_env()) as engine:
-        listed = list_files(engine, FileStatus(args.status) if args.status else None)
+        listed = list_files(engine, FileStatus(args.status) if args.status else None, limit=args.limit or None)
     if args.json:
         print(json.dumps(plain_data(listed), ensure_ascii=False))
         return 0
@@ -409,6 +415,16 @@ def _absolute_store_url(url: str) -> str:
     return parsed.set(database=str(Path(path).resolve())).render_as_string(hide_password=False)
 
 
+def _ended_with_parent() -> None:
+    """In the child, before it runs: SIGTERM when `billing dev` dies (SIGKILL, the OOM killer). Out of its process
+    group, the child would otherwise outlive it, with the webserver holding the port."""
+    if sys.platform == "linux":
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 class _Supervisor:
     """Runs a command (`dg dev`) in a process group of its own and hands it each SIGINT, SIGTERM or SIGHUP this
     process gets; a signal that comes before the command started raises KeyboardInterrupt instead.
@@ -452,7 +468,8 @@ class _Supervisor:
         """The command's exit status (128 + N when signal N ended it)."""
         self._starting = True
         # No terminal input: a background process group reading it would be stopped (SIGTTIN).
-        self.child = subprocess.Popen(command, env=environment, cwd=cwd, stdin=subprocess.DEVNULL, process_group=0)
+        self.child = subprocess.Popen(command, env=environment, cwd=cwd, stdin=subprocess.DEVNULL, process_group=0,
+                                      preexec_fn=_ended_with_parent)
         if self.stopped_by is not None:  # it came while the child was being created
             os.killpg(self.child.pid, self.stopped_by)
         status = self.child.wait()
@@ -482,7 +499,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--manifest", help="also write the injected errors (line, code) as JSON here")
     sample.set_defaults(handler=_sample)
 
-    submit = commands.add_parser("submit", help="copy a file into the inbox atomically")
+    submit = commands.add_parser("submit", help="copy a file into the inbox atomically (bytes received before are "
+                                 "not copied: it says when they first came in)")
     submit.add_argument("path")
     submit.set_defaults(handler=_submit)
 
@@ -513,6 +531,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     files = commands.add_parser("files", help="the files in the store, newest first; `files show ID`: one file")
     files.add_argument("--status", choices=[status.value for status in FileStatus], help="only files in this status")
+    files.add_argument("--limit", type=_at_least_zero, default=50, metavar="N",
+                       help="the newest N files (default 50; 0: every file)")
     files.add_argument("--json", action="store_true", help="print one JSON list")
     files.set_defaults(handler=_files)
     files_commands = files.add_subparsers(dest="files_command", metavar="show")

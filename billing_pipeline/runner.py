@@ -159,20 +159,22 @@ def process_file(path: Path, settings: Settings, until: str = "notifications",
 
 
 def _already_received(engine: Engine, registration: stages.Registration) -> ProcessSummary | None:
-    """The summary of a re-drop with nothing new to do: the file is finished, or it came through the inbox and is
-    the daemon's. None for a file an earlier `billing process` left unfinished (stopped with --until, or cut short):
-    this one carries on from where that one stopped."""
-    row = stages.file_record(engine, registration.file_id)
-    if row["received_via"] == ReceivedVia.PROCESS and not stages.is_finished(engine, registration.file_id):
+    """The summary of known bytes with nothing new to do here: finished, or the daemon's (they came through the
+    inbox). None for a file an earlier `billing process` left unfinished (stopped with --until, cut short, or not
+    reported yet): this one carries on from where that one stopped."""
+    redrop = stages.redrop_of(engine, registration.file_id)
+    if redrop.left_by_process:
         return None
+    row = stages.file_record(engine, registration.file_id)
+    rejected = row["status"] == FileStatus.REJECTED
     return ProcessSummary(
         file_id=registration.file_id,
         original_name=registration.original_name,
         status=row["status"],
         rows=row["rows"],
         chunks=row["chunk_count"] or 0,
-        stage="register",
-        already_received=f"{registration.already_received()}; nothing new to do",
+        stage=source_file.key.to_user_string() if rejected or not redrop.finished else STEPS[-1],
+        already_received=f"{registration.already_received()}; {redrop.verdict}",
         error=f"{row['error_code']}: {row['error_message']}" if row["error_code"] else None,
     )
 
@@ -250,7 +252,10 @@ def _poll_progress(progress: Callable[[stages.FileProgress], None] | None, engin
             snapshot = stages.file_progress(engine, settings, file_id)
         except (SQLAlchemyError, OSError):  # the store busy or unreachable: the steps will say so, if it lasts
             return
-        progress(snapshot)
+        try:
+            progress(snapshot)
+        except Exception:  # noqa: BLE001 - a display that fails (a closed terminal) must not end the file's run
+            return
 
     def poll() -> None:
         while not stopped.wait(POLL_SECONDS):

@@ -24,7 +24,7 @@ def processed(billing_env, tmp_path, cli):
     again.write_bytes(source.read_bytes())
     cli("process", again)
     bad = tmp_path / "bad.csv"
-    bad.write_text("name;governmentId;email\n", encoding="utf-8")
+    bad.write_text("name;governmentId;email\nAna;1;a@example.com\nBia;2;b@example.com\n", encoding="utf-8")
     rejected = cli("process", bad, check=False).json
     return first, rejected
 
@@ -99,7 +99,7 @@ def test_files_show_by_full_id_and_by_prefix_is_the_same_file_in_detail(processe
 def test_files_show_gives_a_rejected_files_error_and_says_which_outputs_are_not_written_yet(
         billing_env, tmp_path, cli):
     bad = tmp_path / "bad.csv"
-    bad.write_text("name;governmentId;email\n", encoding="utf-8")
+    bad.write_text("name;governmentId;email\nAna;1;a@example.com\nBia;2;b@example.com\n", encoding="utf-8")
     rejected = cli("process", bad, check=False).json
     partial = tmp_path / "partial.csv"
     write_sample(partial, rows=5, seed=4)
@@ -107,7 +107,7 @@ def test_files_show_gives_a_rejected_files_error_and_says_which_outputs_are_not_
 
     text = cli("files", "show", rejected["file_id"], json=False).out
     assert "error: MISSING_COLUMNS: header lacks" in text
-    assert "reject codes: MISSING_COLUMNS 1" in text
+    assert "reject codes: MISSING_COLUMNS 2" in text  # its two rows, rejected with it, as its report counts them
 
     shown = cli("files", "show", stopped["file_id"]).json
     assert shown["report"]["written"] is False  # written once the file's notices are settled

@@ -5,11 +5,13 @@ record of a re-drop, and a file rejected whole shown as an outcome, with no fail
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from dagster import DagsterRunStatus, RunsFilter
 from dagster._core.definitions.run_request import InstigatorType  # not exported by dagster 1.13
@@ -44,7 +46,8 @@ query ($asset: [String!]!, $check: String!) {
 }"""
 
 ENTRY = """metadataEntries { label __typename
-  ... on PathMetadataEntry { path } ... on TextMetadataEntry { text } ... on MarkdownMetadataEntry { mdStr } }"""
+  ... on PathMetadataEntry { path } ... on TextMetadataEntry { text } ... on MarkdownMetadataEntry { mdStr }
+  ... on JsonMetadataEntry { jsonString } }"""
 
 MATERIALIZATIONS = f"""
 query ($asset: [String!]!, $partition: String!) {{
@@ -70,8 +73,8 @@ query ($runId: ID!) {
 
 
 def _entries(record: dict) -> dict[str, str]:
-    return {entry["label"]: entry.get("path") or entry.get("text") or entry.get("mdStr") or ""
-            for entry in record["metadataEntries"]}
+    return {entry["label"]: entry.get("path") or entry.get("text") or entry.get("mdStr") or entry.get("jsonString")
+            or "" for entry in record["metadataEntries"]}
 
 
 @pytest.fixture
@@ -145,10 +148,15 @@ def test_a_file_its_redrop_and_a_file_rejected_whole_can_be_followed_in_the_ui(s
     assert shown["rejects_report"] == str(settings.rejects_path(sample.file_id))
     assert Path(shown["rejects_report"]).exists()
     assert shown["original_name"] == "debts-march.csv"
-    assert "| line | column | code | message |" in shown["rejected"]
-    first_reject_code = str(sample.injected[0].code)
-    assert first_reject_code in shown["rejected"]
-    assert "(staging; removed once" in shown["path"]
+    in_report = pd.read_csv(shown["rejects_report"]).sort_values(["line_number", "column", "code"], na_position="first")
+    first = in_report[in_report["line_number"] <= 401].iloc[0]  # the chunk's lines are 2-401
+    preview = json.loads(shown["rejected"])
+    [(first_line, first_rejects), *_] = sorted(preview.items())  # as the UI shows them
+    assert int(first_line.removeprefix("line ")) == first.line_number
+    assert first_rejects.startswith(first.code)
+    assert preview["more"].endswith("more lines: rejects_report")
+    frame = settings.staging_dir / "validated_chunk" / f"{chunk_keys[0]}.parquet"
+    assert shown["path"].startswith(f"{frame} (staging; removed once")
     [report] = stack.graphql(MATERIALIZATIONS, {"asset": ["file_report"], "partition": sample.file_id})[
         "assetOrError"]["assetMaterializations"]
     assert _entries(report)["rejects_report"] == str(settings.rejects_path(sample.file_id))

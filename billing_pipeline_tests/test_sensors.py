@@ -106,7 +106,8 @@ def test_redropped_bytes_under_another_name_create_no_run_and_say_so(settings, e
         sensor_log = capsys.readouterr().err
         file_id = second.run_requests[0].partition_key
         assert "renamed.csv: already received as debts.csv on " in sensor_log
-        assert f"(file {file_id}); nothing new to do" in sensor_log
+        # Its ingest run was requested, not run yet: the daemon's.
+        assert f"(file {file_id}); it came through the inbox and the daemon's runs are processing it" in sensor_log
         assert json.loads(fourth.cursor)["file_seq"] == 1
         [observation] = fourth.asset_events  # the UI's record of the re-drop, on the first file's partition
         assert (observation.asset_key, observation.partition) == (dg.AssetKey("source_file"), file_id)

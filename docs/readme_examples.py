@@ -21,7 +21,9 @@ import shlex
 import sys
 import tempfile
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script, sys.path starts at docs/
@@ -76,7 +78,7 @@ def generate(folder: Path, database_url: str | None = None) -> dict[str, str]:
     """Every example block, by name, from runs in `folder` (an empty folder), on the embedded default store or on
     `database_url` (the output is the same)."""
     session = Session(folder)
-    with _operator_shell(folder):
+    with _operator_shell(folder), _on_the_shown_day():
         if database_url:
             os.environ["BILLING_DATABASE_URL"] = database_url
         session.billing("usage", "billing sample --rows 2000 --seed 7 --invalid-rate 0.01 -o debts.csv")
@@ -107,6 +109,23 @@ def generate(folder: Path, database_url: str | None = None) -> dict[str, str]:
     return {name: "\n".join(lines) + "\n" for name, lines in session.blocks.items()}
 
 
+class _ShownDay(date):
+    @classmethod
+    def today(cls) -> date:
+        return date.fromisoformat(SHOWN_TIME.split()[0])
+
+
+@contextlib.contextmanager
+def _on_the_shown_day() -> Iterator[None]:
+    """The commands run on the day the README shows (times are masked to it too): a boleto's due date, moved to
+    today + BILLING_MIN_DAYS_TO_DUE once near, and so its linha digitável stay as printed whatever day it is."""
+    with contextlib.ExitStack() as days:
+        for module in ("billing_pipeline.stages.boletos", "billing_pipeline.stages.pdfs",
+                       "billing_pipeline.stages.lookup"):
+            days.enter_context(mock.patch(f"{module}.date", _ShownDay))
+        yield
+
+
 @contextlib.contextmanager
 def _operator_shell(folder: Path) -> Iterator[None]:
     """This process in `folder` with none of the BILLING_* or DAGSTER_* settings it had: the defaults."""
@@ -123,8 +142,8 @@ def _operator_shell(folder: Path) -> Iterator[None]:
 
 
 def _last_due_accepted_debt(sample: Path, rejects: Path) -> str:
-    """The accepted debt due last: its boleto keeps the debt's own due date the longest (an earlier one is moved
-    to today + BILLING_MIN_DAYS_TO_DUE once that date is near, and the example would change every day)."""
+    """The accepted debt due last: its boleto keeps the debt's own due date (an earlier one may be moved to
+    today + BILLING_MIN_DAYS_TO_DUE)."""
     with open(rejects, encoding="utf-8") as report:
         rejected = {int(row["line_number"]) for row in csv.DictReader(report)}
     with open(sample, encoding="utf-8") as rows:

@@ -1,6 +1,7 @@
 """Metadata that ties a file, its chunks, its rejects and its report together in the UI: a person starting from
 a file's name reaches any of them in two clicks."""
 
+import re
 from collections.abc import Sequence
 from urllib.parse import quote
 
@@ -14,9 +15,23 @@ SHOWN_CHUNKS = 50
 SHOWN_REJECTS = 10
 
 
+# What turns text into a link, an image or HTML (emphasis is harmless): escaped, the rest stays readable.
+_MARKDOWN_ACTIVE = re.compile(r"([\\\[\]<>!`])")
+
+
+def markdown_text(text: str) -> str:
+    """A client's string (a file name, a header it quoted) as literal text where the UI renders markdown: no link,
+    image or HTML of theirs can appear in an operator's browser.
+
+    >>> print(markdown_text("x](https://evil.example) ![y](z.png) <img src=x>"))
+    x\\](https://evil.example) \\!\\[y\\](z.png) \\<img src=x\\>
+    """
+    return _MARKDOWN_ACTIVE.sub(r"\\\1", " ".join(text.split()))
+
+
 def partition_link(asset: str, partition_key: str, text: str | None = None) -> str:
     """A markdown link to one partition of an asset in the UI (a path relative to the webserver)."""
-    return f"[{text or partition_key}](/assets/{asset}?view=partitions&partition={quote(partition_key)})"
+    return f"[{markdown_text(text or partition_key)}](/assets/{asset}?view=partitions&partition={quote(partition_key)})"
 
 
 def file_paths(settings: Settings, file_id: str) -> dict[str, dg.MetadataValue]:
@@ -46,20 +61,22 @@ def chunk_file_metadata(place: stages.ChunkPlace, settings: Settings) -> dict[st
 
 
 def rejects_preview(rejects: pd.DataFrame) -> dg.MetadataValue:
-    """The chunk's first rejected rows, as a table a person can read without opening the CSV."""
-    if rejects.empty:
-        return dg.MetadataValue.md("no rejected row")
+    """The chunk's first rejected lines with their codes, as JSON (data: a client's values cannot turn into markup
+    there), short enough for the UI to show inline; the messages are in the rejects report."""
     shown = rejects.sort_values(["line_number", "column", "code"]).head(SHOWN_REJECTS)
-    lines = ["| line | column | code | message |", "|---|---|---|---|"]
-    lines += [f"| {row.line_number} | {_cell(row.column)} | {row.code} | {_cell(row.message)} |"
-              for row in shown.itertuples()]
-    more = rejects["line_number"].nunique() - shown["line_number"].nunique()
+    listed: dict[str, str] = {}
+    # The UI sorts the keys as text: zero-padded, line 998 still comes before line 1002.
+    width = len(str(int(shown["line_number"].max()))) if len(shown) else 0
+    for row in shown.itertuples():
+        line = f"line {int(row.line_number):0{width}d}"
+        reject = f"{row.code} ({_one_line(row.column)})" if row.column else str(row.code)
+        listed[line] = f"{listed[line]}, {reject}" if line in listed else reject
+    more = int(rejects["line_number"].nunique() - shown["line_number"].nunique())
     if more > 0:
-        lines.append(f"\n…and {more} more rejected lines in the file's rejects report")
-    return dg.MetadataValue.md("\n".join(lines))
+        listed["more"] = f"{more} more lines: rejects_report"
+    return dg.MetadataValue.json(listed)
 
 
-def _cell(value: object) -> str:
-    """A client's text inside a markdown table cell: no pipe, no HTML, one line, not too long."""
-    text = " ".join(str(value).split()).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-    return text if len(text) <= 120 else text[:119] + "…"
+def _one_line(value: object) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= 160 else text[:159] + "…"

@@ -63,9 +63,11 @@ class _ParquetFrames(dg.UPathIOManager):
 
     def get_metadata(self, context: dg.OutputContext, obj: pd.DataFrame) -> dict[str, dg.MetadataValue]:
         # Not a link: the frame is a hand-over to `debts`, removed once the file's report is written.
-        return {"path": dg.MetadataValue.text(f"{self._get_path(context)} (staging; removed once the file's "
-                                              "report is written: the rows are in the store, the rejects in "
-                                              "rejects_report)")}
+        paths = self._get_paths_for_partitions(context) if context.has_asset_partitions else {
+            "": self._get_path(context)}
+        shown = ", ".join(str(path) for path in paths.values())
+        return {"path": dg.MetadataValue.text(f"{shown} (staging; removed once the file's report is written: the "
+                                              "rows are in the store, the rejects in rejects_report)")}
 
     def load_from_path(self, context: dg.InputContext, path: UPath) -> pd.DataFrame:
         if not path.exists():

@@ -20,7 +20,7 @@ from billing_pipeline.stages.files import (
     resolve_file_id,
 )
 from billing_pipeline.stages.finish import finish_file, write_file_rejects
-from billing_pipeline.stages.load import load_stage
+from billing_pipeline.stages.load import load_stage, release_staged_frame
 from billing_pipeline.stages.lookup import boleto_pdf, boleto_summary, notice_counts
 from billing_pipeline.stages.notify import NotifyOutcome, notify_stage, step_retry_wait
 from billing_pipeline.stages.pdfs import PdfOutcome, pdf_stage
@@ -47,7 +47,14 @@ from billing_pipeline.stages.progress import (
     pdfs_written,
     undelivered,
 )
-from billing_pipeline.stages.register import Registration, Submission, register_stage, submit_stage
+from billing_pipeline.stages.register import (
+    Redrop,
+    Registration,
+    Submission,
+    redrop_of,
+    register_stage,
+    submit_stage,
+)
 from billing_pipeline.stages.report import ReportOutcome, report_stage
 from billing_pipeline.stages.split import SplitOutcome, split_stage
 from billing_pipeline.stages.store import open_store, upgrade_store
@@ -65,6 +72,7 @@ __all__ = [
     "Receipt",
     "NotifyOutcome",
     "PdfOutcome",
+    "Redrop",
     "Registration",
     "Submission",
     "ReportOutcome",
@@ -97,7 +105,9 @@ __all__ = [
     "pdf_stage",
     "pdfs_written",
     "plain_data",
+    "redrop_of",
     "register_stage",
+    "release_staged_frame",
     "resolve_file_id",
     "report_stage",
     "split_stage",

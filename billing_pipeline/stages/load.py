@@ -16,7 +16,12 @@ def load_stage(engine: Engine, settings: Settings, chunk_key: str, accepted: pd.
     ref = registry.get_chunk(engine, chunk_key)
     outcome = load_debts(engine, ref, accepted)
     finish_file(engine, settings, ref.file_id)
-    # A chunk re-run after its file's report (a re-execution or a backfill): no report run follows to remove the
-    # frame it staged, so it goes now that its debts are stored.
-    discard_staged_frames(settings.staging_dir, registry.stored_chunks_of_reported_files(engine, [chunk_key]))
     return outcome
+
+
+def release_staged_frame(engine: Engine, settings: Settings, chunk_key: str) -> bool:
+    """Remove the chunk's validated frame when its debts are stored and its file is already reported: a chunk
+    re-run after the report (a re-execution, a backfill) gets no report run to remove it. The caller's last step,
+    once nothing of it can fail and be retried any more: a retry would need the frame."""
+    return bool(discard_staged_frames(settings.staging_dir,
+                                      registry.stored_chunks_of_reported_files(engine, [chunk_key])))

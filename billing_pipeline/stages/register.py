@@ -1,4 +1,5 @@
-"""Register: a complete file identified by its sha256, recorded in the store and archived."""
+"""Register: a complete file identified by its sha256, recorded in the store and archived; and what a second
+arrival of the same bytes is told."""
 
 from __future__ import annotations
 
@@ -15,6 +16,30 @@ from billing_pipeline.store.files import Receipt
 
 
 @dataclass(frozen=True)
+class Redrop:
+    """Where known bytes stand when they come in again, and so what their sender is told."""
+
+    finished: bool  # nothing new will happen to them
+    left_by_process: bool  # an earlier `billing process` stopped before the end: giving them to it again goes on
+    verdict: str  # what to tell the sender, after "already received as ..."
+
+
+def redrop_of(engine: Engine, file_id: str) -> Redrop:
+    row = registry.get_file(engine, file_id)
+    if row is None:
+        raise LookupError(f"file {file_id} is not registered in the store")
+    via_process = row["received_via"] == ReceivedVia.PROCESS
+    # A file of `billing process` is done once its report is written (the daemon's sensor writes an inbox file's).
+    if registry.is_finished(engine, file_id) and (not via_process or row["reported_at"] is not None):
+        return Redrop(True, False, "nothing new to do")
+    if via_process:
+        return Redrop(False, True, "`billing process` left it unfinished: run `billing process` on it again to "
+                      "finish it")
+    return Redrop(False, False, f"it came through the inbox and the daemon's runs are processing it (status "
+                  f"{row['status']}); nothing new to do here")
+
+
+@dataclass(frozen=True)
 class Registration:
     file_id: str
     original_name: str  # the name it came in under this time
@@ -26,26 +51,8 @@ class Registration:
 
 
 def already_received(file_id: str, first: Receipt) -> str:
-    """What a re-drop of known bytes is told, wherever it came in."""
+    """What a re-drop of known bytes is told first, wherever it came in."""
     return f"already received as {first.original_name} on {first.received_at:%Y-%m-%d %H:%M:%S} UTC (file {file_id})"
-
-
-@dataclass(frozen=True)
-class Submission:
-    target: Path | None  # where the copy landed in the inbox; None when its bytes were received before
-    already_received: str | None = None
-
-
-def submit_stage(engine: Engine, settings: Settings, source: Path) -> Submission:
-    """Copy a file into the inbox so that the sensor never sees it half-written; bytes received before are not
-    copied (nothing new would happen to them), only recorded as received again."""
-    if not source.is_file():
-        raise FileNotFoundError(f"{source} is not a file")
-    file_id = sha256_of(source)
-    if registry.get_file(engine, file_id) is None:
-        return Submission(submit(source, settings.inbox_dir))
-    arrival = registry.register_file(engine, file_id, source.name, source.stat().st_size)
-    return Submission(None, already_received(file_id, arrival.first))
 
 
 def register_stage(engine: Engine, settings: Settings, path: Path, keep_original: bool = False,
@@ -53,9 +60,31 @@ def register_stage(engine: Engine, settings: Settings, path: Path, keep_original
     """Record the file and move it (or, with `keep_original`, copy it) to archive/<sha256>.csv.
 
     The store row is written before the move: a crash in between leaves the file in the inbox, where the next
-    look finds it registered and only archives it, so no file is lost or registered twice.
+    look finds it registered but not archived, and only archives it. That is the first arrival being completed,
+    not a re-drop, so no file is lost, registered twice or reported as received again.
     """
     file_id = sha256_of(path)
-    arrival = registry.register_file(engine, file_id, path.name, path.stat().st_size, received_via)
-    archive(path, settings.archive_path(file_id), keep_original=keep_original)
+    destination = settings.archive_path(file_id)
+    arrival = registry.register_file(engine, file_id, path.name, path.stat().st_size, received_via,
+                                     archived=destination.exists())
+    archive(path, destination, keep_original=keep_original)
     return Registration(file_id, path.name, arrival.new, arrival.first)
+
+
+@dataclass(frozen=True)
+class Submission:
+    target: Path | None  # where the copy landed in the inbox; None when its bytes were received before
+    already_received: str | None = None  # what the sender is told then
+
+
+def submit_stage(engine: Engine, settings: Settings, source: Path) -> Submission:
+    """Copy a file into the inbox so that the sensor never sees it half-written. Known bytes are not copied (the
+    sensor would only remove them again, and a file of `billing process` is not the daemon's to finish): their
+    arrival is recorded, and the sender told where they stand."""
+    if not source.is_file():
+        raise FileNotFoundError(f"{source} is not a file")
+    file_id = sha256_of(source)
+    if registry.get_file(engine, file_id) is None:
+        return Submission(submit(source, settings.inbox_dir))
+    arrival = registry.register_file(engine, file_id, source.name, source.stat().st_size)
+    return Submission(None, f"{already_received(file_id, arrival.first)}; {redrop_of(engine, file_id).verdict}")

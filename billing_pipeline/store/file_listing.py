@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, Select, case, distinct, func, select
 
 from billing_pipeline.statuses import FileStatus, NoticeStatus
-from billing_pipeline.store.files import Receipt, file_chunks, file_receipts_of
+from billing_pipeline.store.files import Receipt, file_chunks, file_receipts_of, utc
 from billing_pipeline.store.tables import chunks, file_receipts, outbox, rejects, source_files
 
 FILE_ID_LENGTH = 64  # the sha256 of the file's bytes, in hex
@@ -31,7 +31,7 @@ class FileSummary:
     received_at: datetime | None  # its first arrival
     received_again: int  # arrivals of the same bytes after the first (re-drops, under any name)
     last_received_at: datetime | None
-    rows: int | None  # None until split, and for a file rejected whole
+    rows: int | None  # None until split (or rejected whole before migration 0008)
     accepted: int | None  # the roll-up, once every chunk is loaded
     rejected: int | None
     duplicates: int | None
@@ -83,10 +83,11 @@ def resolve_file_id(engine: Engine, raw: str) -> str:
     return str(found[0]).strip()
 
 
-def list_files(engine: Engine, status: FileStatus | None = None) -> list[FileSummary]:
-    """Every file (or those in `status`), newest first, with its notices by state: one query for all of them."""
-    return _summaries(engine, select(source_files).where(source_files.c.status == status) if status
-                      else select(source_files))
+def list_files(engine: Engine, status: FileStatus | None = None, limit: int | None = None) -> list[FileSummary]:
+    """The newest `limit` files (or every one), those in `status` only if given, with their notices by state: one
+    query for all of them, whose cost follows the files listed, not the store's whole history."""
+    files = select(source_files).where(source_files.c.status == status) if status else select(source_files)
+    return _summaries(engine, files.order_by(source_files.c.seq.desc()).limit(limit))
 
 
 def file_detail(engine: Engine, file_id: str) -> FileDetail | None:
@@ -101,6 +102,9 @@ def file_detail(engine: Engine, file_id: str) -> FileDetail | None:
              .where(rejects.c.file_id == file_id).group_by(rejects.c.code).order_by(rejects.c.code))
     with engine.connect() as connection:
         reject_codes = {code: int(count) for code, count in connection.execute(codes)}
+    summary = summaries[0]
+    if summary.status == FileStatus.REJECTED and summary.error_code:  # as the report counts it
+        reject_codes = {summary.error_code: summary.rows or 0}
     return FileDetail(summaries[0], file_receipts_of(engine, file_id), states, reject_codes)
 
 
@@ -143,8 +147,8 @@ def _summaries(engine: Engine, files: Select) -> list[FileSummary]:
     return [
         FileSummary(
             file_id=str(row["file_id"]).strip(), original_name=row["original_name"], status=row["status"],
-            received_via=row["received_via"], received_at=_utc(row["registered_at"]),
-            received_again=max(int(row["receipts"]) - 1, 0), last_received_at=_utc(row["last_received_at"]),
+            received_via=row["received_via"], received_at=utc(row["registered_at"]),
+            received_again=max(int(row["receipts"]) - 1, 0), last_received_at=utc(row["last_received_at"]) if row["last_received_at"] is not None else None,
             rows=row["rows"], accepted=row["accepted"], rejected=row["rejected"], duplicates=row["duplicates"],
             chunk_count=row["chunk_count"], error_code=row["error_code"], error_message=row["error_message"],
             notices={status.value: int(row[f"notices_{status.value}"]) for status in NoticeStatus},
@@ -153,6 +157,3 @@ def _summaries(engine: Engine, files: Select) -> list[FileSummary]:
     ]
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands timestamps back naive; the store writes them in UTC."""
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment

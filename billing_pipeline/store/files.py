@@ -45,29 +45,34 @@ class Arrival:
 
 
 def register_file(engine: Engine, file_id: str, original_name: str, size_bytes: int,
-                  received_via: ReceivedVia = ReceivedVia.INBOX) -> Arrival:
-    """Record the file's arrival; register it when its bytes are new. Every arrival is kept as a receipt."""
+                  received_via: ReceivedVia = ReceivedVia.INBOX, archived: bool = True) -> Arrival:
+    """Record the file's arrival; register it when its bytes are new. Every arrival is kept as a receipt, but for
+    known bytes that are not `archived` yet: their first registration was cut short before the archive (a crash),
+    and this is it being completed."""
     with engine.begin() as connection:
         known = connection.execute(select(source_files.c.seq).where(source_files.c.file_id == file_id)).first()
+        completing = bool(known) and not archived
         if not known:
             connection.execute(
                 insert(source_files).values(file_id=file_id, original_name=original_name, size_bytes=size_bytes,
                                             status=FileStatus.REGISTERED, received_via=received_via,
                                             registered_at=func.now())
             )
-        connection.execute(insert(file_receipts).values(file_id=file_id, original_name=original_name,
-                                                        received_via=received_via, received_at=func.now()))
+        if not completing:
+            connection.execute(insert(file_receipts).values(file_id=file_id, original_name=original_name,
+                                                            received_via=received_via, received_at=func.now()))
         first = connection.execute(
             select(file_receipts.c.original_name, file_receipts.c.received_via, file_receipts.c.received_at)
             .where(file_receipts.c.file_id == file_id).order_by(file_receipts.c.id).limit(1)
         ).one()
-    return Arrival(not known, Receipt(first.original_name, first.received_via, _aware(first.received_at)))
+    return Arrival(not known or completing, Receipt(first.original_name, first.received_via, utc(first.received_at)))
 
 
-def _aware(moment: datetime | str) -> datetime:
-    """SQLite hands timestamps back naive (or as text); they are UTC, as CURRENT_TIMESTAMP writes them."""
+def utc(moment: datetime | str) -> datetime:
+    """A stored time in UTC. SQLite hands timestamps back naive (or as text), in UTC as CURRENT_TIMESTAMP writes
+    them; PostgreSQL in the session's time zone, which a server in Brazil may well have set."""
     moment = moment if isinstance(moment, datetime) else datetime.fromisoformat(moment)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def file_receipts_of(engine: Engine, file_id: str) -> list[Receipt]:
@@ -75,7 +80,7 @@ def file_receipts_of(engine: Engine, file_id: str) -> list[Receipt]:
     query = (select(file_receipts.c.original_name, file_receipts.c.received_via, file_receipts.c.received_at)
              .where(file_receipts.c.file_id == file_id).order_by(file_receipts.c.id))
     with engine.connect() as connection:
-        return [Receipt(r.original_name, r.received_via, _aware(r.received_at)) for r in connection.execute(query)]
+        return [Receipt(r.original_name, r.received_via, utc(r.received_at)) for r in connection.execute(query)]
 
 
 def get_file(engine: Engine, file_id: str) -> RowMapping | None:

@@ -110,7 +110,7 @@ def debts(
         outcome = stages.load_stage(billing.engine, billing.settings, key, validated_chunk)
         numbers = stages.chunk_numbers(billing.engine, key)
         place = stages.chunk_place(billing.engine, key)
-    return dg.MaterializeResult(
+    result = dg.MaterializeResult(
         metadata={
             **chunk_file_metadata(place, billing.settings),
             "rows": numbers.rows,
@@ -121,3 +121,5 @@ def debts(
         },
         check_results=debts_check_results(numbers, place, billing.settings.max_reject_rate),
     )
+    stages.release_staged_frame(billing.engine, billing.settings, key)
+    return result

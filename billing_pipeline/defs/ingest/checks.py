@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from billing_pipeline.defs.file_links import markdown_text
 from billing_pipeline.defs.partitions import check_per_partition, chunk_partitions, source_file_partitions
 from billing_pipeline.stages import ChunkNumbers, ChunkPlace, SplitOutcome
 
@@ -49,7 +50,7 @@ def file_accepted_result(outcome: SplitOutcome, rejects_report: Path) -> dg.Asse
     return dg.AssetCheckResult(
         check_name="file_accepted",
         passed=False,
-        description=f"rejected: {rejected.code}: {rejected.message}",
+        description=markdown_text(f"rejected: {rejected.code}: {rejected.message}"),
         metadata={**about, "code": str(rejected.code), "message": rejected.message,
                   "line_number": rejected.line_number or 0,
                   "rejects_report": dg.MetadataValue.path(str(rejects_report))},

@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 
 from billing_pipeline import stages
+from billing_pipeline.defs.file_links import markdown_text
 from billing_pipeline.defs.ingest.assets import source_file
 from billing_pipeline.defs.ingest.jobs import ingest_file_job, process_chunk_job
 from billing_pipeline.defs.partitions import chunk_partitions, source_file_partitions
@@ -49,9 +50,11 @@ def inbox_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) 
         if registration.new:
             context.log.info(f"registered {registration.original_name} as file {registration.file_id}")
         else:
-            redrops.append(redrop_observation(registration, stages.file_record(billing.engine, registration.file_id)))
-            redrop_lines.append(f"{registration.original_name}: {registration.already_received()}; nothing new "
-                                "to do, removed from the inbox")
+            redrop = stages.redrop_of(billing.engine, registration.file_id)
+            redrops.append(redrop_observation(registration, redrop,
+                                              stages.file_record(billing.engine, registration.file_id)))
+            redrop_lines.append(f"{registration.original_name}: {registration.already_received()}; "
+                                f"{redrop.verdict}; removed from the inbox")
             context.log.info(redrop_lines[-1])
     new_files = stages.inbox_files_after(billing.engine, file_seq)
     if new_files:
@@ -77,15 +80,17 @@ def inbox_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) 
     )
 
 
-def redrop_observation(registration: stages.Registration, first: Mapping[str, Any] | None) -> dg.AssetObservation:
+def redrop_observation(registration: stages.Registration, redrop: stages.Redrop,
+                       first: Mapping[str, Any] | None) -> dg.AssetObservation:
     """The record, on the first file's partition, that its bytes came in again under another name. A file first
-    given to `billing process` has no partition here: its record names it in the metadata instead."""
+    given to `billing process` has no partition in this instance (the daemon never ran it), so its record is on
+    the asset, naming the file in its metadata."""
     first_via = registration.first.received_via
     return dg.AssetObservation(
         asset_key=source_file.key,
         partition=registration.file_id if first_via == ReceivedVia.INBOX else None,
-        description=f"received again as {registration.original_name}: {registration.already_received()}; "
-        "nothing new to do",
+        description=markdown_text(f"received again as {registration.original_name}: "
+                                  f"{registration.already_received()}; {redrop.verdict}"),
         metadata={
             "file_id": registration.file_id,
             "received_again_as": registration.original_name,

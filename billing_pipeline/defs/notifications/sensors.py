@@ -16,7 +16,7 @@ from billing_pipeline.defs.ingest.jobs import ingest_file_job, process_chunk_job
 from billing_pipeline.defs.notifications.assets import notifications
 from billing_pipeline.defs.notifications.jobs import deliver_chunk_job
 from billing_pipeline.defs.resources import BillingResource
-from billing_pipeline.defs.run_tags import chunk_tags
+from billing_pipeline.defs.run_tags import CHUNK_TAG, FILE_ID_TAG, ORIGINAL_NAME_TAG, chunk_tags
 from billing_pipeline.defs.sensor_ticks import TICK_SECONDS
 
 _PAGE = 1_000
@@ -40,6 +40,16 @@ def tags_of_chunk(chunk_key: str, files: Mapping[str, Mapping[str, Any]]) -> dic
     """The file tags of a chunk's run; a chunk the store does not know (its file was removed) gets none."""
     file = files.get(chunk_key)
     return chunk_tags(chunk_key, file["file_id"], file["original_name"]) if file else {}
+
+
+def file_tags_of(run: dg.DagsterRun, billing: BillingResource) -> dict[str, str]:
+    """A redelivery carries the file tags of the delivery it repeats; one launched by hand has none, so the store
+    names the chunk's file."""
+    carried = {key: value for key, value in run.tags.items() if key in (FILE_ID_TAG, ORIGINAL_NAME_TAG, CHUNK_TAG)}
+    if FILE_ID_TAG in carried:
+        return carried
+    key = run.tags.get(PARTITION_TAG, "")
+    return tags_of_chunk(key, stages.files_of_chunks(billing.engine, [key]))
 
 
 def storing_in_flight(instance: dg.DagsterInstance) -> int:
@@ -190,8 +200,7 @@ def redelivery_sensor(context: dg.SensorEvaluationContext, billing: BillingResou
         context.log.warning(f"chunk {key}: {entry['waiting']}; delivery {entry['attempts']} requested (the failed "
                             f"run was {run.run_id})")
         requests.append(dg.RunRequest(partition_key=key, run_key=f"redeliver:{key}:{run.run_id}",
-                                      tags={**tags_of_chunk(key, stages.files_of_chunks(billing.engine, [key])),
-                                            REDELIVERY_TAG: str(entry["attempts"])}))
+                                      tags={**file_tags_of(run, billing), REDELIVERY_TAG: str(entry["attempts"])}))
     new_cursor = json.dumps({"since": now, "watched": watched})
     if requests:
         return dg.SensorResult(run_requests=requests, cursor=new_cursor)
