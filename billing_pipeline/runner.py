@@ -165,7 +165,7 @@ def _already_received(engine: Engine, registration: stages.Registration) -> Proc
     redrop = stages.redrop_of(engine, registration.file_id)
     if redrop.left_by_process:
         return None
-    row = stages.file_record(engine, registration.file_id)
+    row = redrop.file
     rejected = row["status"] == FileStatus.REJECTED
     return ProcessSummary(
         file_id=registration.file_id,

@@ -60,6 +60,11 @@ def chunk_file_metadata(place: stages.ChunkPlace, settings: Settings) -> dict[st
     }
 
 
+def check_about(place: stages.ChunkPlace) -> dict[str, str]:
+    """What a chunk's check result says of whose it is, so that one found in a list leads back to chunk and file."""
+    return {"chunk": place.chunk_key, "file_id": place.file_id, "original_name": place.original_name}
+
+
 def rejects_preview(rejects: pd.DataFrame) -> dg.MetadataValue:
     """The chunk's first rejected lines with their codes, as JSON (data: a client's values cannot turn into markup
     there), short enough for the UI to show inline; the messages are in the rejects report."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, RowMapping
 
 from billing_pipeline.ingest.inbox import archive, sha256_of, submit
 from billing_pipeline.settings import Settings
@@ -19,6 +19,7 @@ from billing_pipeline.store.files import Receipt
 class Redrop:
     """Where known bytes stand when they come in again, and so what their sender is told."""
 
+    file: RowMapping  # the file's registry row
     finished: bool  # nothing new will happen to them
     left_by_process: bool  # an earlier `billing process` stopped before the end: giving them to it again goes on
     verdict: str  # what to tell the sender, after "already received as ..."
@@ -31,11 +32,11 @@ def redrop_of(engine: Engine, file_id: str) -> Redrop:
     via_process = row["received_via"] == ReceivedVia.PROCESS
     # A file of `billing process` is done once its report is written (the daemon's sensor writes an inbox file's).
     if registry.is_finished(engine, file_id) and (not via_process or row["reported_at"] is not None):
-        return Redrop(True, False, "nothing new to do")
+        return Redrop(row, True, False, "nothing new to do")
     if via_process:
-        return Redrop(False, True, "`billing process` left it unfinished: run `billing process` on it again to "
-                      "finish it")
-    return Redrop(False, False, f"it came through the inbox and the daemon's runs are processing it (status "
+        return Redrop(row, False, True, "`billing process` left it unfinished: run `billing process` on it again "
+                      "to finish it")
+    return Redrop(row, False, False, f"it came through the inbox and the daemon's runs are processing it (status "
                   f"{row['status']}); nothing new to do here")
 
 

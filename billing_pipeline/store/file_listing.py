@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, Select, case, distinct, func, select
+from sqlalchemy import Engine, Select, case, func, select
 
 from billing_pipeline.statuses import FileStatus, NoticeStatus
-from billing_pipeline.store.files import Receipt, file_chunks, file_receipts_of, utc
-from billing_pipeline.store.tables import chunks, file_receipts, outbox, rejects, source_files
+from billing_pipeline.store.files import Receipt, file_chunks, file_receipts_of, reject_codes, utc
+from billing_pipeline.store.tables import chunks, file_receipts, outbox, source_files
 
 FILE_ID_LENGTH = 64  # the sha256 of the file's bytes, in hex
 MIN_PREFIX_LENGTH = 4
@@ -98,14 +98,10 @@ def file_detail(engine: Engine, file_id: str) -> FileDetail | None:
     states = [ChunkState(row["chunk_key"], row["chunk_no"], row["first_line"], row["last_line"], row["rows"],
                          row["status"], row["accepted"], row["rejected"], row["duplicates"])
               for row in file_chunks(engine, file_id)]
-    codes = (select(rejects.c.code, func.count(distinct(rejects.c.line_number)))
-             .where(rejects.c.file_id == file_id).group_by(rejects.c.code).order_by(rejects.c.code))
-    with engine.connect() as connection:
-        reject_codes = {code: int(count) for code, count in connection.execute(codes)}
     summary = summaries[0]
-    if summary.status == FileStatus.REJECTED and summary.error_code:  # as the report counts it
-        reject_codes = {summary.error_code: summary.rows or 0}
-    return FileDetail(summaries[0], file_receipts_of(engine, file_id), states, reject_codes)
+    codes = reject_codes(engine, file_id, summary.error_code if summary.status == FileStatus.REJECTED else None,
+                         summary.rows)  # counted as the report counts them
+    return FileDetail(summary, file_receipts_of(engine, file_id), states, codes)
 
 
 def _summaries(engine: Engine, files: Select) -> list[FileSummary]:
@@ -148,7 +144,8 @@ def _summaries(engine: Engine, files: Select) -> list[FileSummary]:
         FileSummary(
             file_id=str(row["file_id"]).strip(), original_name=row["original_name"], status=row["status"],
             received_via=row["received_via"], received_at=utc(row["registered_at"]),
-            received_again=max(int(row["receipts"]) - 1, 0), last_received_at=utc(row["last_received_at"]) if row["last_received_at"] is not None else None,
+            received_again=max(int(row["receipts"]) - 1, 0),
+            last_received_at=utc(row["last_received_at"]) if row["last_received_at"] is not None else None,
             rows=row["rows"], accepted=row["accepted"], rejected=row["rejected"], duplicates=row["duplicates"],
             chunk_count=row["chunk_count"], error_code=row["error_code"], error_message=row["error_message"],
             notices={status.value: int(row[f"notices_{status.value}"]) for status in NoticeStatus},

@@ -9,17 +9,13 @@ from sqlalchemy import Engine, text
 
 from billing_pipeline.statuses import FileStatus
 from billing_pipeline.store import outbox
-from billing_pipeline.store.files import get_file
+from billing_pipeline.store.files import get_file, reject_codes, utc
 
 
-def _seconds(start: object, end: object) -> float | None:
+def _seconds(start: datetime | str | None, end: datetime | str | None) -> float | None:
     if not start or not end:
         return None
-    parse = lambda value: value if isinstance(value, datetime) else datetime.fromisoformat(str(value))  # noqa: E731
-    first, last = parse(start), parse(end)
-    if (first.tzinfo is None) != (last.tzinfo is None):
-        first, last = first.replace(tzinfo=None), last.replace(tzinfo=None)
-    return max((last - first).total_seconds(), 0.0)
+    return max((utc(end) - utc(start)).total_seconds(), 0.0)
 
 
 def file_report(engine: Engine, file_id: str) -> dict:
@@ -27,9 +23,6 @@ def file_report(engine: Engine, file_id: str) -> dict:
     if row is None:
         raise LookupError(f"unknown file {file_id}")
     with engine.connect() as connection:
-        codes: dict[str, int] = dict(connection.execute(text(
-            "SELECT code, COUNT(DISTINCT line_number) FROM rejects WHERE file_id = :f GROUP BY code ORDER BY code"
-        ), {"f": file_id}).all())
         # Through the file's chunk keys, which index debts, boletos and outbox (debts.file_id has no index).
         file_chunks = "SELECT chunk_key FROM chunks WHERE file_id = :f"
         debts_count, debts_amount = connection.execute(text(
@@ -59,8 +52,7 @@ def file_report(engine: Engine, file_id: str) -> dict:
         "duplicates": row["duplicates"],
         "accounting_holds": row["accepted"] is None
         or (row["accepted"] + row["rejected"] + row["duplicates"] == rows),
-        # Every row of a file rejected whole is rejected under the file's code.
-        "reject_codes": {row["error_code"]: rows} if rejected_whole else codes,
+        "reject_codes": reject_codes(engine, file_id, row["error_code"] if rejected_whole else None, rows),
         "debts": int(debts_count),
         "debts_amount": str(Decimal(str(debts_amount)).quantize(Decimal("0.01"))),
         "boletos": int(boletos_count),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pandas as pd
-from sqlalchemy import Engine, Integer, RowMapping, func, insert, select, text, update
+from sqlalchemy import Engine, Integer, Row, RowMapping, Select, distinct, func, insert, select, text, update
 
 from billing_pipeline.ingest.file_rejected import FileRejected
 from billing_pipeline.ingest.split import ChunkSpan, FileLayout, LineVerdict
@@ -61,11 +61,8 @@ def register_file(engine: Engine, file_id: str, original_name: str, size_bytes: 
         if not completing:
             connection.execute(insert(file_receipts).values(file_id=file_id, original_name=original_name,
                                                             received_via=received_via, received_at=func.now()))
-        first = connection.execute(
-            select(file_receipts.c.original_name, file_receipts.c.received_via, file_receipts.c.received_at)
-            .where(file_receipts.c.file_id == file_id).order_by(file_receipts.c.id).limit(1)
-        ).one()
-    return Arrival(not known or completing, Receipt(first.original_name, first.received_via, utc(first.received_at)))
+        first = _receipt(connection.execute(_receipts_of(file_id).limit(1)).one())
+    return Arrival(not known or completing, first)
 
 
 def utc(moment: datetime | str) -> datetime:
@@ -77,10 +74,17 @@ def utc(moment: datetime | str) -> datetime:
 
 def file_receipts_of(engine: Engine, file_id: str) -> list[Receipt]:
     """Every arrival of the file's bytes, first one first."""
-    query = (select(file_receipts.c.original_name, file_receipts.c.received_via, file_receipts.c.received_at)
-             .where(file_receipts.c.file_id == file_id).order_by(file_receipts.c.id))
     with engine.connect() as connection:
-        return [Receipt(r.original_name, r.received_via, utc(r.received_at)) for r in connection.execute(query)]
+        return [_receipt(row) for row in connection.execute(_receipts_of(file_id))]
+
+
+def _receipts_of(file_id: str) -> Select:
+    return (select(file_receipts.c.original_name, file_receipts.c.received_via, file_receipts.c.received_at)
+            .where(file_receipts.c.file_id == file_id).order_by(file_receipts.c.id))
+
+
+def _receipt(row: Row) -> Receipt:
+    return Receipt(row.original_name, row.received_via, utc(row.received_at))
 
 
 def get_file(engine: Engine, file_id: str) -> RowMapping | None:
@@ -294,6 +298,17 @@ def stored_chunks_of_reported_files(engine: Engine, chunk_keys: list[str]) -> li
     )
     with engine.connect() as connection:
         return list(connection.execute(query).scalars())
+
+
+def reject_codes(engine: Engine, file_id: str, rejected_as: str | None = None, rows: int | None = None) -> dict[str, int]:
+    """A file's rejected lines by code. Every row of a file rejected whole (`rejected_as` its code) is rejected
+    under that code."""
+    if rejected_as:
+        return {rejected_as: rows or 0}
+    query = (select(rejects.c.code, func.count(distinct(rejects.c.line_number)))
+             .where(rejects.c.file_id == file_id).group_by(rejects.c.code).order_by(rejects.c.code))
+    with engine.connect() as connection:
+        return {code: int(count) for code, count in connection.execute(query)}
 
 
 def file_rejects(engine: Engine, file_id: str) -> pd.DataFrame:

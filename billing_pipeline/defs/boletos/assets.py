@@ -5,7 +5,7 @@ import base64
 import dagster as dg
 
 from billing_pipeline import stages
-from billing_pipeline.defs.file_links import chunk_file_metadata
+from billing_pipeline.defs.file_links import check_about, chunk_file_metadata
 from billing_pipeline.defs.ingest.assets import debts
 from billing_pipeline.defs.partitions import check_per_partition, chunk_partitions
 from billing_pipeline.defs.resources import BillingResource
@@ -48,7 +48,7 @@ def boletos(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.M
         outcome = stages.boleto_stage(billing.engine, billing.settings, key)
         verified = stages.verify_boletos(billing.engine, key, outcome)
         place = stages.chunk_place(billing.engine, key)
-    about = {"chunk": key, "file_id": place.file_id, "original_name": place.original_name}
+    about = check_about(place)
     return dg.MaterializeResult(
         metadata={
             **chunk_file_metadata(place, billing.settings),

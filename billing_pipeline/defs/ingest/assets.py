@@ -37,26 +37,25 @@ def source_file(context: dg.AssetExecutionContext, billing: BillingResource) -> 
     settings = billing.settings
     with permanent_errors_fail_fast():
         outcome = stages.split_stage(billing.engine, settings, file_id)
-    common = {
-        "file_id": file_id,
-        "original_name": outcome.original_name,
-        "rows": outcome.rows,
-        "size_bytes": outcome.size_bytes,
-        "archive": dg.MetadataValue.path(str(settings.archive_path(file_id))),
-        **file_paths(settings, file_id),
-    }
     if (rejected := outcome.rejected) is not None:
         # An outcome of the data, not a failure of the pipeline: no exception, so no stack trace and no red run.
         context.log.warning(f"{outcome.original_name} rejected: {rejected.code}: {rejected.message}")
-        return dg.MaterializeResult(
-            metadata={"outcome": f"rejected: {rejected.code}", "code": str(rejected.code),
-                      "message": rejected.message, "chunks": 0, **common},
-            check_results=[file_accepted_result(outcome, settings.rejects_path(file_id))],
-        )
-    context.instance.add_dynamic_partitions(chunk_partitions.name, outcome.chunk_keys)
+        told = {"outcome": f"rejected: {rejected.code}", "code": str(rejected.code), "message": rejected.message}
+    else:
+        context.instance.add_dynamic_partitions(chunk_partitions.name, outcome.chunk_keys)
+        told = {"outcome": f"split into {len(outcome.chunk_keys)} chunks",
+                "chunk_partitions": chunk_list(outcome.chunk_keys)}
     return dg.MaterializeResult(
-        metadata={"outcome": f"split into {len(outcome.chunk_keys)} chunks", "chunks": len(outcome.chunk_keys),
-                  "chunk_partitions": chunk_list(outcome.chunk_keys), **common},
+        metadata={
+            **told,
+            "chunks": len(outcome.chunk_keys),
+            "file_id": file_id,
+            "original_name": outcome.original_name,
+            "rows": outcome.rows,
+            "size_bytes": outcome.size_bytes,
+            "archive": dg.MetadataValue.path(str(settings.archive_path(file_id))),
+            **file_paths(settings, file_id),
+        },
         check_results=[file_accepted_result(outcome, settings.rejects_path(file_id))],
     )
 

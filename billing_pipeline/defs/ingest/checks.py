@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from billing_pipeline.defs.file_links import markdown_text
+from billing_pipeline.defs.file_links import check_about, markdown_text
 from billing_pipeline.defs.partitions import check_per_partition, chunk_partitions, source_file_partitions
 from billing_pipeline.stages import ChunkNumbers, ChunkPlace, SplitOutcome
 
@@ -59,7 +59,7 @@ def file_accepted_result(outcome: SplitOutcome, rejects_report: Path) -> dg.Asse
 
 def debts_check_results(chunk: ChunkNumbers, place: ChunkPlace, max_reject_rate: float) -> list[dg.AssetCheckResult]:
     """Each result names its chunk and file, so a failed one found in a list of checks leads back to both."""
-    about = {"chunk": chunk.chunk_key, "file_id": place.file_id, "original_name": place.original_name}
+    about = check_about(place)
     return [
         dg.AssetCheckResult(
             check_name="reject_rate_below_threshold",

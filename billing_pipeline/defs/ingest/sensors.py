@@ -3,8 +3,6 @@
 
 import json
 import time
-from collections.abc import Mapping
-from typing import Any
 
 import dagster as dg
 
@@ -51,8 +49,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) 
             context.log.info(f"registered {registration.original_name} as file {registration.file_id}")
         else:
             redrop = stages.redrop_of(billing.engine, registration.file_id)
-            redrops.append(redrop_observation(registration, redrop,
-                                              stages.file_record(billing.engine, registration.file_id)))
+            redrops.append(redrop_observation(registration, redrop))
             redrop_lines.append(f"{registration.original_name}: {registration.already_received()}; "
                                 f"{redrop.verdict}; removed from the inbox")
             context.log.info(redrop_lines[-1])
@@ -80,8 +77,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) 
     )
 
 
-def redrop_observation(registration: stages.Registration, redrop: stages.Redrop,
-                       first: Mapping[str, Any] | None) -> dg.AssetObservation:
+def redrop_observation(registration: stages.Registration, redrop: stages.Redrop) -> dg.AssetObservation:
     """The record, on the first file's partition, that its bytes came in again under another name. A file first
     given to `billing process` has no partition in this instance (the daemon never ran it), so its record is on
     the asset, naming the file in its metadata."""
@@ -98,7 +94,7 @@ def redrop_observation(registration: stages.Registration, redrop: stages.Redrop,
             "first_received_as": registration.first.original_name,
             "first_received_at": dg.MetadataValue.timestamp(registration.first.received_at),
             "first_received_via": str(first_via),
-            "status": str(first["status"]) if first else "",
+            "status": str(redrop.file["status"]),
         },
     )
 
