@@ -10,7 +10,7 @@ DEMO_FILE := data/samples/demo.csv
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev,celery]"
 	touch $(STAMP)
 
 install: $(STAMP)

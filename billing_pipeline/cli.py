@@ -564,9 +564,14 @@ def main(argv: list[str] | None = None) -> int:
     except (CommandError, SettingsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except Exception as error:  # the store unreachable, a full disk: say so in one line
+    except Exception as error:  # the store or the bucket unreachable, a full disk: say so in one line
         from sqlalchemy.exc import SQLAlchemyError
 
+        from billing_pipeline.stages import StorageUnavailable
+
+        if isinstance(error, StorageUnavailable):
+            print(f"error: {error}", file=sys.stderr)
+            return 2
         if isinstance(error, SQLAlchemyError | OSError):
             print(f"error: {type(error).__name__}: {str(error).splitlines()[0]}", file=sys.stderr)
             return 2

@@ -1,7 +1,7 @@
 """Which errors are worth retrying: trouble that goes away on its own, as opposed to trouble in the data or the code.
 
-A lost database connection, a locked SQLite file, an SMTP server that hung up or said 4xx, a network timeout: a
-retry after a pause can succeed. A Pandera schema error, a missing archive file, a constraint violation, a bug:
+A lost database connection, a locked SQLite file, an SMTP server that hung up or said 4xx, an object store that
+is down or busy, a network timeout: a retry after a pause can succeed. A Pandera schema error, a missing archive file, a constraint violation, a bug:
 the same input fails the same way every time, so retrying only delays the operator's alert.
 """
 
@@ -12,7 +12,9 @@ import smtplib
 import sqlite3
 from collections.abc import Iterator
 
+import aiohttp
 import psycopg
+from botocore import exceptions as boto_exc
 from sqlalchemy import exc as sa_exc
 
 from billing_pipeline.mail.senders import TransientSendError
@@ -21,6 +23,7 @@ from billing_pipeline.mail.senders import TransientSendError
 _TRANSIENT_ERRNOS = frozenset({
     errno.EAGAIN, errno.EBUSY, errno.EINTR, errno.ENOSPC, errno.EIO, errno.ENETDOWN, errno.ENETUNREACH,
     errno.EHOSTUNREACH, errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.ETIMEDOUT, errno.EPIPE,
+    errno.EREMOTEIO,  # s3fs: the object store answered 500
 })
 
 
@@ -50,6 +53,11 @@ def _is_transient_one(error: BaseException) -> bool:
     if isinstance(error, smtplib.SMTPResponseException):
         return 400 <= error.smtp_code < 500
     if isinstance(error, ConnectionError | TimeoutError):
+        return True
+    # The object store unreachable, or the connection cut mid-transfer (botocore's and aiohttp's own classes,
+    # which are not the builtin ConnectionError); a 503 SlowDown comes out of s3fs as EBUSY, above.
+    if isinstance(error, boto_exc.ConnectionError | boto_exc.HTTPClientError | aiohttp.ClientConnectionError
+                  | aiohttp.ClientPayloadError):
         return True
     return isinstance(error, OSError) and error.errno in _TRANSIENT_ERRNOS
 

@@ -14,7 +14,6 @@ import os
 from collections.abc import Mapping
 from contextvars import ContextVar
 from email.utils import parseaddr
-from pathlib import Path
 from typing import Any, Literal, get_args
 
 from annotated_types import Ge, Le
@@ -24,15 +23,18 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.sources.utils import parse_env_vars
+from upath import UPath
 
 from billing_pipeline import government_id
 from billing_pipeline.boleto.account import BeneficiaryAccount
 from billing_pipeline.boleto.banks import BANKS
 from billing_pipeline.mail.smtp_url import parse_smtp_url
+from billing_pipeline.storage.location import is_bucket, location
 
 ENV_PREFIX = "BILLING_"
 GovernmentIdPolicy = Literal["strict", "lenient"]
 GOVERNMENT_ID_POLICIES: tuple[str, ...] = get_args(GovernmentIdPolicy)
+Executor = Literal["in_process", "celery"]
 
 
 # The environment `Settings.from_env` was given, for the source that `settings_customise_sources` builds.
@@ -70,11 +72,19 @@ class Settings(BaseSettings):
     )
 
     # --- runtime --------------------------------------------------------------------------------------------------
-    data_dir: Path = Field(
-        Path("data"), validate_default=True,
-        description="Root of the runtime folders: `inbox/`, `archive/`, `rejects/`, `staging/`, `boletos/` "
-        "(Docker: the `/opt/billing/data` volume).",
+    data_dir: UPath = Field(
+        UPath("data"), validate_default=True,
+        description="Root of the runtime folders: `inbox/`, `archive/`, `rejects/`, `staging/`, `boletos/`, "
+        "`reports/`, `outbox/`. A local folder, or `s3://bucket/prefix` on any S3-compatible store (docker-compose: "
+        "`s3://billing/data`), reached with the standard `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, "
+        "`AWS_ENDPOINT_URL` and `AWS_REGION`. A bucket needs `BILLING_DATABASE_URL`.",
         json_schema_extra=_doc(group="Billing settings (billing_pipeline/settings.py)", example="data"),
+    )
+    inbox: UPath | None = Field(
+        None,
+        description="Where files are dropped: a folder or `s3://bucket/prefix` (a partner's upload bucket, say). "
+        "In a bucket an object is taken as soon as it is listed.",
+        json_schema_extra=_doc(shown_default="<BILLING_DATA_DIR>/inbox", example="s3://partner-uploads/debts"),
     )
     database_url: str = Field(
         "", validate_default=True,
@@ -105,6 +115,18 @@ class Settings(BaseSettings):
         600, ge=0,
         description="Chunk deliveries (PDFs, e-mails) wait while a file is being split or stored, so storing gets "
         "the machine; a delivery waiting longer than this starts anyway.",
+    )
+
+    executor: Executor = Field(
+        "in_process",
+        description="How a run's steps execute: `in_process` (one process per run) or `celery` (each step a task "
+        "on dagster-celery workers, over `BILLING_CELERY_BROKER_URL`; needs a bucket `BILLING_DATA_DIR` when the "
+        "workers share no disk).",
+    )
+    celery_broker_url: str = Field(
+        "pyamqp://guest:guest@127.0.0.1:5672//", repr=False,  # it may hold the broker's password
+        description="The Celery broker of `BILLING_EXECUTOR=celery` (RabbitMQ). DEMO default: RabbitMQ's guest "
+        "account on this machine.",
     )
 
     # --- the issuing account ----------------------------------------------------------------------------------------
@@ -183,7 +205,7 @@ class Settings(BaseSettings):
         description="The longest wait between two automatic deliveries of a chunk whose notices wait on the mail "
         "server.",
     )
-    suppression_file: Path | None = Field(
+    suppression_file: UPath | None = Field(
         None,
         description="Addresses never to write to (hard bounces, opt-outs), one per line; their notices become "
         "`suppressed`.",
@@ -231,16 +253,24 @@ class Settings(BaseSettings):
         return type(self).from_env({}, **values)
 
     # --- field validation -------------------------------------------------------------------------------------------
-    @field_validator("data_dir")
+    @field_validator("data_dir", "inbox", "suppression_file", mode="before")
     @classmethod
-    def _absolute(cls, value: Path) -> Path:
-        return value.expanduser().resolve()
+    def _location(cls, value: Any) -> Any:
+        if value is None or isinstance(value, dict):  # a dict: UPath's own JSON, from model_dump_json
+            return value
+        try:
+            return location(value)
+        except ValueError as error:
+            raise _problem(str(error)) from None
 
     @field_validator("database_url", mode="before")
     @classmethod
     def _store_in_data_dir(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None or (isinstance(value, str) and not value.strip()):
             data_dir = info.data.get("data_dir")
+            if is_bucket(data_dir):
+                raise _problem(f"must be set when BILLING_DATA_DIR is a bucket ({data_dir}): the embedded SQLite "
+                               "store needs a local disk, e.g. postgresql+psycopg://user@host:5432/billing")
             return _embedded_store(data_dir) if data_dir is not None else ""
         return value
 
@@ -294,56 +324,63 @@ class Settings(BaseSettings):
         return self.account == _default_account()
 
     @property
-    def inbox_dir(self) -> Path:
-        return self.data_dir / "inbox"
+    def inbox_dir(self) -> UPath:
+        return self.inbox or self.data_dir / "inbox"
 
     @property
-    def archive_dir(self) -> Path:
+    def archive_dir(self) -> UPath:
         return self.data_dir / "archive"
 
     @property
-    def rejects_dir(self) -> Path:
+    def rejects_dir(self) -> UPath:
         return self.data_dir / "rejects"
 
     @property
-    def reports_dir(self) -> Path:
+    def reports_dir(self) -> UPath:
         return self.data_dir / "reports"
 
     @property
-    def outbox_dir(self) -> Path:
+    def outbox_dir(self) -> UPath:
         return self.data_dir / "outbox"
 
     @property
-    def suppressions_path(self) -> Path:
+    def suppressions_path(self) -> UPath:
         return self.suppression_file or self.data_dir / "suppressions.txt"
 
     @property
-    def boletos_dir(self) -> Path:
+    def boletos_dir(self) -> UPath:
         return self.data_dir / "boletos"
 
     @property
-    def staging_dir(self) -> Path:
+    def staging_dir(self) -> UPath:
         return self.data_dir / "staging"
 
-    def archive_path(self, file_id: str) -> Path:
+    def archive_path(self, file_id: str) -> UPath:
         """Where an accepted inbox file is kept: ``<data_dir>/archive/<file_id>.csv``."""
         return self.archive_dir / f"{file_id}.csv"
 
-    def rejects_path(self, file_id: str) -> Path:
+    def rejects_path(self, file_id: str) -> UPath:
         """The rejected rows of a file: ``<data_dir>/rejects/<file_id>.csv``."""
         return self.rejects_dir / f"{file_id}.csv"
 
-    def report_path(self, file_id: str) -> Path:
+    def report_path(self, file_id: str) -> UPath:
         """The JSON report of a file: ``<data_dir>/reports/<file_id>.json``."""
         return self.reports_dir / f"{file_id}.json"
 
-    def boleto_archive_path(self, chunk_key: str) -> Path:
+    def boleto_archive_path(self, chunk_key: str) -> UPath:
         """The zip of a chunk's boleto PDFs: ``<data_dir>/boletos/<chunk_key>.zip``."""
         return self.boletos_dir / f"{chunk_key}.zip"
 
+    @property
+    def in_bucket(self) -> bool:
+        """True when the runtime folders are objects in a bucket rather than folders on this machine's disk."""
+        return is_bucket(self.data_dir)
+
     def ensure_dirs(self) -> None:
+        """Creates the local runtime folders; a bucket has no folders to create (a prefix exists by its keys)."""
         for folder in (self.inbox_dir, self.archive_dir, self.rejects_dir, self.staging_dir, self.boletos_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+            if not is_bucket(folder):
+                folder.mkdir(parents=True, exist_ok=True)
 
 
 def _env_var(name: str, field: FieldInfo) -> str:
@@ -372,7 +409,7 @@ class _Environment(EnvSettingsSource):
         return parse_env_vars(present, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
 
 
-def _embedded_store(data_dir: Path) -> str:
+def _embedded_store(data_dir: UPath) -> str:
     return f"sqlite:///{data_dir / 'billing.db'}"
 
 

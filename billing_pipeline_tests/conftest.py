@@ -34,6 +34,7 @@ from billing_pipeline_tests.support.postgres import (  # noqa: E402
     postgres_bin_dir,
     unreachable,
 )
+from billing_pipeline_tests.support.s3 import s3_bucket, s3_server  # noqa: E402, F401 - fixtures (support/s3.py)
 
 # A test that uses one of these (directly or through settings, engine, billing_env) needs a store database.
 STORE_FIXTURES = {"database_url", "postgres", "private_cluster"}

@@ -1,10 +1,12 @@
 """The production deployment files agree with each other and with the code, checked statically (no Docker).
 
-docker-compose.yml, .env.example, Dockerfile, dagster.yaml, billing_pipeline/workspace.yaml and deploy/workspace.docker.yaml.
+docker-compose.yml (its S3-compatible object store included), .env.example, Dockerfile, dagster.yaml,
+billing_pipeline/workspace.yaml and deploy/workspace.docker.yaml.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -13,6 +15,7 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -30,8 +33,14 @@ DAGSTER_YAML_PATH = PROJECT_ROOT / "dagster.yaml"
 WORKSPACE_PATH = PROJECT_ROOT / "billing_pipeline" / "workspace.yaml"
 DOCKER_WORKSPACE_PATH = PROJECT_ROOT / "deploy" / "workspace.docker.yaml"
 
-SERVICES = ("postgres", "code", "webserver", "daemon")
+SERVICES = ("postgres", "s3", "code", "webserver", "daemon")
 DAGSTER_SERVICES = ("code", "webserver", "daemon")
+S3_SERVICE = "s3"  # the S3-compatible object store holding the billing data
+BUCKET_JOB = "s3-bucket"  # the one-shot that creates its bucket
+S3_PORT = 8333  # SeaweedFS's S3 gateway
+AWS_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+# Variables that hold a credential: a compose default or an .env.example value of one must be a DEMO value.
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|ACCESS_KEY")
 POSTGRES_DB_FIELDS = {
     "username": "DAGSTER_POSTGRES_USER",
     "password": "DAGSTER_POSTGRES_PASSWORD",
@@ -105,8 +114,8 @@ def _is_interpolation(value: str) -> bool:
 # --- docker-compose.yml ----------------------------------------------------------------------------------------
 
 
-def test_the_four_services_exist(services):
-    assert set(SERVICES) <= set(services)
+def test_the_services_exist(services):
+    assert set(SERVICES) | {BUCKET_JOB} <= set(services)
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -123,13 +132,21 @@ def _depends_on(service: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("name", "needs"), [("code", ("postgres",)), ("webserver", ("postgres", "code")), ("daemon", ("postgres", "code"))]
+    ("name", "needs"),
+    [("code", ("postgres", "s3")), ("webserver", ("postgres", "s3", "code")), ("daemon", ("postgres", "s3", "code")),
+     (BUCKET_JOB, ("s3",))],
 )
 def test_services_start_only_when_what_they_need_is_healthy(services, name, needs):
     depends_on = _depends_on(services[name])
     for dependency in needs:
         assert dependency in depends_on, f"{name} does not depend on {dependency}"
         assert depends_on[dependency].get("condition") == "service_healthy", f"{name} -> {dependency}"
+
+
+@pytest.mark.parametrize("name", DAGSTER_SERVICES)
+def test_dagster_services_start_only_once_the_bucket_exists(services, name):
+    depends_on = _depends_on(services[name])
+    assert depends_on.get(BUCKET_JOB, {}).get("condition") == "service_completed_successfully", name
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -149,6 +166,7 @@ def test_the_daemon_sees_the_run_workers_processes(services, instance_yaml):
 
 def test_healthchecks_probe_the_right_thing(services):
     postgres_test = " ".join(services["postgres"]["healthcheck"]["test"])
+    assert f"http://127.0.0.1:{S3_PORT}/healthz" in " ".join(services[S3_SERVICE]["healthcheck"]["test"])
     assert "pg_isready" in postgres_test
     assert "$$POSTGRES_USER" in postgres_test and "$$POSTGRES_DB" in postgres_test
     assert services["code"]["healthcheck"]["test"][1:] == ["dagster", "api", "grpc-health-check", "-p", "4000"]
@@ -198,14 +216,15 @@ def test_env_example_marks_demo_credentials():
     text = ENV_EXAMPLE_PATH.read_text(encoding="utf-8")
     assert "DEMO CREDENTIALS" in text
     for line in text.splitlines():
-        if re.match(r"^#?\s*[A-Z_]*PASSWORD=", line):
+        match = re.match(r"^#?\s*([A-Z][A-Z0-9_]*)=", line)
+        if match and SECRET_NAME.search(match.group(1)):
             assert "demo" in line.lower(), line
 
 
 def test_no_service_has_a_literal_password(services):
     for name, service in services.items():
         for key, value in _environment(service).items():
-            if re.search(r"PASSWORD|SECRET|TOKEN", key):
+            if SECRET_NAME.search(key):
                 assert _is_interpolation(value), f"{name}.{key} must be ${{...}}, not a literal"
         for value in _strings(service):
             masked = INTERPOLATION.sub(lambda match: f"<{match.group(1)}>", value)
@@ -214,19 +233,115 @@ def test_no_service_has_a_literal_password(services):
 
 
 def test_dagster_services_share_settings_and_volumes(services, compose):
-    required = set(POSTGRES_DB_FIELDS.values()) | {spec.env_var for spec in SETTINGS}
+    required = set(POSTGRES_DB_FIELDS.values()) | {spec.env_var for spec in SETTINGS} | set(AWS_VARIABLES)
     for name in DAGSTER_SERVICES:
         environment = _environment(services[name])
         assert not required - set(environment), f"{name} lacks {sorted(required - set(environment))}"
         assert make_url(environment["BILLING_DATABASE_URL"]).drivername == "postgresql+psycopg", name
         assert "@postgres:5432/" in environment["BILLING_DATABASE_URL"], name
         assert environment["DAGSTER_POSTGRES_HOST"] == "postgres", name
-        assert environment["BILLING_DATA_DIR"] == "/opt/billing/data", name
-        volumes = services[name].get("volumes") or []
-        data_volumes = [v.split(":", 1)[0] for v in volumes if v.split(":")[1] == environment["BILLING_DATA_DIR"]]
-        assert data_volumes and data_volumes[0] in compose["volumes"], f"{name}: data dir is not a named volume"
+        for volume in services[name].get("volumes") or []:
+            source = volume.split(":", 1)[0]
+            assert source in compose["volumes"], f"{name}: {volume} is not a named volume"
+    environments = [_environment(services[name]) for name in DAGSTER_SERVICES]
+    assert environments[0] == environments[1] == environments[2], "code, webserver and daemon must share settings"
     mounts = [sorted(services[name]["volumes"]) for name in DAGSTER_SERVICES]
     assert mounts[0] == mounts[1] == mounts[2], "code, webserver and daemon must mount the same volumes"
+
+
+# --- the object store ------------------------------------------------------------------------------------------
+
+
+def _bucket_and_prefix(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    assert parts.scheme == "s3" and parts.netloc, url
+    return parts.netloc, parts.path.strip("/")
+
+
+def test_the_billing_data_is_in_the_object_store_bucket(services):
+    """BILLING_DATA_DIR, the inbox and the suppression list are objects of the `s3` service's bucket, reached through
+    the standard AWS variables; no billing file is on a volume any more."""
+    for name in DAGSTER_SERVICES:
+        environment = _environment(services[name])
+        bucket, prefix = _bucket_and_prefix(environment["BILLING_DATA_DIR"])
+        assert bucket and prefix, name
+        for setting in ("BILLING_INBOX", "BILLING_SUPPRESSION_FILE"):
+            assert _bucket_and_prefix(environment[setting])[0] == bucket, f"{name}.{setting}"
+        endpoint = urlsplit(environment["AWS_ENDPOINT_URL"])
+        assert (endpoint.scheme, endpoint.hostname, endpoint.port) == ("http", S3_SERVICE, S3_PORT), name
+        assert environment["AWS_REGION"] == "us-east-1", name
+        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            assert _is_interpolation(environment[key]), f"{name}.{key} must come from .env"
+        mounted = [volume.split(":")[1] for volume in services[name].get("volumes") or []]
+        assert not [path for path in mounted if path.startswith("/opt/billing")], f"{name} mounts billing data"
+        assert mounted == ["/opt/dagster/home/storage"], name  # compute logs only
+
+
+def test_the_object_store_service(services, compose):
+    store = services[S3_SERVICE]
+    image, _, tag = store["image"].partition(":")
+    assert image.endswith("chrislusf/seaweedfs") and re.fullmatch(r"\d+\.\d+", tag), "pin a SeaweedFS release"
+    command = _command(store).split()
+    assert command[0] == "mini" and "-dir=/data" in command
+    assert "-ip.bind=0.0.0.0" in command  # else it listens on the container's address only, not its healthcheck's
+    config_flag = next(arg for arg in command if arg.startswith("-s3.config="))
+    targets = {item["target"]: item["source"] for item in store["configs"]}
+    assert config_flag.split("=", 1)[1] in targets, "the -s3.config file is the identities config"
+    data = [volume.split(":", 1)[0] for volume in store["volumes"] if volume.endswith(":/data")]
+    assert data and data[0] in compose["volumes"], "the store keeps its objects on a named volume"
+
+
+def test_the_object_store_is_published_on_loopback_only(services):
+    """Only the UI is published on every interface, as before; the store, with its DEMO keys, on 127.0.0.1."""
+    for name, service in services.items():
+        for port in service.get("ports") or []:
+            if name == "webserver":
+                continue
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond this host"
+    assert any(str(port).endswith(f":{S3_PORT}") for port in services[S3_SERVICE]["ports"])
+
+
+def _interpolated(value: str) -> str:
+    return INTERPOLATION.sub(lambda match: f"<{match.group(1)}>", value)
+
+
+def test_the_stores_identity_is_the_pipelines_key_pair(services, compose):
+    store = services[S3_SERVICE]
+    source = next(item["source"] for item in store["configs"] if item["target"] in _command(store))
+    identities = json.loads(_interpolated(compose["configs"][source]["content"]))["identities"]
+    assert len(identities) == 1
+    credentials = identities[0]["credentials"]
+    pipeline = _environment(services["code"])
+    expected = {"accessKey": _interpolated(pipeline["AWS_ACCESS_KEY_ID"]),
+                "secretKey": _interpolated(pipeline["AWS_SECRET_ACCESS_KEY"])}
+    assert credentials == [expected], "the store must accept exactly the keys the pipeline uses"
+
+
+def test_the_bucket_job_creates_the_data_dirs_bucket_with_the_pipelines_environment(services):
+    job = services[BUCKET_JOB]
+    assert job.get("restart", "no") == "no", "a one-shot: it runs once per `up`"
+    environment = _environment(job)
+    pipeline = _environment(services["code"])
+    for key in AWS_VARIABLES:
+        assert environment[key] == pipeline[key], key
+    assert environment["BILLING_DATA_DIR"] == pipeline["BILLING_DATA_DIR"]
+    assert job["image"] == services["code"]["image"]  # botocore comes with the pipeline's own image
+    script = _command(job)
+    assert "create_bucket(" in script and "BucketAlreadyOwnedByYou" in script  # idempotent
+    compile(job["command"][-1], BUCKET_JOB, "exec")
+
+
+def test_no_secret_but_the_demo_ones(compose):
+    """Every credential comes from .env, and its compose default is a DEMO value; no other secret is written down."""
+    for value in _strings(compose):
+        for match in INTERPOLATION.finditer(value):
+            name, operator, default = match.groups()
+            if SECRET_NAME.search(name) and operator:
+                assert "demo" in default.lower(), f"${{{name}}}: default {default!r} is not a DEMO value"
+    content = _interpolated(compose["configs"]["s3_identities"]["content"])
+    for key in ("accessKey", "secretKey"):
+        for value in re.findall(rf'"{key}"\s*:\s*"([^"]*)"', content):
+            assert re.fullmatch(r"<[A-Z0-9_]+>", value), f"literal {key} in the identities config"
 
 
 def test_postgres_service_is_configured_from_the_environment(services):

@@ -41,7 +41,7 @@ def test_documented_defaults_are_the_fields_defaults():
     assert DEFAULTS_SHOWN["BILLING_BENEFICIARY_DOCUMENT"] == "11.222.333/0001-81"
     assert DEFAULTS_SHOWN["BILLING_CONVENIO"] == DEFAULTS_SHOWN["BILLING_SMTP_URL"] == ""
     assert DEFAULTS_SHOWN["BILLING_SMTP_RATE"] == "20" and DEFAULTS_SHOWN["BILLING_MAX_REJECT_RATE"] == "0.05"
-    derived = {"BILLING_DATA_DIR", "BILLING_DATABASE_URL", "BILLING_SUPPRESSION_FILE"}
+    derived = {"BILLING_DATA_DIR", "BILLING_INBOX", "BILLING_DATABASE_URL", "BILLING_SUPPRESSION_FILE"}
     literal = {name: value for name, value in DEFAULTS_SHOWN.items() if name not in derived}
     assert Settings.from_env(literal) == Settings.from_env({}), "a documented default differs from the field's"
     assert all(spec.description for spec in SETTINGS)
@@ -59,6 +59,8 @@ def test_pydantic_settings_reads_every_documented_variable(monkeypatch, tmp_path
         "BILLING_SMTP_MAX_ATTEMPTS": "9", "BILLING_SMTP_BACKOFF_SECONDS": "9", "BILLING_SMTP_STEP_RETRIES": "9",
         "BILLING_SMTP_STEP_RETRY_SECONDS": "9", "BILLING_REDELIVERY_FIRST_WAIT_SECONDS": "9",
         "BILLING_REDELIVERY_MAX_WAIT_SECONDS": "99", "BILLING_SUPPRESSION_FILE": "/x/s.txt",
+        "BILLING_INBOX": "s3://partner-uploads/debts", "BILLING_EXECUTOR": "celery",
+        "BILLING_CELERY_BROKER_URL": "pyamqp://u:p@mq:5672//",
     }
     assert set(changed) == set(DEFAULTS_SHOWN)
     defaults = Settings.from_env({})
@@ -244,3 +246,28 @@ def test_the_smtp_password_is_never_printed():
     settings = Settings.from_env({"BILLING_SMTP_URL": "smtps://mailer:s3cr3t-pw@smtp.example.com"})
     assert "s3cr3t-pw" not in repr(settings) and "s3cr3t-pw" not in str(settings)
     assert settings.smtp_url.endswith("@smtp.example.com")
+
+
+def test_a_bucket_data_dir_is_an_s3_location_and_needs_a_database():
+    settings = Settings.from_env({"BILLING_DATA_DIR": "s3://billing/data/", "BILLING_DATABASE_URL": "sqlite://"})
+    assert str(settings.archive_path("ab")) == "s3://billing/data/archive/ab.csv"
+    assert str(settings.inbox_dir) == "s3://billing/data/inbox" and settings.in_bucket
+    assert Settings.model_validate_json(settings.model_dump_json()) == settings  # handed to `billing process` workers
+    with pytest.raises(SettingsError, match="BILLING_DATABASE_URL must be set when BILLING_DATA_DIR is a bucket"):
+        Settings.from_env({"BILLING_DATA_DIR": "s3://billing/data"})
+
+
+@pytest.mark.parametrize("value, problem", [
+    ("gs://billing", "must be a local folder or s3://bucket/prefix"),
+    ("s3://Bad_Bucket/x", "names no valid bucket"),
+    ("s3://billing/../etc", r"must not contain \. or \.\."),
+])
+def test_a_data_dir_url_other_than_a_bucket_prefix_is_refused_by_name(value, problem):
+    with pytest.raises(SettingsError, match=f"BILLING_DATA_DIR {problem}"):
+        Settings.from_env({"BILLING_DATA_DIR": value, "BILLING_DATABASE_URL": "sqlite://"})
+
+
+def test_the_inbox_can_be_another_bucket_than_the_data():
+    settings = Settings.from_env({"BILLING_INBOX": "s3://partner-uploads/debts"})
+    assert str(settings.inbox_dir) == "s3://partner-uploads/debts"
+    assert not settings.in_bucket and settings.archive_dir == settings.data_dir / "archive"

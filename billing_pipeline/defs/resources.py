@@ -1,8 +1,6 @@
 """The one resource every step uses: validated settings plus an engine on the store (schema brought current)."""
 
 
-from pathlib import Path
-
 import dagster as dg
 import pandas as pd
 from pydantic import Field, PrivateAttr
@@ -37,7 +35,7 @@ class BillingResource(dg.ConfigurableResource):
         if self._settings is None:
             overrides = {}
             if self.data_dir:
-                overrides["data_dir"] = Path(self.data_dir).resolve()
+                overrides["data_dir"] = self.data_dir
             if self.database_url:
                 overrides["database_url"] = self.database_url
             self._settings = Settings.from_env(**overrides)
@@ -58,8 +56,7 @@ class _ParquetFrames(dg.UPathIOManager):
     extension = FRAME_EXTENSION
 
     def dump_to_path(self, context: dg.OutputContext, obj: pd.DataFrame, path: UPath) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        obj.to_parquet(path, index=False)
+        stages.write_staged_frame(obj, path)
 
     def get_metadata(self, context: dg.OutputContext, obj: pd.DataFrame) -> dict[str, dg.MetadataValue]:
         # Not a link: the frame is a hand-over to `debts`, removed once the file's report is written.
@@ -76,7 +73,7 @@ class _ParquetFrames(dg.UPathIOManager):
                 "written. Materialize validated_chunk for this chunk again, then this asset.",
                 allow_retries=False,
             )
-        return pd.read_parquet(path)
+        return stages.read_staged_frame(path)
 
 
 class ChunkFrameIOManager(dg.ConfigurableIOManagerFactory):
@@ -85,5 +82,5 @@ class ChunkFrameIOManager(dg.ConfigurableIOManagerFactory):
     base_dir: str | None = None
 
     def create_io_manager(self, context: dg.InitResourceContext) -> _ParquetFrames:
-        base = Path(self.base_dir) if self.base_dir else Settings.from_env().staging_dir
-        return _ParquetFrames(base_path=UPath(base))
+        base = stages.location(self.base_dir) if self.base_dir else Settings.from_env().staging_dir
+        return _ParquetFrames(base_path=base)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -18,6 +17,8 @@ import pyarrow.compute as pc
 from billing_pipeline.ingest.header import REQUIRED_COLUMNS
 from billing_pipeline.ingest.split import ChunkSpan
 from billing_pipeline.rejects import MESSAGES, REJECT_COLUMNS, RejectCode
+from billing_pipeline.storage.location import AnyPath
+from billing_pipeline.storage.objects import read_range
 
 # A single oversized value must become a FIELD_TOO_LONG reject, not a csv.Error that hides the whole record.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -37,10 +38,8 @@ class ChunkRecords:
     rejects: pd.DataFrame  # REJECT_COLUMNS
 
 
-def read_chunk(path: Path, span: ChunkSpan, columns: list[str]) -> ChunkRecords:
-    with open(path, "rb") as stream:
-        stream.seek(span.byte_start)
-        text = stream.read(span.byte_end - span.byte_start).decode("utf-8")
+def read_chunk(path: AnyPath, span: ChunkSpan, columns: list[str]) -> ChunkRecords:
+    text = read_range(path, span.byte_start, span.byte_end).decode("utf-8")
 
     lines = text.split("\n")
     if lines and lines[-1] == "":

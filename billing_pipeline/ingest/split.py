@@ -14,7 +14,6 @@ from array import array
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
@@ -23,10 +22,11 @@ from billing_pipeline.ingest.file_rejected import FileRejected
 from billing_pipeline.ingest.header import parse_header
 from billing_pipeline.rejects import RejectCode
 from billing_pipeline.statuses import VerdictKind
+from billing_pipeline.storage.location import AnyPath
+from billing_pipeline.storage.objects import open_stream
 
 UTF8_BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-_READ_BUFFER = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def _read_header(stream: BinaryIO) -> tuple[list[str], int]:
     return parse_header(text), size
 
 
-def count_data_lines(path: Path) -> int:
+def count_data_lines(path: AnyPath) -> int:
     """The non-blank lines after the first of a file that could not be split: the rows a rejected file brought,
     all rejected with it. Counted on bytes, as such a file may not decode at all.
 
@@ -147,16 +147,16 @@ def count_data_lines(path: Path) -> int:
     2
     """
     count = 0
-    with open(path, "rb", buffering=_READ_BUFFER) as stream:
+    with open_stream(path) as stream:
         stream.readline()
         for line in stream:
             count += bool(line.strip())
     return count
 
 
-def split_file(path: Path, chunk_rows: int) -> FileLayout:
+def split_file(path: AnyPath, chunk_rows: int) -> FileLayout:
     """Cut `path` into spans of `chunk_rows` records; raise FileRejected for a file that cannot be read at all."""
-    with open(path, "rb", buffering=_READ_BUFFER) as stream:
+    with open_stream(path) as stream:
         columns, header_size = _read_header(stream)
         layout = FileLayout(columns=columns, data_rows=0, data_offset=header_size)
         id_index = columns.index("debtId")

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 from billing_pipeline.mail.senders import FileOutboxSender, Sender, SmtpSender
 from billing_pipeline.mail.smtp_url import parse_smtp_url
+from billing_pipeline.storage.location import AnyPath
 
 MAX_BACKOFF_SECONDS = 60.0
 
 
-def make_sender(smtp_url: str, timeout: float, rate: float, outbox_dir: Path) -> Sender:
+def make_sender(smtp_url: str, timeout: float, rate: float, outbox_dir: AnyPath) -> Sender:
     """SMTP when a server is configured, else the file outbox (one .eml per message)."""
     if smtp_url:
         return SmtpSender(parse_smtp_url(smtp_url), timeout, rate)
     return FileOutboxSender(outbox_dir)
 
 
-def load_suppressions(path: Path) -> set[str]:
+def load_suppressions(path: AnyPath) -> set[str]:
     """Addresses never to write to, lower-cased: one per line, `#` comments and blank lines ignored."""
     if not path.exists():
         return set()

@@ -8,12 +8,13 @@ import os
 import re
 import smtplib
 import ssl
-from pathlib import Path
 from typing import Protocol
 
 from billing_pipeline.mail.compose import Composed
 from billing_pipeline.mail.rate_limit import RateLimiter
 from billing_pipeline.mail.smtp_url import SmtpTarget
+from billing_pipeline.storage.location import AnyPath, is_bucket, local_path
+from billing_pipeline.storage.objects import store_faults
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")  # RFC 5321 4.5.2 dot-stuffing
 
@@ -41,17 +42,23 @@ class Sender(Protocol):
 class FileOutboxSender:
     """Each message as `<outbox>/<message id>.eml`, written atomically; opening one shows the e-mail as sent."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: AnyPath):
         self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
+        if not is_bucket(directory):
+            directory.mkdir(parents=True, exist_ok=True)
 
-    def path_for(self, message: Composed) -> Path:
+    def path_for(self, message: Composed) -> AnyPath:
         return self.directory / (re.sub(r"[^A-Za-z0-9._-]", "_", message.message_id.strip("<>")) + ".eml")
 
     def send(self, message: Composed) -> None:
         target = self.path_for(message)
-        partial = target.with_name(f".{target.name}.part")
         try:
+            if is_bucket(target):  # a PUT is whole or absent
+                with store_faults(target):
+                    target.fs.pipe_file(target.path, message.data)
+                return
+            target = local_path(target)
+            partial = target.with_name(f".{target.name}.part")
             partial.write_bytes(message.data)
             os.replace(partial, target)
         except OSError as error:

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
 
 from billing_pipeline.boleto import format_linha
 from billing_pipeline.boleto.account import BeneficiaryAccount
@@ -16,6 +15,8 @@ from billing_pipeline.money import brazilian_amount
 from billing_pipeline.pdf.layout import render_layout
 from billing_pipeline.pdf.stamp import BoletoFields, BoletoStamper, brazilian_date
 from billing_pipeline.storage.atomic import replaced_atomically
+from billing_pipeline.storage.location import AnyPath
+from billing_pipeline.storage.objects import open_stream
 
 
 @lru_cache(maxsize=4)
@@ -46,7 +47,7 @@ def render_pdfs(boletos: Iterable[IssuedBoleto], account: BeneficiaryAccount, de
         yield boleto.debt_id, stamper.render(boleto_fields(boleto, processed_on))
 
 
-def write_archive(path: Path, documents: Iterable[tuple[str, bytes]]) -> tuple[int, int]:
+def write_archive(path: AnyPath, documents: Iterable[tuple[str, bytes]]) -> tuple[int, int]:
     """One ZIP per chunk (<debt_id>.pdf inside, stored: PDFs are compressed already), written atomically.
     Returns (documents, bytes of PDF)."""
     count = size = 0
@@ -64,10 +65,10 @@ class ArchivedDocuments:
     first: bytes | None
 
 
-def archived_documents(path: Path) -> ArchivedDocuments | None:
+def archived_documents(path: AnyPath) -> ArchivedDocuments | None:
     """What a chunk's archive already holds, or None when there is no readable archive."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with open_stream(path) as stream, zipfile.ZipFile(stream) as archive:
             entries = archive.infolist()
             first = archive.read(entries[0]) if entries else None
             return ArchivedDocuments({e.filename for e in entries}, sum(e.file_size for e in entries), first)
@@ -75,11 +76,11 @@ def archived_documents(path: Path) -> ArchivedDocuments | None:
         return None
 
 
-def count_pdfs(archives: Iterable[Path]) -> int:
+def count_pdfs(archives: Iterable[AnyPath]) -> int:
     """PDFs in these chunk archives; an archive not written (yet) counts none."""
     total = 0
     for archive in archives:
         if archive.exists():
-            with zipfile.ZipFile(archive) as opened:
+            with open_stream(archive) as stream, zipfile.ZipFile(stream) as opened:
                 total += len(opened.namelist())
     return total

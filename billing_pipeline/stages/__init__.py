@@ -59,6 +59,9 @@ from billing_pipeline.stages.report import ReportOutcome, report_stage
 from billing_pipeline.stages.split import SplitOutcome, split_stage
 from billing_pipeline.stages.store import open_store, upgrade_store
 from billing_pipeline.stages.validate import validate_stage
+from billing_pipeline.storage.errors import StorageUnavailable
+from billing_pipeline.storage.location import location
+from billing_pipeline.storage.staged_frames import read_staged_frame, write_staged_frame
 
 __all__ = [
     "BoletoVerification",
@@ -74,6 +77,7 @@ __all__ = [
     "PdfOutcome",
     "Redrop",
     "Registration",
+    "StorageUnavailable",
     "Submission",
     "ReportOutcome",
     "SplitOutcome",
@@ -97,6 +101,7 @@ __all__ = [
     "finished_inbox_files",
     "is_finished",
     "list_files",
+    "location",
     "load_stage",
     "look_at_inbox",
     "notice_counts",
@@ -106,6 +111,7 @@ __all__ = [
     "pdfs_written",
     "plain_data",
     "redrop_of",
+    "read_staged_frame",
     "register_stage",
     "release_staged_frame",
     "resolve_file_id",
@@ -118,4 +124,5 @@ __all__ = [
     "validate_stage",
     "verify_boletos",
     "write_file_rejects",
+    "write_staged_frame",
 ]

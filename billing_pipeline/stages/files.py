@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
+from upath import UPath
 
 from billing_pipeline.settings import Settings
 
@@ -27,7 +28,7 @@ from billing_pipeline.store.file_listing import resolve_file_id as resolve_file_
 
 @dataclass(frozen=True)
 class WrittenFile:
-    path: Path
+    path: Path | UPath
     written: bool  # False: not written yet (or, for a file rejected whole, never)
 
 
@@ -51,7 +52,7 @@ def file_view(engine: Engine, settings: Settings, file_id_or_prefix: str) -> Fil
                     _written(settings.archive_path(file_id)))
 
 
-def _written(path: Path) -> WrittenFile:
+def _written(path: Path | UPath) -> WrittenFile:
     return WrittenFile(path, path.is_file())
 
 
@@ -68,6 +69,6 @@ def plain_data(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Enum):
         return value.value
-    if isinstance(value, Path):
+    if isinstance(value, Path | UPath):
         return str(value)
     return value

@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -14,12 +13,13 @@ from billing_pipeline.pdf.documents import archived_documents, render_pdfs, writ
 from billing_pipeline.pdf.preview import png_of_first_page
 from billing_pipeline.progress_log import ProgressLog
 from billing_pipeline.settings import Settings
+from billing_pipeline.storage.location import AnyPath
 from billing_pipeline.store.boletos import boleto_rows
 
 
 @dataclass(frozen=True)
 class PdfOutcome:
-    archive: Path
+    archive: AnyPath
     documents: int
     pdf_bytes: int  # all its PDFs together
     seconds: float

@@ -6,7 +6,6 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -15,6 +14,7 @@ from billing_pipeline.ingest.inbox import InboxEntry
 from billing_pipeline.pdf.documents import count_pdfs
 from billing_pipeline.settings import Settings
 from billing_pipeline.statuses import ChunkStatus
+from billing_pipeline.storage.location import AnyPath
 
 # The registry's and the outbox's reads, offered here as they are: what files and chunks are new, finished or
 # undelivered.
@@ -147,7 +147,7 @@ def _archived_pdfs(settings: Settings, chunk_key: str) -> int:
 
 
 @lru_cache(maxsize=1024)
-def _pdfs_in_version(archive: Path, _mtime_ns: int, _size: int) -> int:
+def _pdfs_in_version(archive: AnyPath, _mtime_ns: int, _size: int) -> int:
     """An archive is replaced whole (a new mtime and size), never changed in place: its count can be kept. One
     broken by hand holds nothing the pdf stage will keep."""
     try:

@@ -7,8 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, RowMapping
+from upath import UPath
 
-from billing_pipeline.ingest.inbox import archive, sha256_of, submit
+from billing_pipeline.ingest.inbox import (
+    InboxEntry,
+    archive,
+    copy_to_archive,
+    remove_from_inbox,
+    sha256_of,
+    submit,
+)
 from billing_pipeline.settings import Settings
 from billing_pipeline.statuses import ReceivedVia
 from billing_pipeline.store import files as registry
@@ -56,14 +64,22 @@ def already_received(file_id: str, first: Receipt) -> str:
     return f"already received as {first.original_name} on {first.received_at:%Y-%m-%d %H:%M:%S} UTC (file {file_id})"
 
 
-def register_stage(engine: Engine, settings: Settings, path: Path, keep_original: bool = False,
+def register_stage(engine: Engine, settings: Settings, source: Path | InboxEntry, keep_original: bool = False,
                    received_via: ReceivedVia = ReceivedVia.INBOX) -> Registration:
     """Record the file and move it (or, with `keep_original`, copy it) to archive/<sha256>.csv.
 
-    The store row is written before the move: a crash in between leaves the file in the inbox, where the next
-    look finds it registered but not archived, and only archives it. That is the first arrival being completed,
-    not a re-drop, so no file is lost, registered twice or reported as received again.
+    A file: the store row is written before the move. A crash in between leaves the file in the inbox, where the
+    next look finds it registered but not archived, and only archives it. That is the first arrival being
+    completed, not a re-drop, so no file is lost, registered twice or reported as received again.
+
+    An inbox object: a server-side copy to the archive of exactly the bytes hashed, then the store row, then the
+    inbox object's delete. An object deleted (or replaced) while it is hashed fails the copy with
+    FileNotFoundError and nothing is recorded; a crash after the copy leaves the object to be registered at the next
+    look; one after the row leaves it to be deleted, as the same arrival (store.files.register_file says how).
     """
+    if isinstance(source, InboxEntry) and source.complete:
+        return _register_object(engine, settings, source)
+    path = source.path if isinstance(source, InboxEntry) else source
     file_id = sha256_of(path)
     destination = settings.archive_path(file_id)
     arrival = registry.register_file(engine, file_id, path.name, path.stat().st_size, received_via,
@@ -72,9 +88,18 @@ def register_stage(engine: Engine, settings: Settings, path: Path, keep_original
     return Registration(file_id, path.name, arrival.new, arrival.first)
 
 
+def _register_object(engine: Engine, settings: Settings, entry: InboxEntry) -> Registration:
+    file_id = sha256_of(entry.path)
+    copy_to_archive(entry, settings.archive_path(file_id))
+    arrival = registry.register_file(engine, file_id, entry.path.name, entry.size, ReceivedVia.INBOX,
+                                     object_modified_at=entry.modified_at)
+    remove_from_inbox(entry)
+    return Registration(file_id, entry.path.name, arrival.new, arrival.first)
+
+
 @dataclass(frozen=True)
 class Submission:
-    target: Path | None  # where the copy landed in the inbox; None when its bytes were received before
+    target: UPath | None  # where the copy landed in the inbox; None when its bytes were received before
     already_received: str | None = None  # what the sender is told then
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import Engine
 
 from billing_pipeline.settings import Settings
 from billing_pipeline.storage.atomic import replaced_atomically
+from billing_pipeline.storage.location import AnyPath
 from billing_pipeline.storage.staged_frames import discard_staged_frames, staged_chunk_keys
 from billing_pipeline.store.file_report import file_report
 from billing_pipeline.store.files import is_finished, mark_reported, stored_chunks_of_reported_files
@@ -19,7 +19,7 @@ from billing_pipeline.store.files import is_finished, mark_reported, stored_chun
 @dataclass(frozen=True)
 class ReportOutcome:
     report: dict
-    path: Path
+    path: AnyPath
     final: bool  # the file was finished when the report was built: no later report changes it
     frames_removed: int
 
@@ -39,7 +39,7 @@ def report_stage(engine: Engine, settings: Settings, file_id: str) -> ReportOutc
     return ReportOutcome(report, path, finished, frames_removed)
 
 
-def write_report(report: dict, path: Path) -> Path:
+def write_report(report: dict, path: AnyPath) -> AnyPath:
     with replaced_atomically(path) as partial:
         partial.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return path

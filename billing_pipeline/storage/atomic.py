@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from billing_pipeline.storage.location import AnyPath, is_bucket, local_path
+
 
 @contextmanager
-def replaced_atomically(target: Path) -> Iterator[Path]:
-    """A fresh temporary path beside `target`, renamed over it when the block succeeds and removed when it fails.
+def replaced_atomically(target: AnyPath) -> Iterator[Path]:
+    """A fresh local temporary path to write, which becomes `target` when the block succeeds and is removed when it
+    fails.
 
-    The name is unique per writer: chunks of one file finish concurrently and may write the same report. The file
-    is created as any new file is (the umask decides its mode), so every report the product writes has the same
-    permissions.
+    On a local disk the temporary file lies beside `target` and is renamed over it. Its name is unique per writer:
+    chunks of one file finish concurrently and may write the same report. It is created as any new file is (the
+    umask decides its mode), so every report the product writes has the same permissions.
+
+    In a bucket a PUT is already all or nothing: the file is written in the system's temporary folder, uploaded
+    as the object, and removed, so no half object is ever visible and nothing is left on local disk.
     """
+    if is_bucket(target):
+        with tempfile.TemporaryDirectory(prefix="billing-upload-") as folder:
+            partial = Path(folder) / target.name
+            yield partial
+            target.fs.put_file(str(partial), target.path)
+        return
+    target = local_path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
     try:

@@ -6,26 +6,42 @@ The layout is UPathIOManager's, <base>/<asset key>/<partition>.parquet, so the D
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+
+import pandas as pd
+from upath import UPath
+
+from billing_pipeline.storage.location import is_bucket
+from billing_pipeline.storage.objects import listed_objects, remove_object
 
 FRAME_EXTENSION = ".parquet"
 VALIDATED_CHUNK = "validated_chunk"  # the asset whose output the frames are
 
 
-def staged_frames_dir(staging_dir: Path) -> Path:
+def staged_frames_dir(staging_dir: Path | UPath) -> Path | UPath:
     return staging_dir / VALIDATED_CHUNK
 
 
-def staged_frame(staging_dir: Path, chunk_key: str) -> Path:
+def staged_frame(staging_dir: Path | UPath, chunk_key: str) -> Path | UPath:
     return staged_frames_dir(staging_dir) / f"{chunk_key}{FRAME_EXTENSION}"
 
 
-def staged_chunk_keys(staging_dir: Path) -> list[str]:
-    return sorted(path.stem for path in staged_frames_dir(staging_dir).glob(f"*{FRAME_EXTENSION}"))
+def staged_chunk_keys(staging_dir: Path | UPath) -> list[str]:
+    folder = staged_frames_dir(staging_dir)
+    if is_bucket(folder):
+        names = [item.path.name for item in listed_objects(folder)]
+        return sorted(name.removesuffix(FRAME_EXTENSION) for name in names if name.endswith(FRAME_EXTENSION))
+    return sorted(path.stem for path in folder.glob(f"*{FRAME_EXTENSION}"))
 
 
-def discard_staged_frames(staging_dir: Path, chunk_keys: list[str]) -> int:
+def discard_staged_frames(staging_dir: Path | UPath, chunk_keys: list[str]) -> int:
     """Removes these chunks' validated frames (~6 MB per 100k rows); returns how many there were."""
+    if is_bucket(staging_dir):  # a DELETE succeeds whether the object was there or not: count from the listing
+        present = set(staged_chunk_keys(staging_dir)).intersection(chunk_keys)
+        for key in present:
+            remove_object(staged_frame(staging_dir, key))
+        return len(present)
     removed = 0
     for key in chunk_keys:
         try:
@@ -34,3 +50,16 @@ def discard_staged_frames(staging_dir: Path, chunk_keys: list[str]) -> int:
         except FileNotFoundError:
             pass
     return removed
+
+
+def write_staged_frame(frame: pd.DataFrame, path: Path | UPath) -> None:
+    """A chunk's validated frame as Parquet: one PUT in a bucket (whole or absent), a plain write on disk."""
+    if not is_bucket(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    path.write_bytes(buffer.getvalue())
+
+
+def read_staged_frame(path: Path | UPath) -> pd.DataFrame:
+    return pd.read_parquet(io.BytesIO(path.read_bytes()))

@@ -75,6 +75,7 @@ class _Stack:
 
     def __init__(self, home: Path, env: dict[str, str], log: Path):
         self.home, self.env, self.log = home, env, log
+        self.cwd = home.parent  # the working directory of every process started, and so of their run workers
         self._instance: DagsterInstance | None = None
 
     @property
@@ -99,7 +100,7 @@ class _Stack:
         return wait_for(condition, what, timeout=timeout, every=every, log=self.log)
 
     def _start(self, *command: str | Path) -> subprocess.Popen:
-        return start_logged([str(part) for part in command], env=self.env, cwd=self.home.parent, log=self.log)
+        return start_logged([str(part) for part in command], env=self.env, cwd=self.cwd, log=self.log)
 
     def _stop_processes(self) -> None:
         raise NotImplementedError

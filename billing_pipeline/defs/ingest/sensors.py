@@ -24,8 +24,9 @@ SHOWN_REDROPS = 5
     job=ingest_file_job,
     minimum_interval_seconds=TICK_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Registers each complete file in `{BILLING_DATA_DIR}/inbox` (same size and mtime on two looks, or "
-    "an mtime older than BILLING_INBOX_POLL_SECONDS on the first) "
+    description="Registers each complete file in the inbox (BILLING_INBOX, by default `{BILLING_DATA_DIR}/inbox`: "
+    "in a folder, same size and mtime on two looks, or an mtime older than BILLING_INBOX_POLL_SECONDS on the first; "
+    "in a bucket, every object listed) "
     "by its sha256 and requests one ingest_file run per new file. Re-dropped bytes start nothing: each re-drop is recorded as an observation of the first file's partition.",
 )
 def inbox_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) -> dg.SensorResult:
@@ -40,19 +41,31 @@ def inbox_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) 
         return dg.SensorResult(skip_reason=f"next look in {settings.inbox_poll_seconds - since_last_look:.0f} s "
                                "(BILLING_INBOX_POLL_SECONDS)", cursor=context.cursor)
 
-    look = stages.look_at_inbox(settings, previous_looks, now_ns)
     redrops: list[dg.AssetObservation] = []
     redrop_lines: list[str] = []
-    for entry in look.ready:
-        registration = stages.register_stage(billing.engine, settings, entry.path)
-        if registration.new:
-            context.log.info(f"registered {registration.original_name} as file {registration.file_id}")
-        else:
-            redrop = stages.redrop_of(billing.engine, registration.file_id)
-            redrops.append(redrop_observation(registration, redrop))
-            redrop_lines.append(f"{registration.original_name}: {registration.already_received()}; "
-                                f"{redrop.verdict}; removed from the inbox")
-            context.log.info(redrop_lines[-1])
+    try:
+        look = stages.look_at_inbox(settings, previous_looks, now_ns)
+        for entry in look.ready:
+            try:
+                registration = stages.register_stage(billing.engine, settings, entry)
+            except FileNotFoundError:  # taken away (or replaced) while it was read: nothing was recorded for it
+                context.log.warning(f"{entry.path.name} left the inbox before it was registered; nothing recorded")
+                continue
+            if registration.new:
+                context.log.info(f"registered {registration.original_name} as file {registration.file_id}")
+            else:
+                redrop = stages.redrop_of(billing.engine, registration.file_id)
+                redrops.append(redrop_observation(registration, redrop))
+                redrop_lines.append(f"{registration.original_name}: {registration.already_received()}; "
+                                    f"{redrop.verdict}; removed from the inbox")
+                context.log.info(redrop_lines[-1])
+    except stages.StorageUnavailable as error:
+        # One sentence, no traceback, logged once per new fault: the tick says what is wrong until it is fixed.
+        # What was registered before the fault gets its run at the next tick that reads the inbox.
+        if cursor.get("inbox_error") != str(error):
+            context.log.error(f"cannot read the inbox: {error}")
+        return dg.SensorResult(skip_reason=f"cannot read the inbox: {error}", asset_events=redrops,
+                               cursor=json.dumps({**cursor, "inbox_error": str(error)}))
     new_files = stages.inbox_files_after(billing.engine, file_seq)
     if new_files:
         file_seq = new_files[-1]["seq"]
