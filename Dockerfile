@@ -15,13 +15,15 @@ WORKDIR /app
 # templates and instance files are package data. The workspace files in /app/deploy are used in place.
 COPY pyproject.toml constraints.txt README.md /tmp/src/
 COPY billing_pipeline/ /tmp/src/billing_pipeline/
-RUN pip install --no-cache-dir -c /tmp/src/constraints.txt /tmp/src && rm -rf /tmp/src
+# The `celery` extra: BILLING_EXECUTOR=celery, and the same image as a dagster-celery worker (docs/scale-out.md).
+RUN pip install --no-cache-dir -c /tmp/src/constraints.txt "/tmp/src[celery]" && rm -rf /tmp/src
 COPY deploy/ deploy/
 COPY dagster.yaml ./
 
 # The production Dagster instance (PostgreSQL storage; connection settings from DAGSTER_POSTGRES_*).
-# $DAGSTER_HOME/storage and $BILLING_DATA_DIR are named volumes in docker-compose.yml; they are created here,
-# owned by the unprivileged user, so that new volumes start with that ownership.
+# $DAGSTER_HOME/storage is a named volume in docker-compose.yml, which puts the billing data in a bucket
+# (BILLING_DATA_DIR=s3://billing/data); the local $BILLING_DATA_DIR default serves `docker run` without a store.
+# Both are created here, owned by the unprivileged user, so that new volumes start with that ownership.
 RUN useradd --system --uid 1000 --user-group --home-dir /opt/dagster --no-create-home dagster \
     && mkdir -p "$DAGSTER_HOME/storage" "$BILLING_DATA_DIR" \
     && cp dagster.yaml "$DAGSTER_HOME/dagster.yaml" \

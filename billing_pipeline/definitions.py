@@ -8,6 +8,7 @@ installed package (the Docker image, `pip install .`) does not have.
 import dagster as dg
 
 from billing_pipeline.defs.boletos.assets import boleto_pdfs, boletos
+from billing_pipeline.defs.executors import run_executor
 from billing_pipeline.defs.ingest.assets import debts, source_file, validated_chunk
 from billing_pipeline.defs.ingest.jobs import ingest_file_job, process_chunk_job
 from billing_pipeline.defs.ingest.sensors import chunk_sensor, inbox_sensor
@@ -26,7 +27,6 @@ defs = dg.Definitions(
     jobs=[ingest_file_job, process_chunk_job, deliver_chunk_job, report_file_job],
     sensors=[inbox_sensor, chunk_sensor, delivery_sensor, redelivery_sensor, file_report_sensor],
     resources={"billing": BillingResource(), "chunk_io_manager": ChunkFrameIOManager()},
-    # A chunk run is a straight line of steps: one process for all of them saves a process start and the
-    # imports per step (~1 s each); pools and retry policies apply the same way.
-    executor=dg.in_process_executor,
+    # In-process unless BILLING_EXECUTOR=celery: defs/executors.py says why and how pools hold under each.
+    executor=run_executor(),
 )

@@ -365,7 +365,7 @@ def test_dockerfile_installs_the_pinned_package():
                    "deploy/"):
         assert needed in copied, needed
     # Installed from a copy that is then removed: nothing imports a source tree instead of the package.
-    assert re.search(r"pip install --no-cache-dir -c /tmp/src/constraints\.txt /tmp/src && rm -rf /tmp/src", joined)
+    assert re.search(r"pip install --no-cache-dir -c /tmp/src/constraints\.txt \"/tmp/src\[celery\]\" && rm -rf /tmp/src", joined)
     assert re.search(r"DAGSTER_HOME=/opt/dagster/home\b", joined)
     assert re.search(r"BILLING_DATA_DIR=/opt/billing/data\b", joined)
     assert re.search(r"dagster\.yaml \"?\$DAGSTER_HOME/dagster\.yaml", joined)

@@ -6,6 +6,7 @@
 - processes: child processes: their environment, their log, stopping them and whatever they spawned
 - postgres: the test server's throw-away databases, a private cluster a test may stop, table locks
 - smtp: mail servers, in this process (SmtpSink) or in one of their own (SmtpProcess)
+- s3: a real S3-compatible server (SeaweedFS), a fresh bucket per test, stopped and started again for fault tests
 - cli: `run_billing`, the `billing` command run in a subprocess or in this process, its JSON output parsed
 - files: sample files written, and taken through the stages
 - webserver: the Dagster webserver's HTTP API (server_info, GraphQL)
