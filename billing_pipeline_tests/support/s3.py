@@ -101,7 +101,7 @@ class S3Server:
 
     directory: Path
     access_key: str = field(default_factory=_access_key)
-    secret_key: str = field(default_factory=_secret_key)
+    secret_key: str = field(default_factory=_secret_key, repr=False)
     ports: dict[str, int] = field(default_factory=choose_ports)
     weed: Path | None = field(default_factory=weed_binary)
     process: subprocess.Popen | None = field(default=None, repr=False)
