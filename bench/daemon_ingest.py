@@ -1,10 +1,11 @@
 """Drop -> every debt stored and every boleto row written, through the real inbox sensor and dagster-daemon on
 the production dagster.yaml (PostgreSQL instance storage, PostgreSQL store), for a Kanastra-format file.
 
-    .venv/bin/python -m bench.daemon_ingest [--rows 1100000] [--chunk-rows 100000]
+    .venv/bin/python -m bench.daemon_ingest [--rows 1100000] [--chunk-rows 100000] [--where folder|bucket|both]
 
-The clock starts when the file is renamed into the inbox and stops when the store holds `rows` debts and as many
-boletos. Delivery runs (PDFs, notices) follow at a lower queue priority; they are measured by their own
+The clock starts when the file is renamed into the inbox folder, or when its PUT into the inbox prefix of a bucket
+(a real SeaweedFS, every runtime folder in it) has returned, and stops when the store holds `rows` debts and as many
+boletos. `--where both` measures the folder, then the bucket, in the same invocation, and prints the ratio. Delivery runs (PDFs, notices) follow at a lower queue priority; they are measured by their own
 benchmarks, so the daemon is stopped at the stop of the clock. Prints the breakdown from the runs' event logs.
 """
 
@@ -27,6 +28,7 @@ from dagster import DagsterEventType, DagsterInstance
 
 from bench.ingest import create_database, database_url, drop_database
 from bench.kanastra import write
+from billing_pipeline_tests.support.s3 import S3Server
 from billing_pipeline_tests.support.stacks import production_instance_yaml as instance_yaml
 
 BIN = Path(sys.executable).parent
@@ -165,12 +167,35 @@ def main() -> None:
     parser.add_argument("--chunk-rows", type=int, default=100_000)
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--where", choices=("folder", "bucket", "both"), default="folder")
+    parser.add_argument("--repeat", type=int, default=1, help="measurements of each, alternating with --where both")
     args = parser.parse_args()
+    source = write(Path(tempfile.mkdtemp(prefix="bench-source-")) / "kanastra.csv", args.rows)
+    results: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    for _ in range(args.repeat):
+        for where in (("folder", "bucket") if args.where == "both" else (args.where,)):
+            print(f"\n## data in a {where}")
+            results[where].append(measure(args, source, where))
+    for where, measured in results.items():
+        print(f"\n{where}: drop → debts and boletos {', '.join(f'{seconds:.1f}' for seconds, _ in measured)} s "
+              f"(median {statistics.median(s for s, _ in measured):.1f} s); largest pipeline process "
+              f"{max(rss for _, rss in measured) / 1024:.0f} MiB")
+    if len(results) == 2:
+        folder = statistics.median(s for s, _ in results["folder"])
+        bucket = statistics.median(s for s, _ in results["bucket"])
+        print(f"bucket / folder (medians): {bucket:.1f} s / {folder:.1f} s = {bucket / folder:.2f}×")
+
+
+def measure(args: argparse.Namespace, source: Path, where: str) -> tuple[float, int]:
+    """Seconds from the drop to every debt and boleto stored, and the peak RSS of the largest process (KiB)."""
     work = Path(tempfile.mkdtemp(prefix="bench-daemon-"))
     home, data = work / "dagster_home", work / "data"
     home.mkdir()
     (home / "dagster.yaml").write_text(instance_yaml(home), encoding="utf-8")
-    source = write(work / "kanastra.csv", args.rows)
+    server = bucket = None
+    if where == "bucket":
+        server = S3Server(work / "s3").start()
+        bucket = server.create_bucket("bench")
     instance_db, store_db = create_database(args.admin_url), create_database(args.admin_url)
     store_url = database_url(args.admin_url, store_db)
     env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_POSTGRES_USER": "postgres",
@@ -179,6 +204,8 @@ def main() -> None:
            "BILLING_DATA_DIR": str(data), "BILLING_DATABASE_URL": store_url.replace("postgresql://", "postgresql+psycopg://"),
            "BILLING_GOVERNMENT_ID_POLICY": "lenient", "BILLING_CHUNK_ROWS": str(args.chunk_rows),
            "BILLING_INBOX_POLL_SECONDS": "1"}
+    if server is not None:
+        env.update(server.env(), BILLING_DATA_DIR=f"s3://{bucket}/data")
     daemon = None
     try:
         subprocess.run([str(BIN / "billing"), "db", "upgrade"], env=env, check=True, capture_output=True)
@@ -190,8 +217,11 @@ def main() -> None:
         inbox = data / "inbox"
         inbox.mkdir(parents=True, exist_ok=True)
         staged = inbox / ".kanastra.csv.part"
-        os.link(source, staged) if source.stat().st_dev == inbox.stat().st_dev else staged.write_bytes(source.read_bytes())
+        if server is None:
+            os.link(source, staged) if source.stat().st_dev == inbox.stat().st_dev else staged.write_bytes(
+                source.read_bytes())
         processes = ProcessCpu({
+            "weed mini": "SeaweedFS (the S3 server)",
             "multiprocessing": "run workers (spawned by the code server)",
             "execute_run": "run workers (dagster api execute_run)",
             "dagster api grpc": "code server (dagster api grpc)",
@@ -206,8 +236,12 @@ def main() -> None:
         baseline = dict(processes.last)
         sessions_before = sessions(args.admin_url, [instance_db, store_db])
         processes.start()
-        dropped_at, (busy_before, _) = time.time(), cpu_seconds()
-        staged.rename(inbox / "kanastra.csv")
+        if server is not None:  # the object is visible, whole, once its PUT returns
+            server.client().upload_file(str(source), bucket, "data/inbox/kanastra.csv")
+            dropped_at, (busy_before, _) = time.time(), cpu_seconds()
+        else:
+            dropped_at, (busy_before, _) = time.time(), cpu_seconds()
+            staged.rename(inbox / "kanastra.csv")
         deadline = time.monotonic() + args.timeout
         with psycopg.connect(store_url, autocommit=True) as store:
             while time.monotonic() < deadline:
@@ -229,6 +263,9 @@ def main() -> None:
         with DagsterInstance.from_config(str(home)) as instance:
             breakdown(instance, dropped_at, stopped_at, busy_after - busy_before, by_role, connections,
                       dict(processes.peak_rss))
+        largest = max(kib for role, kib in processes.peak_rss.items()
+                      if not role.startswith(("PostgreSQL", "SeaweedFS", "this benchmark")))
+        return stopped_at - dropped_at, largest
     finally:
         if daemon is not None:
             os.killpg(daemon.pid, signal.SIGTERM)
@@ -237,6 +274,8 @@ def main() -> None:
         subprocess.run(["pkill", "-9", "-f", str(work)], check=False)
         for name in (instance_db, store_db):
             drop_database(args.admin_url, name)
+        if server is not None:
+            server.stop()
 
 
 if __name__ == "__main__":

@@ -400,8 +400,9 @@ def dev_environment(settings: Settings, home: Path) -> dict[str, str]:
     """The environment of `billing dev`'s Dagster processes: this one, with DAGSTER_HOME and the settings' paths
     made absolute (those processes run in DAGSTER_HOME, not in this folder)."""
     return dict(os.environ, DAGSTER_HOME=str(home), BILLING_DATA_DIR=str(settings.data_dir),
+                BILLING_INBOX=str(settings.inbox_dir),
                 BILLING_DATABASE_URL=_absolute_store_url(settings.database_url),
-                BILLING_SUPPRESSION_FILE=str(settings.suppressions_path.resolve()))
+                BILLING_SUPPRESSION_FILE=str(settings.suppressions_path))  # the settings made them absolute
 
 
 def _absolute_store_url(url: str) -> str:

@@ -98,6 +98,12 @@ def test_billing_devs_dagster_processes_get_the_settings_paths_absolute(tmp_path
     assert environment["BILLING_DATA_DIR"] == str(tmp_path / "data")
     assert environment["BILLING_DATABASE_URL"] == f"sqlite:///{tmp_path / 'store' / 'billing.db'}"
     assert environment["BILLING_SUPPRESSION_FILE"] == str(tmp_path / "suppressed.txt")
+    assert environment["BILLING_INBOX"] == str(tmp_path / "data" / "inbox")
+    in_bucket = Settings.from_env({"BILLING_DATA_DIR": "s3://billing/data", "BILLING_DATABASE_URL": "sqlite://"})
+    bucket_environment = dev_environment(in_bucket, tmp_path / ".dagster")
+    assert (bucket_environment["BILLING_DATA_DIR"], bucket_environment["BILLING_INBOX"],
+            bucket_environment["BILLING_SUPPRESSION_FILE"]) == (
+        "s3://billing/data", "s3://billing/data/inbox", "s3://billing/data/suppressions.txt")
     production = Settings.from_env({"BILLING_DATABASE_URL": "postgresql+psycopg://billing:s3cret@db:5432/billing"})
     assert dev_environment(production, tmp_path)["BILLING_DATABASE_URL"] == production.database_url
     assert os.environ.get("BILLING_DATABASE_URL") != environment["BILLING_DATABASE_URL"]

@@ -66,9 +66,7 @@ def _local_data(root: Path, source: Path) -> list[Path]:
     for path in root.rglob("*"):
         if not path.is_file() or path == source or path.is_relative_to(source.parent / "s3"):
             continue
-        if path.suffix in DATA_SUFFIXES:
-            found.append(path)
-        elif path.stat().st_size < 64 << 20 and any(address in path.read_bytes() for address in addresses):
+        if path.suffix in DATA_SUFFIXES or path.stat().st_size < 64 << 20 and any(address in path.read_bytes() for address in addresses):
             found.append(path)
     return found
 
