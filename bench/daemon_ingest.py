@@ -221,7 +221,7 @@ def measure(args: argparse.Namespace, source: Path, where: str) -> tuple[float, 
             os.link(source, staged) if source.stat().st_dev == inbox.stat().st_dev else staged.write_bytes(
                 source.read_bytes())
         processes = ProcessCpu({
-            "weed mini": "SeaweedFS (the S3 server)",
+            "bin/weed ": "SeaweedFS (the S3 server)",
             "multiprocessing": "run workers (spawned by the code server)",
             "execute_run": "run workers (dagster api execute_run)",
             "dagster api grpc": "code server (dagster api grpc)",
