@@ -4,12 +4,14 @@ the registration's order (archive copy, store row, inbox delete) under deletes, 
 from __future__ import annotations
 
 import json
+import time
 
 import dagster as dg
 import pytest
 import s3fs
 from sqlalchemy import func, select
 
+from billing_pipeline import stages
 from billing_pipeline.defs.ingest.sensors import inbox_sensor
 from billing_pipeline.defs.resources import BillingResource
 from billing_pipeline.ingest import inbox
@@ -55,7 +57,7 @@ def _keys(server, bucket: str, prefix: str) -> list[str]:
 def _tick(instance, settings: Settings, cursor: str | None = None):
     with dg.build_sensor_context(
         instance=instance, cursor=cursor,
-        resources={"billing": BillingResource(data_dir=str(settings.data_dir), database_url=settings.database_url)},
+        resources={"billing": BillingResource.of(settings)},
     ) as context:
         return inbox_sensor(context)
 
@@ -203,7 +205,7 @@ def test_a_crash_after_the_store_row_completes_the_same_arrival_not_a_redrop(
     [entry] = inbox.scan(bucket_settings.inbox_dir)
     file_id = inbox.sha256_of(entry.path)
     inbox.copy_to_archive(entry, bucket_settings.archive_path(file_id))
-    registry.register_file(store, file_id, entry.path.name, entry.size, object_modified_at=entry.modified_at)
+    registry.register_file(store, file_id, entry.path.name, entry.size, object_version=entry.version)
     # ... and the sensor died before deleting the inbox object: the next look finds the same object.
     [again] = inbox.scan(bucket_settings.inbox_dir)
     registration = register_stage(store, bucket_settings, again)
@@ -230,13 +232,13 @@ def test_refused_credentials_are_one_clear_sentence_in_the_sensor_tick(s3_bucket
     with dg.instance_for_test() as instance:
         result = _tick(instance, bucket_settings)
     assert result.run_requests == []
-    assert "refused the credentials" in result.skip_reason.skip_message
-    assert "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" in result.skip_reason.skip_message
+    assert "refused access to s3://" in result.skip_reason.skip_message
+    assert "check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY" in result.skip_reason.skip_message
 
 
 @pytest.mark.parametrize("problem, expected", [
     ("bucket", "error: bucket no-such-bucket-here does not exist at http://127.0.0.1:"),
-    ("secret", "refused the credentials"),
+    ("secret", "refused access to s3://"),
 ])
 def test_the_cli_says_what_is_wrong_with_the_bucket_in_one_line(problem, expected, s3_bucket, bucket_settings,
                                                                  store, tmp_path, monkeypatch, cli):
@@ -251,3 +253,95 @@ def test_the_cli_says_what_is_wrong_with_the_bucket_in_one_line(problem, expecte
     run = cli("submit", str(source), json=False, check=False)
     assert run.status == 2
     assert expected in run.err and "Traceback" not in run.err and len(run.err.strip().splitlines()) == 1
+
+
+def test_keys_with_glob_characters_are_archived_exactly(s3_bucket, bucket_settings, store, tmp_path):
+    server, bucket = s3_bucket
+    bodies = {"debts[1].csv": _sample(tmp_path, seed=1), "a*.csv": _sample(tmp_path, seed=2),
+              "ab?.csv": _sample(tmp_path, seed=3), "abc.csv": _sample(tmp_path, seed=4)}
+    for name, body in bodies.items():
+        _put(server, bucket, f"data/inbox/{name}", body)
+    with dg.instance_for_test() as instance:
+        result = _tick(instance, bucket_settings)
+    assert len(result.run_requests) == 4 and _keys(server, bucket, "data/inbox/") == []
+    for request in result.run_requests:
+        assert _object(server, bucket, f"data/archive/{request.partition_key}.csv") in bodies.values()
+    assert len(_keys(server, bucket, "data/archive/")) == 4
+
+
+def _object(server, bucket: str, key: str) -> bytes:
+    return server.client().get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def test_a_new_upload_under_the_same_key_during_registration_stays_for_the_next_look(
+        s3_bucket, bucket_settings, store, tmp_path, monkeypatch):
+    server, bucket = s3_bucket
+    first, second = _sample(tmp_path, seed=1), _sample(tmp_path, seed=2)
+    _put(server, bucket, "data/inbox/debts.csv", first)
+    real_register = registry.register_file
+
+    def register_then_upload_again(*args, **kwargs):
+        arrival = real_register(*args, **kwargs)
+        _put(server, bucket, "data/inbox/debts.csv", second)  # the partner uploads again, before the delete
+        return arrival
+
+    monkeypatch.setattr("billing_pipeline.stages.register.registry.register_file", register_then_upload_again)
+    with dg.instance_for_test() as instance:
+        result = _tick(instance, bucket_settings)
+        assert len(result.run_requests) == 1
+        assert _object(server, bucket, "data/inbox/debts.csv") == second  # not deleted with the first
+        monkeypatch.setattr("billing_pipeline.stages.register.registry.register_file", real_register)
+        again = _tick(instance, bucket_settings, _poll_again(result.cursor))
+    assert len(again.run_requests) == 1 and _keys(server, bucket, "data/inbox/") == []
+
+
+def test_the_same_bytes_uploaded_again_under_the_same_name_are_a_redrop(s3_bucket, bucket_settings, store, tmp_path):
+    server, bucket = s3_bucket
+    body = _sample(tmp_path)
+    _put(server, bucket, "data/inbox/debts.csv", body)
+    with dg.instance_for_test() as instance:
+        first = _tick(instance, bucket_settings)
+        time.sleep(1.1)  # a later upload: LastModified has whole seconds
+        _put(server, bucket, "data/inbox/debts.csv", body)
+        second = _tick(instance, bucket_settings, _poll_again(first.cursor))
+    assert second.run_requests == [] and len(second.asset_events) == 1
+    assert "debts.csv: already received as debts.csv" in second.skip_reason.skip_message
+
+
+def test_an_object_the_store_refuses_does_not_hold_up_the_others(s3_bucket, bucket_settings, store, tmp_path,
+                                                                 monkeypatch):
+    server, bucket = s3_bucket
+    _put(server, bucket, "data/inbox/a-refused.csv", _sample(tmp_path, seed=1))
+    _put(server, bucket, "data/inbox/b.csv", _sample(tmp_path, seed=2))
+    real_register = stages.register_stage
+
+    def refuse_a(engine, settings, entry, *args, **kwargs):
+        if entry.path.name == "a-refused.csv":
+            raise stages.StorageUnavailable("the store refused access to a-refused.csv (AccessDenied)")
+        return real_register(engine, settings, entry, *args, **kwargs)
+
+    monkeypatch.setattr(stages, "register_stage", refuse_a)
+    with dg.instance_for_test() as instance:
+        result = _tick(instance, bucket_settings)
+        [request] = result.run_requests
+        assert request.tags["billing/original_name"] == "b.csv"
+        again = _tick(instance, bucket_settings, _poll_again(result.cursor))
+    assert again.run_requests == []
+    assert again.skip_reason.skip_message == ("cannot take a-refused.csv: the store refused access to "
+                                              "a-refused.csv (AccessDenied)")
+
+
+def test_a_bucket_inbox_with_the_data_on_local_disk_downloads_the_archive_whole(
+        s3_bucket, bucket_settings, database_url, tmp_path):
+    server, bucket = s3_bucket
+    local = Settings.from_env({}, data_dir=tmp_path / "data", inbox=f"s3://{bucket}/partner",
+                              database_url=database_url)
+    upgrade(engine := create_store_engine(local.database_url))
+    body = _sample(tmp_path)
+    _put(server, bucket, "partner/debts.csv", body)
+    with dg.instance_for_test() as instance:
+        [request] = _tick(instance, local).run_requests
+    assert local.archive_path(request.partition_key).read_bytes() == body
+    assert _keys(server, bucket, "partner/") == []
+    assert [p.name for p in local.archive_dir.iterdir()] == [f"{request.partition_key}.csv"]  # no partial left
+    engine.dispose()

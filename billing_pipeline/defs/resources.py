@@ -66,14 +66,19 @@ class _ParquetFrames(dg.UPathIOManager):
         return {"path": dg.MetadataValue.text(f"{shown} (staging; removed once the file's report is written: the "
                                               "rows are in the store, the rejects in rejects_report)")}
 
+    def make_directory(self, path: UPath) -> None:
+        # A bucket has no folders (s3fs's mkdir would create a missing bucket); write_staged_frame makes a local one.
+        pass
+
     def load_from_path(self, context: dg.InputContext, path: UPath) -> pd.DataFrame:
-        if not path.exists():
+        try:
+            return stages.read_staged_frame(path)
+        except FileNotFoundError:
             raise dg.Failure(
                 description=f"the validated frame {path} is gone: frames are removed once their file's report is "
                 "written. Materialize validated_chunk for this chunk again, then this asset.",
                 allow_retries=False,
-            )
-        return stages.read_staged_frame(path)
+            ) from None
 
 
 class ChunkFrameIOManager(dg.ConfigurableIOManagerFactory):

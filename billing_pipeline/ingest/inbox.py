@@ -21,7 +21,7 @@ from upath import UPath
 
 from billing_pipeline.storage.atomic import replaced_atomically
 from billing_pipeline.storage.location import is_bucket, local_path
-from billing_pipeline.storage.objects import copy_object, listed_objects, open_stream, remove_object
+from billing_pipeline.storage.objects import copy_object, exists, listed_objects, open_stream, remove_object
 
 IGNORED_SUFFIXES = (".part", ".tmp")
 _HASH_BLOCK = 1 << 20
@@ -39,6 +39,14 @@ class InboxEntry:
     def complete(self) -> bool:
         """An object is whole once it is listed; a file may still be being written."""
         return self.etag is not None
+
+    @property
+    def version(self) -> str | None:
+        """An object's identity as an upload: its key, LastModified and ETag (a new upload of the same bytes under
+        the same name has a later LastModified)."""
+        if self.etag is None or self.modified_at is None:
+            return None
+        return f"{self.path.name}@{self.modified_at.isoformat()}#{self.etag}"
 
     @property
     def look(self) -> list[int]:
@@ -91,7 +99,7 @@ def archive(path: Path | UPath, target: UPath, keep_original: bool = False) -> U
     """Move the original to `target` (archive/<sha256>.csv), or copy it there with `keep_original`. Bytes already
     archived are not written again: a re-drop is simply removed from the inbox."""
     if is_bucket(target) or is_bucket(path):
-        if not target.exists():
+        if not exists(target):
             copy_object(path, target)
         if not keep_original:
             remove_object(path)
@@ -118,12 +126,13 @@ def archive(path: Path | UPath, target: UPath, keep_original: bool = False) -> U
 def copy_to_archive(entry: InboxEntry, target: UPath) -> None:
     """A server-side copy of an inbox object to `target`, of the very bytes that were hashed (the ETag listed);
     an object deleted or replaced since raises FileNotFoundError, so nothing is registered for it."""
-    if not target.exists():
+    if not exists(target):
         copy_object(entry.path, target, if_etag=entry.etag)
 
 
-def remove_from_inbox(entry: InboxEntry) -> None:
-    remove_object(entry.path)
+def remove_from_inbox(entry: InboxEntry) -> bool:
+    """The inbox object removed, unless a new upload replaced it meanwhile (that one stays for the next look)."""
+    return remove_object(entry.path, if_etag=entry.etag)
 
 
 def submit(source: Path, inbox: UPath) -> UPath:

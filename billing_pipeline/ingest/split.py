@@ -141,6 +141,7 @@ def count_data_lines(path: AnyPath) -> int:
     all rejected with it. Counted on bytes, as such a file may not decode at all.
 
     >>> import tempfile
+    >>> from pathlib import Path
     >>> with tempfile.NamedTemporaryFile(suffix=".csv", delete=False) as f:
     ...     _ = f.write(b"name;governmentId\\nAna;1\\n\\n  \\nBia;2")
     >>> count_data_lines(Path(f.name))

@@ -13,8 +13,8 @@ from typing import Protocol
 from billing_pipeline.mail.compose import Composed
 from billing_pipeline.mail.rate_limit import RateLimiter
 from billing_pipeline.mail.smtp_url import SmtpTarget
+from billing_pipeline.storage.errors import StorageUnavailable, store_faults
 from billing_pipeline.storage.location import AnyPath, is_bucket, local_path
-from billing_pipeline.storage.objects import store_faults
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")  # RFC 5321 4.5.2 dot-stuffing
 
@@ -61,6 +61,10 @@ class FileOutboxSender:
             partial = target.with_name(f".{target.name}.part")
             partial.write_bytes(message.data)
             os.replace(partial, target)
+        except StorageUnavailable as error:
+            if not error.transient:  # a refused key or a missing bucket: no retry fixes it, the operator must
+                raise
+            raise TransientSendError(f"cannot write {target}: {error}") from error
         except OSError as error:
             raise TransientSendError(f"cannot write {target}: {error}") from error
 

@@ -19,6 +19,7 @@ from billing_pipeline.ingest.inbox import (
 )
 from billing_pipeline.settings import Settings
 from billing_pipeline.statuses import ReceivedVia
+from billing_pipeline.storage.objects import exists
 from billing_pipeline.store import files as registry
 from billing_pipeline.store.files import Receipt
 
@@ -83,7 +84,7 @@ def register_stage(engine: Engine, settings: Settings, source: Path | InboxEntry
     file_id = sha256_of(path)
     destination = settings.archive_path(file_id)
     arrival = registry.register_file(engine, file_id, path.name, path.stat().st_size, received_via,
-                                     archived=destination.exists())
+                                     archived=exists(destination))
     archive(path, destination, keep_original=keep_original)
     return Registration(file_id, path.name, arrival.new, arrival.first)
 
@@ -92,7 +93,7 @@ def _register_object(engine: Engine, settings: Settings, entry: InboxEntry) -> R
     file_id = sha256_of(entry.path)
     copy_to_archive(entry, settings.archive_path(file_id))
     arrival = registry.register_file(engine, file_id, entry.path.name, entry.size, ReceivedVia.INBOX,
-                                     object_modified_at=entry.modified_at)
+                                     object_version=entry.version)
     remove_from_inbox(entry)
     return Registration(file_id, entry.path.name, arrival.new, arrival.first)
 

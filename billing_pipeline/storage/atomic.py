@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from billing_pipeline.storage.errors import store_faults
 from billing_pipeline.storage.location import AnyPath, is_bucket, local_path
 
 
@@ -28,7 +29,8 @@ def replaced_atomically(target: AnyPath) -> Iterator[Path]:
         with tempfile.TemporaryDirectory(prefix="billing-upload-") as folder:
             partial = Path(folder) / target.name
             yield partial
-            target.fs.put_file(str(partial), target.path)
+            with store_faults(target):
+                target.fs.put_file(str(partial), target.path)
         return
     target = local_path(target)
     target.parent.mkdir(parents=True, exist_ok=True)

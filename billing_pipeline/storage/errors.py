@@ -3,23 +3,58 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from aiohttp import ClientError
+from botocore.exceptions import BotoCoreError, NoCredentialsError
+from s3fs.utils import FileExpired
 from upath import UPath
 
 
 class StorageUnavailable(OSError):
-    """The object store refused or could not be reached; the message names the location and what to check."""
+    """The object store refused or could not be reached; the message names the location and what to check.
+    `transient`: the store could not be reached, and may be again (a refusal is the configuration's)."""
+
+    def __init__(self, message: str, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
+
+
+@contextmanager
+def store_faults(where: UPath) -> Iterator[None]:
+    """Refused credentials and an unreachable store raised as StorageUnavailable (the original as its cause, which
+    billing_pipeline.faults judges); a missing object stays FileNotFoundError, a fact about the data."""
+    try:
+        yield
+    except FileExpired as error:  # replaced by a new upload while it was read: the bytes read are no file
+        raise FileNotFoundError(f"{where} changed while it was read") from error
+    except StorageUnavailable:
+        raise
+    except FileNotFoundError as error:
+        if _no_such_bucket(error):
+            raise explained(error, where) from error
+        raise
+    except (PermissionError, BotoCoreError, ClientError) as error:
+        raise explained(error, where) from error
+
+
+def _no_such_bucket(error: FileNotFoundError) -> bool:
+    return "bucket does not exist" in str(error).lower() or "nosuchbucket" in str(error).lower()
 
 
 def explained(error: BaseException, where: UPath) -> StorageUnavailable:
     endpoint = os.environ.get("AWS_ENDPOINT_URL") or "AWS S3"
     text = str(error).strip() or type(error).__name__
     bucket = where.path.split("/", 1)[0]
+    if isinstance(error, NoCredentialsError):
+        return StorageUnavailable(f"no credentials for {where}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or "
+                                  "give the machine an instance role)")
     if isinstance(error, PermissionError):
-        reason = (f"the store at {endpoint} refused the credentials for {where} ({text}); check "
-                  "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
-    elif isinstance(error, FileNotFoundError):
-        reason = f"bucket {bucket} does not exist at {endpoint} (for {where}); create it, or fix the URL"
-    else:
-        reason = f"cannot reach the object store at {endpoint} for {where}: {text}; check AWS_ENDPOINT_URL"
-    return StorageUnavailable(reason)
+        return StorageUnavailable(f"the store at {endpoint} refused access to {where} ({text}); check "
+                                  "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and the bucket's policy")
+    if isinstance(error, FileNotFoundError):
+        return StorageUnavailable(f"bucket {bucket} does not exist at {endpoint} (for {where}); create it, or fix "
+                                  "the URL")
+    return StorageUnavailable(f"cannot reach the object store at {endpoint} for {where}: {text}; check "
+                              "AWS_ENDPOINT_URL", transient=True)

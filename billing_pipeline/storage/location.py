@@ -5,6 +5,10 @@ A local path is a `pathlib.Path` (UPath's PosixUPath), so the folder case works 
 variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL, AWS_REGION), read by botocore itself, so
 nothing secret is ever part of a path, a setting's JSON or a run's config.
 
+s3fs rather than obstore: measured on the real store (docs/benchmarks.md, issue 15), obstore saves 1-2 s of the
+~58 s from drop to boletos of a 1.1M-row file, has no conditional copy (the archive copy needs CopySourceIfMatch),
+and would sit beside fsspec anyway, which UPath and Dagster's UPathIOManager use.
+
 >>> str(location("s3://billing/data/"))
 's3://billing/data'
 >>> is_bucket(location("s3://billing/data")), is_bucket(location("/tmp"))

@@ -11,12 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
 
-from aiohttp import ClientError
-from botocore.exceptions import BotoCoreError
-from s3fs.utils import FileExpired
 from upath import UPath
 
-from billing_pipeline.storage.errors import StorageUnavailable, explained
+from billing_pipeline.storage.atomic import replaced_atomically
+from billing_pipeline.storage.errors import StorageUnavailable, store_faults
 from billing_pipeline.storage.location import AnyPath, is_bucket, local_path
 
 # A sequential read of a bucket object goes in ranged GETs of this size: few enough requests for a 105 MB file
@@ -33,26 +31,6 @@ class ListedObject:
     etag: str
 
 
-@contextmanager
-def store_faults(where: UPath) -> Iterator[None]:
-    """Refused credentials and an unreachable store raised as StorageUnavailable (the original as its cause, which
-    billing_pipeline.faults judges); a missing object stays FileNotFoundError, a fact about the data."""
-    try:
-        yield
-    except FileExpired as error:  # replaced by a new upload while it was read: the bytes read are no file
-        raise FileNotFoundError(f"{where} changed while it was read") from error
-    except FileNotFoundError as error:
-        if _no_such_bucket(error):
-            raise explained(error, where) from error
-        raise
-    except (PermissionError, BotoCoreError, ClientError) as error:
-        raise explained(error, where) from error
-
-
-def _no_such_bucket(error: FileNotFoundError) -> bool:
-    return "bucket does not exist" in str(error).lower() or "nosuchbucket" in str(error).lower()
-
-
 def listed_objects(prefix: UPath) -> list[ListedObject]:
     """The objects directly under `prefix` (not in sub-prefixes), all pages of the listing, never from a cache.
     An empty or absent prefix holds none; a missing bucket, refused credentials or an unreachable store raise
@@ -63,6 +41,10 @@ def listed_objects(prefix: UPath) -> list[ListedObject]:
             listing = prefix.fs.ls(prefix.path, detail=True, refresh=True)
     except FileNotFoundError:
         return []  # a prefix exists only by its keys: none yet
+    finally:
+        # s3fs would answer later exists() and open() of these keys from this listing, however old it gets in a
+        # long-lived process (the daemon's sensors, a Celery worker): every later look asks the store.
+        prefix.fs.invalidate_cache(prefix.path)
     return [ListedObject(UPath(f"s3://{item['name']}", **prefix.storage_options), int(item["size"]),
                          item["LastModified"], str(item["ETag"]))
             for item in listing if item.get("type") == "file" and item["name"].rstrip("/") != folder]
@@ -90,14 +72,34 @@ def read_range(path: AnyPath, start: int, end: int) -> bytes:
         return stream.read(end - start)
 
 
-def copy_object(source: AnyPath, target: UPath, if_etag: str | None = None) -> None:
+def exists(path: AnyPath) -> bool:
+    """Whether the file or object is there now: a bucket is asked, never a cached listing."""
+    if not is_bucket(path):
+        return local_path(path).exists()
+    with store_faults(path):
+        path.fs.invalidate_cache(path.path)
+        return path.fs.exists(path.path)
+
+
+def etag_of(path: UPath) -> str | None:
+    """The object's ETag now, or None when it is gone."""
+    try:
+        with store_faults(path):
+            return str(path.fs.info(path.path, refresh=True)["ETag"])
+    except FileNotFoundError:
+        return None
+
+
+def copy_object(source: AnyPath, target: AnyPath, if_etag: str | None = None) -> None:
     """`source` copied to `target`: server-side within the store, uploaded from a local file, or downloaded into a
-    local one. With `if_etag`, only if the source object still holds those bytes (else FileNotFoundError)."""
+    local one (whole or not at all). With `if_etag`, only if the source object still holds those bytes (else
+    FileNotFoundError)."""
     if is_bucket(source) and is_bucket(target):
         options = {"CopySourceIfMatch": if_etag} if if_etag else {}
         try:
             with store_faults(target):
-                source.fs.copy(source.path, target.path, **options)
+                # cp_file, not copy: fsspec's copy reads *, ? and [ in a key as a glob pattern.
+                source.fs.cp_file(source.path, target.path, **options)
         except OSError as error:
             if "pre-condition" in str(error).lower() or "precondition" in str(error).lower():
                 raise FileNotFoundError(f"{source} changed while it was read") from error
@@ -106,23 +108,48 @@ def copy_object(source: AnyPath, target: UPath, if_etag: str | None = None) -> N
         with store_faults(target):
             target.fs.put_file(str(local_path(source)), target.path)
     elif is_bucket(source):
-        with store_faults(source):
-            source.fs.get_file(source.path, str(local_path(target)))
+        with open_stream(source) as stream, replaced_atomically(target) as partial:
+            if if_etag is not None and stream.raw.details.get("ETag") != if_etag:  # type: ignore[attr-defined]
+                raise FileNotFoundError(f"{source} changed while it was read")
+            with open(partial, "wb") as copy:
+                shutil.copyfileobj(stream, copy, LOCAL_READ_BUFFER)
     else:
         shutil.copyfile(local_path(source), local_path(target))
 
 
-def remove_object(path: AnyPath) -> None:
-    """Removed if it is there."""
-    if is_bucket(path):
-        try:
-            with store_faults(path):
-                path.fs.rm_file(path.path)
-        except FileNotFoundError:
-            pass
-    else:
+def remove_object(path: AnyPath, if_etag: str | None = None) -> bool:
+    """Removed if it is there (with `if_etag`, only if it still holds those bytes: a new upload under the same key
+    stays, to be taken at the next look). Returns whether it was removed or already gone."""
+    if not is_bucket(path):
         local_path(path).unlink(missing_ok=True)
+        return True
+    if if_etag is not None and etag_of(path) not in (if_etag, None):
+        return False
+    try:
+        with store_faults(path):
+            path.fs.rm_file(path.path)
+    except FileNotFoundError:
+        pass
+    return True
 
 
-__all__ = ["ListedObject", "StorageUnavailable", "copy_object", "listed_objects", "open_stream", "read_range",
-           "remove_object", "store_faults"]
+def write_bytes(path: AnyPath, data: bytes) -> None:
+    """The whole file, or one PUT of the whole object."""
+    if is_bucket(path):
+        with store_faults(path):
+            path.fs.pipe_file(path.path, data)
+    else:
+        target = local_path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def read_bytes(path: AnyPath) -> bytes:
+    if is_bucket(path):
+        with store_faults(path):
+            return path.fs.cat_file(path.path)
+    return local_path(path).read_bytes()
+
+
+__all__ = ["ListedObject", "StorageUnavailable", "copy_object", "etag_of", "exists", "listed_objects", "open_stream",
+           "read_bytes", "read_range", "remove_object", "store_faults", "write_bytes"]

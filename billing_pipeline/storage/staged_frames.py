@@ -13,7 +13,7 @@ import pandas as pd
 from upath import UPath
 
 from billing_pipeline.storage.location import is_bucket
-from billing_pipeline.storage.objects import listed_objects, remove_object
+from billing_pipeline.storage.objects import listed_objects, read_bytes, remove_object, write_bytes
 
 FRAME_EXTENSION = ".parquet"
 VALIDATED_CHUNK = "validated_chunk"  # the asset whose output the frames are
@@ -37,6 +37,8 @@ def staged_chunk_keys(staging_dir: Path | UPath) -> list[str]:
 
 def discard_staged_frames(staging_dir: Path | UPath, chunk_keys: list[str]) -> int:
     """Removes these chunks' validated frames (~6 MB per 100k rows); returns how many there were."""
+    if not chunk_keys:
+        return 0
     if is_bucket(staging_dir):  # a DELETE succeeds whether the object was there or not: count from the listing
         present = set(staged_chunk_keys(staging_dir)).intersection(chunk_keys)
         for key in present:
@@ -54,12 +56,11 @@ def discard_staged_frames(staging_dir: Path | UPath, chunk_keys: list[str]) -> i
 
 def write_staged_frame(frame: pd.DataFrame, path: Path | UPath) -> None:
     """A chunk's validated frame as Parquet: one PUT in a bucket (whole or absent), a plain write on disk."""
-    if not is_bucket(path):
-        path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
-    path.write_bytes(buffer.getvalue())
+    write_bytes(path, buffer.getvalue())
 
 
 def read_staged_frame(path: Path | UPath) -> pd.DataFrame:
-    return pd.read_parquet(io.BytesIO(path.read_bytes()))
+    """The frame; FileNotFoundError when it is not (or no longer) there."""
+    return pd.read_parquet(io.BytesIO(read_bytes(path)))

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 import pandas as pd
 from sqlalchemy import (
-    Connection,
     Engine,
     Integer,
     Row,
@@ -59,17 +58,18 @@ class Arrival:
 
 def register_file(engine: Engine, file_id: str, original_name: str, size_bytes: int,
                   received_via: ReceivedVia = ReceivedVia.INBOX, archived: bool = True,
-                  object_modified_at: datetime | None = None) -> Arrival:
+                  object_version: str | None = None) -> Arrival:
     """Record the file's arrival; register it when its bytes are new. Every arrival is kept as a receipt, but for
     known bytes whose first registration was cut short (a crash), which this is being completed:
     - a file that is not `archived` yet (a folder inbox registers, then archives);
-    - an inbox object already received under its name at or after its LastModified, `object_modified_at` (a
-      bucket inbox archives, registers, then deletes the object: this is that very object, not a new upload).
+    - an inbox object whose `object_version` (key, LastModified, ETag) a receipt already names (a bucket inbox
+      archives, registers, then deletes the object: this is that very object, not a new upload of its bytes).
     """
     with engine.begin() as connection:
         known = connection.execute(select(source_files.c.seq).where(source_files.c.file_id == file_id)).first()
-        completing = bool(known) and (not archived or (
-            object_modified_at is not None and _received_since(connection, file_id, original_name, object_modified_at)))
+        completing = bool(known) and (not archived or (object_version is not None and connection.execute(
+            select(file_receipts.c.id).where(file_receipts.c.file_id == file_id,
+                                             file_receipts.c.object_version == object_version)).first() is not None))
         if not known:
             connection.execute(
                 insert(source_files).values(file_id=file_id, original_name=original_name, size_bytes=size_bytes,
@@ -78,15 +78,10 @@ def register_file(engine: Engine, file_id: str, original_name: str, size_bytes: 
             )
         if not completing:
             connection.execute(insert(file_receipts).values(file_id=file_id, original_name=original_name,
-                                                            received_via=received_via, received_at=func.now()))
+                                                            received_via=received_via, received_at=func.now(),
+                                                            object_version=object_version))
         first = _receipt(connection.execute(_receipts_of(file_id).limit(1)).one())
     return Arrival(not known or completing, first)
-
-
-def _received_since(connection: Connection, file_id: str, original_name: str, moment: datetime) -> bool:
-    received = connection.execute(select(file_receipts.c.received_at).where(
-        file_receipts.c.file_id == file_id, file_receipts.c.original_name == original_name)).scalars()
-    return any(utc(at) >= utc(moment) for at in received)
 
 
 def utc(moment: datetime | str) -> datetime:

@@ -52,6 +52,7 @@ file_receipts = Table(
     Column("original_name", Text, nullable=False),
     Column("received_via", Text, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("object_version", Text),  # an inbox object's key@LastModified#ETag
 )
 
 chunks = Table(

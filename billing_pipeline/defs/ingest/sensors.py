@@ -43,34 +43,38 @@ def inbox_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) 
 
     redrops: list[dg.AssetObservation] = []
     redrop_lines: list[str] = []
+    problems: list[str] = []  # what kept the inbox, or some of its files, from being read: said once, not raised
     try:
         look = stages.look_at_inbox(settings, previous_looks, now_ns)
-        for entry in look.ready:
-            try:
-                registration = stages.register_stage(billing.engine, settings, entry)
-            except FileNotFoundError:  # taken away (or replaced) while it was read: nothing was recorded for it
-                context.log.warning(f"{entry.path.name} left the inbox before it was registered; nothing recorded")
-                continue
-            if registration.new:
-                context.log.info(f"registered {registration.original_name} as file {registration.file_id}")
-            else:
-                redrop = stages.redrop_of(billing.engine, registration.file_id)
-                redrops.append(redrop_observation(registration, redrop))
-                redrop_lines.append(f"{registration.original_name}: {registration.already_received()}; "
-                                    f"{redrop.verdict}; removed from the inbox")
-                context.log.info(redrop_lines[-1])
     except stages.StorageUnavailable as error:
-        # One sentence, no traceback, logged once per new fault: the tick says what is wrong until it is fixed.
-        # What was registered before the fault gets its run at the next tick that reads the inbox.
-        if cursor.get("inbox_error") != str(error):
-            context.log.error(f"cannot read the inbox: {error}")
-        return dg.SensorResult(skip_reason=f"cannot read the inbox: {error}", asset_events=redrops,
-                               cursor=json.dumps({**cursor, "inbox_error": str(error)}))
+        look, problems = stages.InboxLook([], previous_looks), [f"cannot read the inbox: {error}"]
+    for entry in look.ready:
+        try:
+            registration = stages.register_stage(billing.engine, settings, entry)
+        except FileNotFoundError:  # taken away (or replaced) while it was read: nothing was recorded for it
+            context.log.warning(f"{entry.path.name} left the inbox before it was registered; nothing recorded")
+            continue
+        except stages.StorageUnavailable as error:  # this object only: the others are still taken
+            problems.append(f"cannot take {entry.path.name}: {error}")
+            continue
+        if registration.new:
+            context.log.info(f"registered {registration.original_name} as file {registration.file_id}")
+        else:
+            redrop = stages.redrop_of(billing.engine, registration.file_id)
+            redrops.append(redrop_observation(registration, redrop))
+            redrop_lines.append(f"{registration.original_name}: {registration.already_received()}; "
+                                f"{redrop.verdict}; removed from the inbox")
+            context.log.info(redrop_lines[-1])
+    for problem in problems:
+        if problem not in cursor.get("problems", []):  # logged once while it lasts; the skip reason says it each tick
+            context.log.error(problem)
     new_files = stages.inbox_files_after(billing.engine, file_seq)
     if new_files:
         file_seq = new_files[-1]["seq"]
     skip_reason = None
-    if not new_files and not redrops:
+    if not new_files and problems:
+        skip_reason = "; ".join(problems[:SHOWN_REDROPS])
+    elif not new_files and not redrops:
         skip_reason = f"{len(look.waiting)} file(s) waiting for a second look" if look.waiting else "inbox empty"
     elif not new_files:  # the tick itself says why nothing started (the record is on the file's partition)
         skip_reason = "; ".join(redrop_lines[:SHOWN_REDROPS]) + (
@@ -85,7 +89,8 @@ def inbox_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) 
             [source_file_partitions.build_add_request([f["file_id"] for f in new_files])] if new_files else []
         ),
         asset_events=redrops,
-        cursor=json.dumps({"looks": look.waiting, "file_seq": file_seq, "looked_at_ns": now_ns}),
+        cursor=json.dumps({"looks": look.waiting, "file_seq": file_seq, "looked_at_ns": now_ns,
+                           **({"problems": problems} if problems else {})}),
         skip_reason=skip_reason,
     )
 
