@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import s3fs
-from dagster import DagsterEventType, DagsterRunStatus, EventRecordsFilter, RunsFilter
+from dagster import DagsterEventType, DagsterRunStatus, RunsFilter
 from sqlalchemy import func, select
 
 from billing_pipeline.pdf.documents import count_pdfs
@@ -155,7 +155,8 @@ def test_the_object_store_stopped_mid_run_is_retried_and_the_numbers_are_exact(s
     row = file_row()
     file_id = row["file_id"]
     instance = stack.instance
-    retried = instance.get_event_records(EventRecordsFilter(event_type=DagsterEventType.STEP_UP_FOR_RETRY))
+    retried = [record for run in instance.get_runs()
+               for record in instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_UP_FOR_RETRY)]
     assert retried, "no step met the stopped store"
     assert not instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.FAILURE]))
     with engine.connect() as connection:
