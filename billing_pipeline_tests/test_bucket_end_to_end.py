@@ -50,13 +50,6 @@ def bucket_stack(s3_bucket, database_url, tmp_path: Path, monkeypatch) -> Iterat
     stack.stop()
 
 
-def _keys(server, bucket: str, prefix: str) -> list[str]:
-    pages = server.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-    return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
-
-
-def _object(server, bucket: str, key: str) -> bytes:
-    return server.client().get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
 def _local_data(root: Path, source: Path) -> list[Path]:
@@ -102,13 +95,13 @@ def test_objects_put_into_the_bucket_inbox_are_billed_with_no_shared_disk(s3_buc
     assert (row["rows"], row["accepted"], row["rejected"], row["duplicates"]) == (1_000, stored, sample.rejected, 0)
     assert count_pdfs(settings.boleto_archive_path(key) for key in keys) == stored
     assert outbox_counts(engine, file_id=file_id)["sent"] == stored
-    assert len([k for k in _keys(server, bucket, "data/outbox/") if k.endswith(".eml")]) == stored
-    assert _object(server, bucket, f"data/archive/{file_id}.csv") == body
-    assert _keys(server, bucket, "data/rejects/") == [f"data/rejects/{file_id}.csv"]
-    report = json.loads(_object(server, bucket, f"data/reports/{file_id}.json"))
+    assert len([k for k in server.keys(bucket, "data/outbox/") if k.endswith(".eml")]) == stored
+    assert server.object_bytes(bucket, f"data/archive/{file_id}.csv") == body
+    assert server.keys(bucket, "data/rejects/") == [f"data/rejects/{file_id}.csv"]
+    report = json.loads(server.object_bytes(bucket, f"data/reports/{file_id}.json"))
     assert (report["rows"], report["accepted"], report["notifications"]["sent"]) == (1_000, stored, stored)
-    assert _keys(server, bucket, "data/staging/") == []  # the frames handed between steps, removed once reported
-    assert _keys(server, bucket, "data/inbox/") == ["data/inbox/debts.csv.part"]
+    assert server.keys(bucket, "data/staging/") == []  # the frames handed between steps, removed once reported
+    assert server.keys(bucket, "data/inbox/") == ["data/inbox/debts.csv.part"]
 
     # Metadata names the objects by their URL.
     [materialization] = [e.asset_materialization for e in instance.get_latest_materialization_events(
@@ -163,8 +156,8 @@ def test_the_object_store_stopped_mid_run_is_retried_and_the_numbers_are_exact(s
         stored = connection.execute(select(func.count()).select_from(debts)).scalar_one()
     assert stored == row["accepted"] == sample.accepted and row["rejected"] == sample.rejected
     assert outbox_counts(engine, file_id=file_id)["sent"] == stored
-    assert len([k for k in _keys(server, bucket, "data/outbox/") if k.endswith(".eml")]) == stored
-    report = json.loads(_object(server, bucket, f"data/reports/{file_id}.json"))
+    assert len([k for k in server.keys(bucket, "data/outbox/") if k.endswith(".eml")]) == stored
+    report = json.loads(server.object_bytes(bucket, f"data/reports/{file_id}.json"))
     assert (report["rows"], report["accepted"], report["notifications"]["sent"]) == (2_400, stored, stored)
     assert os.environ["AWS_ENDPOINT_URL"] == server.endpoint
     engine.dispose()

@@ -49,10 +49,6 @@ def _put(server, bucket: str, key: str, body: bytes) -> None:
     server.client().put_object(Bucket=bucket, Key=key, Body=body)
 
 
-def _keys(server, bucket: str, prefix: str) -> list[str]:
-    pages = server.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-    return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
-
 
 def _tick(instance, settings: Settings, cursor: str | None = None):
     with dg.build_sensor_context(
@@ -87,7 +83,7 @@ def test_objects_are_taken_on_the_first_look_archived_by_server_side_copy_and_re
         result = _tick(instance, bucket_settings)
         assert len(result.run_requests) == 2
         ids = {request.partition_key for request in result.run_requests}
-        assert _keys(server, bucket, "data/inbox/") == [
+        assert server.keys(bucket, "data/inbox/") == [
             "data/inbox/.hidden.csv", "data/inbox/c.csv.part", "data/inbox/retorno/x.ret"]
         for file_id in ids:
             archived = server.client().get_object(Bucket=bucket, Key=f"data/archive/{file_id}.csv")["Body"].read()
@@ -101,7 +97,7 @@ def test_an_emptied_inbox_prefix_is_empty_not_a_file_of_its_name(s3_bucket, buck
     _put(server, bucket, "data/inbox/debts.csv", _sample(tmp_path))
     with dg.instance_for_test() as instance:
         first = _tick(instance, bucket_settings)
-        assert len(first.run_requests) == 1 and _keys(server, bucket, "data/inbox/") == []
+        assert len(first.run_requests) == 1 and server.keys(bucket, "data/inbox/") == []
         # SeaweedFS then lists the prefix itself as a zero-byte object named `inbox`
         again = _tick(instance, bucket_settings, _poll_again(first.cursor))
     assert again.run_requests == [] and again.skip_reason.skip_message == "inbox empty"
@@ -122,7 +118,7 @@ def test_redropped_bytes_in_the_bucket_start_nothing_and_are_recorded(s3_bucket,
     assert "debts-again.csv: already received as debts.csv" in second.skip_reason.skip_message
     [observation] = second.asset_events
     assert observation.partition == first.run_requests[0].partition_key
-    assert _keys(server, bucket, "data/inbox/") == []
+    assert server.keys(bucket, "data/inbox/") == []
     with store.connect() as connection:
         assert connection.execute(select(func.count()).select_from(source_files)).scalar_one() == 1
         assert connection.execute(select(func.count()).select_from(file_receipts)).scalar_one() == 2
@@ -144,7 +140,7 @@ def test_an_object_deleted_while_it_is_registered_leaves_no_registration(s3_buck
     server.client().delete_object(Bucket=bucket, Key="data/inbox/gone.csv")  # after the listing, before the read
     with pytest.raises(FileNotFoundError):
         register_stage(store, bucket_settings, entry)
-    assert _keys(server, bucket, "data/") == []
+    assert server.keys(bucket, "data/") == []
     with store.connect() as connection:
         assert connection.execute(select(func.count()).select_from(source_files)).scalar_one() == 0
 
@@ -157,12 +153,12 @@ def test_an_object_replaced_while_it_is_registered_is_not_archived_under_the_wro
     _put(server, bucket, "data/inbox/debts.csv", _sample(tmp_path, seed=2))  # a new upload under the same key
     with pytest.raises(FileNotFoundError):
         register_stage(store, bucket_settings, entry)
-    assert _keys(server, bucket, "data/archive/") == []
+    assert server.keys(bucket, "data/archive/") == []
     with store.connect() as connection:
         assert connection.execute(select(func.count()).select_from(source_files)).scalar_one() == 0
     [fresh] = inbox.scan(bucket_settings.inbox_dir)  # the next look takes the new bytes
     registration = register_stage(store, bucket_settings, fresh)
-    assert registration.new and _keys(server, bucket, "data/inbox/") == []
+    assert registration.new and server.keys(bucket, "data/inbox/") == []
 
 
 def test_the_sensor_skips_an_object_taken_away_mid_tick_and_goes_on(s3_bucket, bucket_settings, store, tmp_path,
@@ -195,7 +191,7 @@ def test_a_crash_after_the_archive_copy_registers_the_object_once_at_the_next_lo
     [again] = inbox.scan(bucket_settings.inbox_dir)
     registration = register_stage(store, bucket_settings, again)
     assert registration.new and registration.file_id == file_id
-    assert _keys(server, bucket, "data/inbox/") == []
+    assert server.keys(bucket, "data/inbox/") == []
 
 
 def test_a_crash_after_the_store_row_completes_the_same_arrival_not_a_redrop(
@@ -210,7 +206,7 @@ def test_a_crash_after_the_store_row_completes_the_same_arrival_not_a_redrop(
     [again] = inbox.scan(bucket_settings.inbox_dir)
     registration = register_stage(store, bucket_settings, again)
     assert registration.new  # no re-drop: no observation, no second receipt
-    assert _keys(server, bucket, "data/inbox/") == []
+    assert server.keys(bucket, "data/inbox/") == []
     assert len(registry.file_receipts_of(store, file_id)) == 1
 
 
@@ -263,14 +259,11 @@ def test_keys_with_glob_characters_are_archived_exactly(s3_bucket, bucket_settin
         _put(server, bucket, f"data/inbox/{name}", body)
     with dg.instance_for_test() as instance:
         result = _tick(instance, bucket_settings)
-    assert len(result.run_requests) == 4 and _keys(server, bucket, "data/inbox/") == []
+    assert len(result.run_requests) == 4 and server.keys(bucket, "data/inbox/") == []
     for request in result.run_requests:
-        assert _object(server, bucket, f"data/archive/{request.partition_key}.csv") in bodies.values()
-    assert len(_keys(server, bucket, "data/archive/")) == 4
+        assert server.object_bytes(bucket, f"data/archive/{request.partition_key}.csv") in bodies.values()
+    assert len(server.keys(bucket, "data/archive/")) == 4
 
-
-def _object(server, bucket: str, key: str) -> bytes:
-    return server.client().get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
 def test_a_new_upload_under_the_same_key_during_registration_stays_for_the_next_look(
@@ -289,10 +282,10 @@ def test_a_new_upload_under_the_same_key_during_registration_stays_for_the_next_
     with dg.instance_for_test() as instance:
         result = _tick(instance, bucket_settings)
         assert len(result.run_requests) == 1
-        assert _object(server, bucket, "data/inbox/debts.csv") == second  # not deleted with the first
+        assert server.object_bytes(bucket, "data/inbox/debts.csv") == second  # not deleted with the first
         monkeypatch.setattr("billing_pipeline.stages.register.registry.register_file", real_register)
         again = _tick(instance, bucket_settings, _poll_again(result.cursor))
-    assert len(again.run_requests) == 1 and _keys(server, bucket, "data/inbox/") == []
+    assert len(again.run_requests) == 1 and server.keys(bucket, "data/inbox/") == []
 
 
 def test_the_same_bytes_uploaded_again_under_the_same_name_are_a_redrop(s3_bucket, bucket_settings, store, tmp_path):
@@ -342,6 +335,6 @@ def test_a_bucket_inbox_with_the_data_on_local_disk_downloads_the_archive_whole(
     with dg.instance_for_test() as instance:
         [request] = _tick(instance, local).run_requests
     assert local.archive_path(request.partition_key).read_bytes() == body
-    assert _keys(server, bucket, "partner/") == []
+    assert server.keys(bucket, "partner/") == []
     assert [p.name for p in local.archive_dir.iterdir()] == [f"{request.partition_key}.csv"]  # no partial left
     engine.dispose()

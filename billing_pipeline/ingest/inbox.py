@@ -14,7 +14,6 @@ import hashlib
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from upath import UPath
@@ -33,7 +32,6 @@ class InboxEntry:
     size: int
     mtime_ns: int
     etag: str | None = None  # an object's: the archive copy is made only of the bytes that were hashed
-    modified_at: datetime | None = None  # an object's LastModified
 
     @property
     def complete(self) -> bool:
@@ -44,9 +42,7 @@ class InboxEntry:
     def version(self) -> str | None:
         """An object's identity as an upload: its key, LastModified and ETag (a new upload of the same bytes under
         the same name has a later LastModified)."""
-        if self.etag is None or self.modified_at is None:
-            return None
-        return f"{self.path.name}@{self.modified_at.isoformat()}#{self.etag}"
+        return None if self.etag is None else f"{self.path.name}@{self.mtime_ns}#{self.etag}"
 
     @property
     def look(self) -> list[int]:
@@ -61,19 +57,18 @@ def scan(inbox: UPath) -> list[InboxEntry]:
     """Regular files (or objects) a user dropped, oldest first; half-written (*.part, *.tmp) and hidden files are
     skipped, and so are sub-folders. Raises StorageUnavailable when a bucket cannot be listed."""
     if is_bucket(inbox):
-        entries = [InboxEntry(item.path, item.size, int(item.modified_at.timestamp() * 1e9), item.etag,
-                              item.modified_at)
+        entries = [InboxEntry(item.path, item.size, int(item.modified_at.timestamp() * 1e9), item.etag)
                    for item in listed_objects(inbox) if not is_ignored(item.path.name)]
-        return sorted(entries, key=lambda e: (e.mtime_ns, e.path.name))
-    if not inbox.is_dir():
+    elif inbox.is_dir():
+        entries = []
+        with os.scandir(local_path(inbox)) as listing:
+            for item in listing:
+                if is_ignored(item.name) or not item.is_file(follow_symlinks=False):
+                    continue
+                stat = item.stat(follow_symlinks=False)
+                entries.append(InboxEntry(UPath(item.path), stat.st_size, stat.st_mtime_ns))
+    else:
         return []
-    entries = []
-    with os.scandir(local_path(inbox)) as listing:
-        for item in listing:
-            if is_ignored(item.name) or not item.is_file(follow_symlinks=False):
-                continue
-            stat = item.stat(follow_symlinks=False)
-            entries.append(InboxEntry(UPath(item.path), stat.st_size, stat.st_mtime_ns))
     return sorted(entries, key=lambda e: (e.mtime_ns, e.path.name))
 
 
@@ -141,14 +136,13 @@ def submit(source: Path, inbox: UPath) -> UPath:
     look."""
     if not source.is_file():
         raise FileNotFoundError(f"{source} is not a file")
-    if not is_bucket(inbox):
-        inbox.mkdir(parents=True, exist_ok=True)
     target = inbox / source.name
     if is_ignored(target.name):
         target = inbox / (target.name.lstrip(".").removesuffix(".part").removesuffix(".tmp") or "file.csv")
     if is_bucket(inbox):  # a PUT appears whole: the object's name needs no hiding while it is written
         copy_object(source, target)
         return target
+    inbox.mkdir(parents=True, exist_ok=True)
     with replaced_atomically(target) as partial:
         shutil.copyfile(source, partial)
         shutil.copystat(source, partial)

@@ -13,8 +13,9 @@ from typing import Protocol
 from billing_pipeline.mail.compose import Composed
 from billing_pipeline.mail.rate_limit import RateLimiter
 from billing_pipeline.mail.smtp_url import SmtpTarget
-from billing_pipeline.storage.errors import StorageUnavailable, store_faults
+from billing_pipeline.storage.errors import StorageUnavailable
 from billing_pipeline.storage.location import AnyPath, is_bucket, local_path
+from billing_pipeline.storage.objects import write_bytes
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")  # RFC 5321 4.5.2 dot-stuffing
 
@@ -54,8 +55,7 @@ class FileOutboxSender:
         target = self.path_for(message)
         try:
             if is_bucket(target):  # a PUT is whole or absent
-                with store_faults(target):
-                    target.fs.pipe_file(target.path, message.data)
+                write_bytes(target, message.data)
                 return
             target = local_path(target)
             partial = target.with_name(f".{target.name}.part")

@@ -11,6 +11,8 @@ from botocore.exceptions import BotoCoreError, NoCredentialsError
 from s3fs.utils import FileExpired
 from upath import UPath
 
+from billing_pipeline.storage.location import bucket_of
+
 
 class StorageUnavailable(OSError):
     """The object store refused or could not be reached; the message names the location and what to check.
@@ -46,7 +48,7 @@ def _no_such_bucket(error: FileNotFoundError) -> bool:
 def explained(error: BaseException, where: UPath) -> StorageUnavailable:
     endpoint = os.environ.get("AWS_ENDPOINT_URL") or "AWS S3"
     text = str(error).strip() or type(error).__name__
-    bucket = where.path.split("/", 1)[0]
+    bucket = bucket_of(where)
     if isinstance(error, NoCredentialsError):
         return StorageUnavailable(f"no credentials for {where}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or "
                                   "give the machine an instance role)")

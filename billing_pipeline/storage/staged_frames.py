@@ -13,7 +13,7 @@ import pandas as pd
 from upath import UPath
 
 from billing_pipeline.storage.location import is_bucket
-from billing_pipeline.storage.objects import listed_objects, read_bytes, remove_object, write_bytes
+from billing_pipeline.storage.objects import exists, listed_objects, read_bytes, remove_object, write_bytes
 
 FRAME_EXTENSION = ".parquet"
 VALIDATED_CHUNK = "validated_chunk"  # the asset whose output the frames are
@@ -39,10 +39,10 @@ def discard_staged_frames(staging_dir: Path | UPath, chunk_keys: list[str]) -> i
     """Removes these chunks' validated frames (~6 MB per 100k rows); returns how many there were."""
     if not chunk_keys:
         return 0
-    if is_bucket(staging_dir):  # a DELETE succeeds whether the object was there or not: count from the listing
-        present = set(staged_chunk_keys(staging_dir)).intersection(chunk_keys)
-        for key in present:
-            remove_object(staged_frame(staging_dir, key))
+    if is_bucket(staging_dir):  # a DELETE succeeds whether the object was there or not: ask first, to count
+        present = [frame for key in chunk_keys if exists(frame := staged_frame(staging_dir, key))]
+        for frame in present:
+            remove_object(frame)
         return len(present)
     removed = 0
     for key in chunk_keys:

@@ -261,6 +261,14 @@ class S3Server:
         self.client().create_bucket(Bucket=name)
         return name
 
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        """Every key under `prefix`, all pages, sorted."""
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+    def object_bytes(self, bucket: str, key: str) -> bytes:
+        return self.client().get_object(Bucket=bucket, Key=key)["Body"].read()
+
     def delete_bucket(self, name: str) -> None:
         """Deletes the bucket with whatever it holds (SeaweedFS's -s3.allowDeleteBucketNotEmpty, on by default)."""
         self.client().delete_bucket(Bucket=name)
