@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -364,6 +365,22 @@ def _pools(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port(raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number (1-65535), got {raw!r}")
+    return int(raw)
+
+
+def _api(args: argparse.Namespace) -> int:
+    from billing_pipeline.api.server import serve
+
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn has shut down gracefully by then
+        serve(settings, args.host, args.port)
+    return 0
+
+
 def _dev(args: argparse.Namespace) -> int:
     from billing_pipeline.instance.pools import apply_default_limits
 
@@ -382,10 +399,13 @@ def _dev(args: argparse.Namespace) -> int:
             command = [str(dg), "dev", "-w", str(WORKSPACE_YAML), "-h", args.host, "-p", str(args.port)]
             print(f"Dagster UI: http://{args.host}:{args.port}  (DAGSTER_HOME={home}, data in {settings.data_dir},"
                   f" drop CSV files into {settings.inbox_dir})", flush=True)
+            # The HTTP API beside it, on the same settings and instance (its /metrics counts the instance's runs).
+            api = [] if args.no_api else [[sys.executable, "-m", "billing_pipeline.cli", "api", "--host", args.host,
+                                           "--port", str(args.api_port or settings.api_port)]]
             # In DAGSTER_HOME rather than here: `dagster dev` warns about any dagster.yaml in its folder that is not
             # DAGSTER_HOME's (the repository root holds the production one) and loads the folder's .env over the
             # environment (the repository's is docker-compose's).
-            status = supervisor.run(command, dev_environment(settings, home), cwd=home)
+            status = supervisor.run(command, dev_environment(settings, home), cwd=home, companions=api)
         except KeyboardInterrupt:
             pass  # a signal before Dagster started: nothing to stop
     if supervisor.stopped_by is None:
@@ -440,6 +460,7 @@ class _Supervisor:
 
     def __init__(self) -> None:
         self.child: subprocess.Popen | None = None
+        self.companions: list[subprocess.Popen] = []
         self.stopped_by: signal.Signals | None = None  # the first signal received
         self._starting = False
         self._previous: dict[int, Any] = {}
@@ -462,18 +483,40 @@ class _Supervisor:
             if self._starting:
                 return  # handed on once the child exists
             raise KeyboardInterrupt
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.child.pid, number)
+        for child in [self.child, *self.companions]:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, number)
 
-    def run(self, command: list[str], environment: dict[str, str], cwd: Path) -> int:
-        """The command's exit status (128 + N when signal N ended it)."""
+    def _watch(self, companion: subprocess.Popen, command: list[str]) -> None:
+        """Says so when a companion ends on its own (its port taken, say) while the command goes on."""
+        status = companion.wait()
+        if self.stopped_by is None and self.child is not None and self.child.poll() is None:
+            print(f"warning: `billing {command[3]}` stopped (exit status {status}); the rest goes on without it",
+                  file=sys.stderr, flush=True)
+
+    def run(self, command: list[str], environment: dict[str, str], cwd: Path,
+            companions: list[list[str]] | None = None) -> int:
+        """The command's exit status (128 + N when signal N ended it). `companions` run beside it, each in a group
+        of its own, get the same signals, and are stopped when it ends."""
         self._starting = True
         # No terminal input: a background process group reading it would be stopped (SIGTTIN).
-        self.child = subprocess.Popen(command, env=environment, cwd=cwd, stdin=subprocess.DEVNULL, process_group=0,
-                                      preexec_fn=_ended_with_parent)
-        if self.stopped_by is not None:  # it came while the child was being created
-            os.killpg(self.child.pid, self.stopped_by)
+        started = [subprocess.Popen(each, env=environment, cwd=cwd, stdin=subprocess.DEVNULL, process_group=0,
+                                    preexec_fn=_ended_with_parent) for each in [command, *(companions or [])]]
+        self.child, self.companions = started[0], started[1:]
+        if self.stopped_by is not None:  # it came while the children were being created
+            for child in started:
+                os.killpg(child.pid, self.stopped_by)
+        for companion, each in zip(self.companions, companions or [], strict=True):
+            threading.Thread(target=self._watch, args=(companion, each), daemon=True).start()
         status = self.child.wait()
+        for companion in self.companions:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(companion.pid, signal.SIGTERM)
+            try:
+                companion.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(companion.pid, signal.SIGKILL)
+                companion.wait()
         return status if status >= 0 else 128 - status
 
 
@@ -548,10 +591,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help="set this pool's limit even if one is set (repeatable)")
     pools.set_defaults(handler=_pools)
 
-    dev = commands.add_parser("dev", help="Dagster webserver + daemon on the configured store")
+    dev = commands.add_parser("dev", help="Dagster webserver + daemon (and the HTTP API) on the configured store")
     dev.add_argument("--port", type=int, default=3000)
     dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--api-port", type=_port, default=None, help="port of the HTTP API (default BILLING_API_PORT)")
+    dev.add_argument("--no-api", action="store_true", help="do not start the HTTP API")
     dev.set_defaults(handler=_dev)
+
+    api = commands.add_parser("api", help="the HTTP API: upload files, follow them, boletos, /health, /metrics")
+    api.add_argument("--host", default=None, help="address to listen on (default BILLING_API_HOST)")
+    api.add_argument("--port", type=_port, default=None, help="port to listen on (default BILLING_API_PORT)")
+    api.set_defaults(handler=_api)
     return parser
 
 

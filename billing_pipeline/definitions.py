@@ -12,6 +12,7 @@ from billing_pipeline.defs.executors import run_executor
 from billing_pipeline.defs.ingest.assets import debts, source_file, validated_chunk
 from billing_pipeline.defs.ingest.jobs import ingest_file_job, process_chunk_job
 from billing_pipeline.defs.ingest.sensors import chunk_sensor, inbox_sensor
+from billing_pipeline.defs.loggers import run_loggers
 from billing_pipeline.defs.notifications.assets import notifications
 from billing_pipeline.defs.notifications.jobs import deliver_chunk_job
 from billing_pipeline.defs.notifications.sensors import delivery_sensor, redelivery_sensor
@@ -29,4 +30,6 @@ defs = dg.Definitions(
     resources={"billing": BillingResource(), "chunk_io_manager": ChunkFrameIOManager()},
     # In-process unless BILLING_EXECUTOR=celery: defs/executors.py says why and how pools hold under each.
     executor=run_executor(),
+    # Dagster's console unless BILLING_LOG_FORMAT=json: then JSON lines, for every run (defs/loggers.py says how).
+    loggers=run_loggers(),
 )

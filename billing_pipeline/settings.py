@@ -35,6 +35,7 @@ ENV_PREFIX = "BILLING_"
 GovernmentIdPolicy = Literal["strict", "lenient"]
 GOVERNMENT_ID_POLICIES: tuple[str, ...] = get_args(GovernmentIdPolicy)
 Executor = Literal["in_process", "celery"]
+LogFormat = Literal["text", "json"]
 
 
 # The environment `Settings.from_env` was given, for the source that `settings_customise_sources` builds.
@@ -127,6 +128,46 @@ class Settings(BaseSettings):
         "pyamqp://guest:guest@127.0.0.1:5672//", repr=False,  # it may hold the broker's password
         description="The Celery broker of `BILLING_EXECUTOR=celery` (RabbitMQ). DEMO default: RabbitMQ's guest "
         "account on this machine.",
+    )
+
+    # --- the HTTP API (`billing api`) and logs ---------------------------------------------------------------------
+    api_host: str = Field(
+        "127.0.0.1",
+        description="Address `billing api` listens on. Without `BILLING_API_TOKENS` it stays on loopback whatever "
+        "this says.",
+        json_schema_extra=_doc(group="HTTP API (billing api) and logs"),
+    )
+    api_port: int = Field(8000, ge=1, le=65535, description="Port of `billing api` (and of the API `billing dev` "
+                          "starts).")
+    api_tokens: str = Field(
+        "", repr=False,  # secrets
+        description="Bearer tokens the API accepts, comma-separated (`Authorization: Bearer <token>`). Empty: no "
+        "authentication, and the API binds to 127.0.0.1 only.",
+        json_schema_extra=_doc(example="demo-only-api-token"),
+    )
+    api_metrics_token: str = Field(
+        "", repr=False,
+        description="When set, `GET /metrics` needs this bearer token too; `/health` is always open.",
+    )
+    api_max_upload_bytes: int = Field(
+        1 << 30, ge=1,
+        description="The largest file `POST /files` takes, in bytes (default 1 GiB); a larger upload is refused "
+        "with 413 and nothing of it is kept.",
+    )
+    api_presign_seconds: int = Field(
+        3600, ge=60, le=7 * 24 * 3600,
+        description="How long a `POST /files/presign` upload URL stays valid (bucket inbox only).",
+    )
+    api_presign_endpoint_url: str = Field(
+        "",
+        description="The object store's address as clients reach it, for `POST /files/presign` URLs (a signature "
+        "covers the host); empty: `AWS_ENDPOINT_URL`, or AWS's own. docker-compose: `http://127.0.0.1:8333`.",
+        json_schema_extra=_doc(example="https://s3.example.com"),
+    )
+    log_format: LogFormat = Field(
+        "text",
+        description="`text`, or `json`: one JSON object per line (timestamp, level, logger, message, and file_id, "
+        "chunk and run_id where known) from the API and the runs, CPF/CNPJ and e-mail addresses masked.",
     )
 
     # --- the issuing account ----------------------------------------------------------------------------------------
@@ -322,6 +363,11 @@ class Settings(BaseSettings):
     def is_demo_account(self) -> bool:
         """True while the issuing account is the shipped example: documents then say they are not payable."""
         return self.account == _default_account()
+
+    @property
+    def api_token_list(self) -> tuple[str, ...]:
+        """The API's bearer tokens; empty when the API is open (and so bound to loopback)."""
+        return tuple(token for token in (part.strip() for part in self.api_tokens.split(",")) if token)
 
     @property
     def inbox_dir(self) -> UPath:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -11,7 +12,16 @@ from billing_pipeline.cli import EMBEDDED_INSTANCE_YAML, instance_file_warnings
 from billing_pipeline_tests.support.paths import PROJECT_ROOT
 from billing_pipeline_tests.support.processes import child_environment
 from billing_pipeline_tests.support.stacks import CODE_LOCATION, BillingDev, dagster_home
+from billing_pipeline_tests.support.waiting import wait_for
 from billing_pipeline_tests.support.webserver import graphql, server_info
+
+
+def _answer(url: str) -> httpx.Response | None:
+    try:
+        return httpx.get(url, timeout=5)
+    except httpx.TransportError:
+        return None
+
 
 LOCATIONS = "{ workspaceOrError { ... on Workspace { locationEntries { name } } } }"
 
@@ -27,6 +37,12 @@ def test_billing_dev_serves_the_ui_with_our_code_location(tmp_path: Path):
         assert (tmp_path / "dagster_home" / "dagster.yaml").exists()
         assert (tmp_path / "data" / "billing.db").exists()
         assert (tmp_path / "data" / "inbox").is_dir()
+        # The HTTP API beside the UI, on the same store and instance.
+        health = wait_for(lambda: _answer(f"{dev.api_url}/health"), "the API of `billing dev`", timeout=60)
+        assert health.json()["status"] == "ok"
+        runs = [line for line in httpx.get(f"{dev.api_url}/metrics").text.splitlines()
+                if line.startswith("billing_dagster_instance_up")]
+        assert runs == ["billing_dagster_instance_up 1.0"]
     finally:
         dev.interrupt()
         dev.stop()

@@ -60,7 +60,10 @@ def test_pydantic_settings_reads_every_documented_variable(monkeypatch, tmp_path
         "BILLING_SMTP_STEP_RETRY_SECONDS": "9", "BILLING_REDELIVERY_FIRST_WAIT_SECONDS": "9",
         "BILLING_REDELIVERY_MAX_WAIT_SECONDS": "99", "BILLING_SUPPRESSION_FILE": "/x/s.txt",
         "BILLING_INBOX": "s3://partner-uploads/debts", "BILLING_EXECUTOR": "celery",
-        "BILLING_CELERY_BROKER_URL": "pyamqp://u:p@mq:5672//",
+        "BILLING_CELERY_BROKER_URL": "pyamqp://u:p@mq:5672//", "BILLING_API_HOST": "0.0.0.0",
+        "BILLING_API_PORT": "9", "BILLING_API_TOKENS": "a,b", "BILLING_API_METRICS_TOKEN": "m",
+        "BILLING_API_MAX_UPLOAD_BYTES": "9", "BILLING_API_PRESIGN_SECONDS": "99",
+        "BILLING_API_PRESIGN_ENDPOINT_URL": "https://s3.example.com", "BILLING_LOG_FORMAT": "json",
     }
     assert set(changed) == set(DEFAULTS_SHOWN)
     defaults = Settings.from_env({})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ from billing_pipeline.storage.location import is_bucket, local_path
 from billing_pipeline.storage.objects import copy_object, exists, listed_objects, open_stream, remove_object
 
 IGNORED_SUFFIXES = (".part", ".tmp")
+# What the API names a file it publishes (ingest/upload.py): it appears whole, by a hard link.
+API_UPLOAD_NAME = re.compile(r"^[0-9a-f]{64}\.csv$")
 _HASH_BLOCK = 1 << 20
 
 
@@ -76,10 +79,12 @@ def stable(entries: list[InboxEntry], previous_looks: dict[str, list[int]], now_
            settle_seconds: float) -> list[InboxEntry]:
     """Entries the writer is done with: the same size and mtime as at the previous look, or, on the first look,
     an mtime at least `settle_seconds` old (a finished file moved, linked or `billing submit`ted in keeps its own
-    mtime; one still being written has a fresh one)."""
+    mtime; one still being written has a fresh one), or a file the API published (named by its sha256: linked
+    into the inbox whole)."""
     settled_before = now_ns - int(settle_seconds * 1e9)
     return [e for e in entries
-            if e.complete or previous_looks.get(e.path.name) == e.look or e.mtime_ns <= settled_before]
+            if e.complete or previous_looks.get(e.path.name) == e.look or e.mtime_ns <= settled_before
+            or API_UPLOAD_NAME.fullmatch(e.path.name)]
 
 
 def sha256_of(path: Path | UPath) -> str:

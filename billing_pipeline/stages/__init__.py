@@ -20,9 +20,17 @@ from billing_pipeline.stages.files import (
     resolve_file_id,
 )
 from billing_pipeline.stages.finish import finish_file, write_file_rejects
+from billing_pipeline.stages.health import health_problems
 from billing_pipeline.stages.load import load_stage, release_staged_frame
 from billing_pipeline.stages.lookup import boleto_pdf, boleto_summary, notice_counts
 from billing_pipeline.stages.notify import NotifyOutcome, notify_stage, step_retry_wait
+from billing_pipeline.stages.observe import (
+    REJECT_RATE_WINDOW_SECONDS,
+    InboxBacklog,
+    MetricsSnapshot,
+    StoreFigures,
+    metrics_snapshot,
+)
 from billing_pipeline.stages.pdfs import PdfOutcome, pdf_stage
 from billing_pipeline.stages.progress import (
     ChunkNumbers,
@@ -57,13 +65,41 @@ from billing_pipeline.stages.register import (
 )
 from billing_pipeline.stages.report import ReportOutcome, report_stage
 from billing_pipeline.stages.split import SplitOutcome, split_stage
-from billing_pipeline.stages.store import open_store, upgrade_store
+from billing_pipeline.stages.store import connect_store, open_store, upgrade_store
+from billing_pipeline.stages.upload import (
+    QUEUED,
+    PartialUpload,
+    PresignedUpload,
+    UploadOutcome,
+    UploadTooLarge,
+    begin_upload,
+    finish_upload,
+    presign_upload,
+    queued_in_inbox,
+    tidy_inbox,
+)
 from billing_pipeline.stages.validate import validate_stage
 from billing_pipeline.storage.errors import StorageUnavailable
 from billing_pipeline.storage.location import location
+from billing_pipeline.storage.objects import open_stream as open_stored
+from billing_pipeline.storage.objects import read_bytes as read_stored
 from billing_pipeline.storage.staged_frames import read_staged_frame, write_staged_frame
 
 __all__ = [
+    "QUEUED",
+    "PartialUpload",
+    "PresignedUpload",
+    "UploadOutcome",
+    "UploadTooLarge",
+    "begin_upload",
+    "finish_upload",
+    "connect_store",
+    "health_problems",
+    "open_stored",
+    "read_stored",
+    "presign_upload",
+    "queued_in_inbox",
+    "tidy_inbox",
     "BoletoVerification",
     "ChunkNumbers",
     "ChunkPlace",
@@ -73,6 +109,10 @@ __all__ = [
     "FileView",
     "InboxLook",
     "Receipt",
+    "InboxBacklog",
+    "MetricsSnapshot",
+    "REJECT_RATE_WINDOW_SECONDS",
+    "StoreFigures",
     "NotifyOutcome",
     "PdfOutcome",
     "Redrop",
@@ -106,6 +146,7 @@ __all__ = [
     "look_at_inbox",
     "notice_counts",
     "notify_stage",
+    "metrics_snapshot",
     "open_store",
     "pdf_stage",
     "pdfs_written",

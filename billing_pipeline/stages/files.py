@@ -47,7 +47,7 @@ def file_view(engine: Engine, settings: Settings, file_id_or_prefix: str) -> Fil
     file_id = resolve_file_id(engine, file_id_or_prefix)
     detail = file_detail(engine, file_id)
     if detail is None:  # removed between the two reads; the store never removes a file, but say so if it did
-        raise FileIdError(f"no file with id {file_id_or_prefix!r} in the store")
+        raise FileIdError(f"no file with id {file_id_or_prefix!r} in the store", "unknown")
     return FileView(detail, _written(settings.rejects_path(file_id)), _written(settings.report_path(file_id)),
                     _written(settings.archive_path(file_id)))
 

@@ -17,6 +17,7 @@ from billing_pipeline.ingest.inbox import (
     sha256_of,
     submit,
 )
+from billing_pipeline.ingest.upload import forget_note, original_name_of
 from billing_pipeline.settings import Settings
 from billing_pipeline.statuses import ReceivedVia
 from billing_pipeline.storage.objects import exists
@@ -83,19 +84,32 @@ def register_stage(engine: Engine, settings: Settings, source: Path | InboxEntry
     path = source.path if isinstance(source, InboxEntry) else source
     file_id = sha256_of(path)
     destination = settings.archive_path(file_id)
-    arrival = registry.register_file(engine, file_id, path.name, path.stat().st_size, received_via,
+    name = _original_name(source)
+    arrival = registry.register_file(engine, file_id, name, path.stat().st_size, received_via,
                                      archived=exists(destination))
     archive(path, destination, keep_original=keep_original)
-    return Registration(file_id, path.name, arrival.new, arrival.first)
+    if isinstance(source, InboxEntry):
+        forget_note(path)
+    return Registration(file_id, name, arrival.new, arrival.first)
 
 
 def _register_object(engine: Engine, settings: Settings, entry: InboxEntry) -> Registration:
     file_id = sha256_of(entry.path)
     copy_to_archive(entry, settings.archive_path(file_id))
-    arrival = registry.register_file(engine, file_id, entry.path.name, entry.size, ReceivedVia.INBOX,
+    name = _original_name(entry)
+    arrival = registry.register_file(engine, file_id, name, entry.size, ReceivedVia.INBOX,
                                      object_version=entry.version)
-    remove_from_inbox(entry)
-    return Registration(file_id, entry.path.name, arrival.new, arrival.first)
+    if remove_from_inbox(entry):
+        forget_note(entry.path)
+    return Registration(file_id, name, arrival.new, arrival.first)
+
+
+def _original_name(source: Path | InboxEntry) -> str:
+    """The name a file is known by: an upload's client file name (the API names the inbox file by its sha256),
+    else the name it was dropped under."""
+    if isinstance(source, InboxEntry):
+        return original_name_of(source.path) or source.path.name
+    return source.name
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,12 @@ def open_store(settings: Settings) -> Engine:
     return engine
 
 
+def connect_store(settings: Settings) -> Engine:
+    """An engine on the configured store, nothing asked of it yet (a server that must start while the store is
+    down, and say so)."""
+    return create_store_engine(settings.database_url)
+
+
 def upgrade_store(settings: Settings) -> tuple[list[Migration], list[Migration]]:
     """(the migrations applied now, those still pending after): `billing db upgrade`."""
     engine = create_store_engine(settings.database_url)

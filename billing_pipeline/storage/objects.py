@@ -4,6 +4,7 @@ object in a bucket. A bucket's faults come out as StorageUnavailable, one senten
 from __future__ import annotations
 
 import io
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -144,6 +145,29 @@ def write_bytes(path: AnyPath, data: bytes) -> None:
         target.write_bytes(data)
 
 
+def presigned_put_url(path: UPath, expires_seconds: int, endpoint_url: str = "") -> str:
+    """A URL that lets whoever holds it PUT this one object, for `expires_seconds`, signed with AWS Signature
+    Version 4 (s3fs's own `url` signs with version 2, which AWS no longer takes in most regions). Signing needs no
+    request: botocore reads the same AWS_* variables as s3fs. `endpoint_url`: the store as the URL's user reaches
+    it, when that is not how this process does (a container network's name)."""
+    import botocore.session
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError
+
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    # A store at its own endpoint (SeaweedFS, MinIO) names buckets in the path; AWS in the host name.
+    style = "path" if endpoint_url or os.environ.get("AWS_ENDPOINT_URL") else "virtual"
+    try:
+        client = botocore.session.get_session().create_client(
+            "s3", region_name=region, endpoint_url=endpoint_url or None,
+            config=Config(signature_version="s3v4", s3={"addressing_style": style}))
+        bucket, _, key = path.path.partition("/")
+        return str(client.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": key},
+                                                 ExpiresIn=expires_seconds))
+    except BotoCoreError as error:
+        raise StorageUnavailable(f"cannot sign an upload URL for {path}: {error}") from None
+
+
 def read_bytes(path: AnyPath) -> bytes:
     if is_bucket(path):
         with store_faults(path):
@@ -152,4 +176,4 @@ def read_bytes(path: AnyPath) -> bytes:
 
 
 __all__ = ["ListedObject", "StorageUnavailable", "copy_object", "etag_of", "exists", "listed_objects", "open_stream",
-           "read_bytes", "read_range", "remove_object", "store_faults", "write_bytes"]
+           "presigned_put_url", "read_bytes", "read_range", "remove_object", "store_faults", "write_bytes"]

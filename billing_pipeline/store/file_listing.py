@@ -19,7 +19,12 @@ _HEX = re.compile(r"[0-9a-f]+")
 
 
 class FileIdError(LookupError):
-    """An id that names no file, or more than one; the message says which, in one line."""
+    """An id that names no file, or more than one; the message says which, in one line, and `reason` is
+    `malformed` (not a sha256 or a prefix of one), `ambiguous` or `unknown`."""
+
+    def __init__(self, message: str, reason: str = "unknown"):
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class FileSummary:
     error_code: str | None  # a file rejected whole
     error_message: str | None
     notices: dict[str, int]  # by NoticeStatus value, every status present
+    seq: int = 0  # the order files were registered in: a cursor for paging through the listing
 
 
 @dataclass(frozen=True)
@@ -67,9 +73,10 @@ def resolve_file_id(engine: Engine, raw: str) -> str:
     wanted = raw.strip().lower()
     if not _HEX.fullmatch(wanted) or len(wanted) > FILE_ID_LENGTH:
         raise FileIdError(f"{raw!r} is not a file id: give the file's sha256 ({FILE_ID_LENGTH} hex digits) or a "
-                          f"prefix of it")
+                          f"prefix of it", "malformed")
     if len(wanted) < MIN_PREFIX_LENGTH:
-        raise FileIdError(f"{raw!r} is too short: a file id prefix needs at least {MIN_PREFIX_LENGTH} hex digits")
+        raise FileIdError(f"{raw!r} is too short: a file id prefix needs at least {MIN_PREFIX_LENGTH} hex digits",
+                          "malformed")
     condition = (source_files.c.file_id == wanted if len(wanted) == FILE_ID_LENGTH
                  else source_files.c.file_id.startswith(wanted))
     with engine.connect() as connection:
@@ -77,16 +84,22 @@ def resolve_file_id(engine: Engine, raw: str) -> str:
         found = list(connection.execute(select(source_files.c.file_id).where(condition).limit(2)).scalars())
         if len(found) > 1:
             matching = connection.execute(select(func.count()).select_from(source_files).where(condition)).scalar_one()
-            raise FileIdError(f"{raw!r} matches {matching} files: give more digits of the file id")
+            raise FileIdError(f"{raw!r} matches {matching} files: give more digits of the file id", "ambiguous")
     if not found:
         raise FileIdError(f"no file with id {raw!r} in the store")
     return str(found[0]).strip()
 
 
-def list_files(engine: Engine, status: FileStatus | None = None, limit: int | None = None) -> list[FileSummary]:
-    """The newest `limit` files (or every one), those in `status` only if given, with their notices by state: one
-    query for all of them, whose cost follows the files listed, not the store's whole history."""
-    files = select(source_files).where(source_files.c.status == status) if status else select(source_files)
+def list_files(engine: Engine, status: FileStatus | None = None, limit: int | None = None,
+               before_seq: int | None = None) -> list[FileSummary]:
+    """The newest `limit` files (or every one), those in `status` only if given, registered before the file of
+    `before_seq` if given (a page after it), with their notices by state: one query for all of them, whose cost
+    follows the files listed, not the store's whole history."""
+    files = select(source_files)
+    if status:
+        files = files.where(source_files.c.status == status)
+    if before_seq is not None:
+        files = files.where(source_files.c.seq < before_seq)
     return _summaries(engine, files.order_by(source_files.c.seq.desc()).limit(limit))
 
 
@@ -149,6 +162,7 @@ def _summaries(engine: Engine, files: Select) -> list[FileSummary]:
             rows=row["rows"], accepted=row["accepted"], rejected=row["rejected"], duplicates=row["duplicates"],
             chunk_count=row["chunk_count"], error_code=row["error_code"], error_message=row["error_message"],
             notices={status.value: int(row[f"notices_{status.value}"]) for status in NoticeStatus},
+            seq=int(row["seq"]),
         )
         for row in rows
     ]

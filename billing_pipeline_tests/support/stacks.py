@@ -184,6 +184,7 @@ class BillingDev(_Stack):
         home = tmp_path / "dagster_home"
         super().__init__(home, {**env, "DAGSTER_HOME": str(home)}, tmp_path / "billing-dev.log")
         self.port = free_port()
+        self.api_port = free_port()
         self.process: subprocess.Popen | None = None
         self.started_at: list[float] = []
 
@@ -191,10 +192,14 @@ class BillingDev(_Stack):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
     def start(self) -> float:
         """Starts `billing dev` and returns when the UI answers; the time it was started (time.time())."""
         started = time.time()
-        self.process = self._start(BILLING, "dev", "--port", str(self.port))
+        self.process = self._start(BILLING, "dev", "--port", str(self.port), "--api-port", str(self.api_port))
         self.wait_for(lambda: server_info(self.url), "the Dagster UI of `billing dev`", timeout=180)
         self.started_at.append(started)
         return started
