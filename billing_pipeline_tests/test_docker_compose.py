@@ -1,7 +1,8 @@
 """The production deployment files agree with each other and with the code, checked statically (no Docker).
 
-docker-compose.yml (its S3-compatible object store included), .env.example, Dockerfile, dagster.yaml,
-billing_pipeline/workspace.yaml and deploy/workspace.docker.yaml.
+docker-compose.yml (its S3-compatible object store, the HTTP API and its Prometheus and Grafana included),
+.env.example, Dockerfile, dagster.yaml, billing_pipeline/workspace.yaml and deploy/workspace.docker.yaml. The
+Prometheus rules and the Grafana dashboard themselves are checked by test_deploy_monitoring.py.
 """
 
 from __future__ import annotations
@@ -33,8 +34,12 @@ DAGSTER_YAML_PATH = PROJECT_ROOT / "dagster.yaml"
 WORKSPACE_PATH = PROJECT_ROOT / "billing_pipeline" / "workspace.yaml"
 DOCKER_WORKSPACE_PATH = PROJECT_ROOT / "deploy" / "workspace.docker.yaml"
 
-SERVICES = ("postgres", "s3", "code", "webserver", "daemon")
+SERVICES = ("postgres", "s3", "code", "webserver", "daemon", "api", "prometheus", "grafana")
 DAGSTER_SERVICES = ("code", "webserver", "daemon")
+IMAGE_SERVICES = (*DAGSTER_SERVICES, "api")  # every service that runs the pipeline's image, with its environment
+API_PORT = 8000  # `billing api` in its container
+PROMETHEUS_DIR = PROJECT_ROOT / "deploy" / "prometheus"
+GRAFANA_DIR = PROJECT_ROOT / "deploy" / "grafana"
 S3_SERVICE = "s3"  # the S3-compatible object store holding the billing data
 BUCKET_JOB = "s3-bucket"  # the one-shot that creates its bucket
 S3_PORT = 8333  # SeaweedFS's S3 gateway
@@ -134,7 +139,7 @@ def _depends_on(service: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("name", "needs"),
     [("code", ("postgres", "s3")), ("webserver", ("postgres", "s3", "code")), ("daemon", ("postgres", "s3", "code")),
-     (BUCKET_JOB, ("s3",))],
+     ("api", ("postgres", "s3", "code")), (BUCKET_JOB, ("s3",))],
 )
 def test_services_start_only_when_what_they_need_is_healthy(services, name, needs):
     depends_on = _depends_on(services[name])
@@ -143,7 +148,7 @@ def test_services_start_only_when_what_they_need_is_healthy(services, name, need
         assert depends_on[dependency].get("condition") == "service_healthy", f"{name} -> {dependency}"
 
 
-@pytest.mark.parametrize("name", DAGSTER_SERVICES)
+@pytest.mark.parametrize("name", IMAGE_SERVICES)
 def test_dagster_services_start_only_once_the_bucket_exists(services, name):
     depends_on = _depends_on(services[name])
     assert depends_on.get(BUCKET_JOB, {}).get("condition") == "service_completed_successfully", name
@@ -172,6 +177,12 @@ def test_healthchecks_probe_the_right_thing(services):
     assert services["code"]["healthcheck"]["test"][1:] == ["dagster", "api", "grpc-health-check", "-p", "4000"]
     assert "http://localhost:3000/server_info" in " ".join(services["webserver"]["healthcheck"]["test"])
     assert services["daemon"]["healthcheck"]["test"][1:] == ["dagster-daemon", "liveness-check"]
+    api_test = services["api"]["healthcheck"]["test"]
+    assert api_test[:3] == ["CMD", "python", "-c"]  # the image has no curl
+    assert f"http://127.0.0.1:{API_PORT}/health" in api_test[3]
+    compile(api_test[3], "api healthcheck", "exec")
+    assert "http://127.0.0.1:9090/-/ready" in " ".join(services["prometheus"]["healthcheck"]["test"])
+    assert "http://127.0.0.1:3000/api/health" in " ".join(services["grafana"]["healthcheck"]["test"])
 
 
 def test_commands(services):
@@ -181,6 +192,7 @@ def test_commands(services):
     assert _command(services["webserver"]).startswith("dagster-webserver -h 0.0.0.0 -p 3000 -w ")
     assert _command(services["daemon"]).startswith("dagster-daemon run -w ")
     assert any(port.endswith(":3000") for port in services["webserver"]["ports"])
+    assert _command(services["api"]) == f"billing api --host 0.0.0.0 --port {API_PORT}"
 
 
 def test_every_interpolated_variable_is_documented_in_env_example(compose):
@@ -191,6 +203,8 @@ def test_every_interpolated_variable_is_documented_in_env_example(compose):
 
 
 def test_compose_defaults_equal_env_example_and_settings_defaults(compose):
+    """Except a credential whose setting defaults to empty: compose gives it a DEMO value (BILLING_API_TOKENS, which
+    the API needs to listen beyond loopback), as it does for the PostgreSQL password."""
     documented = _env_example()
     code_defaults = {spec.env_var: spec.default for spec in SETTINGS}
     for match in (match for value in _strings(compose) for match in INTERPOLATION.finditer(value)):
@@ -200,7 +214,8 @@ def test_compose_defaults_equal_env_example_and_settings_defaults(compose):
             continue
         if documented.get(name) is not None:
             assert default == documented[name], f"{name}: compose {default!r} != .env.example {documented[name]!r}"
-        if name in code_defaults:
+        if name in code_defaults and not (SECRET_NAME.search(name) and not code_defaults[name]
+                                          and "demo" in default.lower()):
             assert default == code_defaults[name], f"{name}: compose {default!r} != settings {code_defaults[name]!r}"
 
 
@@ -216,8 +231,8 @@ def test_env_example_marks_demo_credentials():
     text = ENV_EXAMPLE_PATH.read_text(encoding="utf-8")
     assert "DEMO CREDENTIALS" in text
     for line in text.splitlines():
-        match = re.match(r"^#?\s*([A-Z][A-Z0-9_]*)=", line)
-        if match and SECRET_NAME.search(match.group(1)):
+        match = re.match(r"^#?\s*([A-Z][A-Z0-9_]*)=(.*)$", line)
+        if match and SECRET_NAME.search(match.group(1)) and match.group(2).strip():  # empty: no secret
             assert "demo" in line.lower(), line
 
 
@@ -234,7 +249,7 @@ def test_no_service_has_a_literal_password(services):
 
 def test_dagster_services_share_settings_and_volumes(services, compose):
     required = set(POSTGRES_DB_FIELDS.values()) | {spec.env_var for spec in SETTINGS} | set(AWS_VARIABLES)
-    for name in DAGSTER_SERVICES:
+    for name in IMAGE_SERVICES:
         environment = _environment(services[name])
         assert not required - set(environment), f"{name} lacks {sorted(required - set(environment))}"
         assert make_url(environment["BILLING_DATABASE_URL"]).drivername == "postgresql+psycopg", name
@@ -243,10 +258,10 @@ def test_dagster_services_share_settings_and_volumes(services, compose):
         for volume in services[name].get("volumes") or []:
             source = volume.split(":", 1)[0]
             assert source in compose["volumes"], f"{name}: {volume} is not a named volume"
-    environments = [_environment(services[name]) for name in DAGSTER_SERVICES]
-    assert environments[0] == environments[1] == environments[2], "code, webserver and daemon must share settings"
-    mounts = [sorted(services[name]["volumes"]) for name in DAGSTER_SERVICES]
-    assert mounts[0] == mounts[1] == mounts[2], "code, webserver and daemon must mount the same volumes"
+    for name in IMAGE_SERVICES:
+        assert _environment(services[name]) == _environment(services["code"]), f"{name} must share code's settings"
+        assert sorted(services[name]["volumes"]) == sorted(services["code"]["volumes"]), f"{name}: other volumes"
+        assert services[name]["image"] == services["code"]["image"], name
 
 
 # --- the object store ------------------------------------------------------------------------------------------
@@ -261,7 +276,7 @@ def _bucket_and_prefix(url: str) -> tuple[str, str]:
 def test_the_billing_data_is_in_the_object_store_bucket(services):
     """BILLING_DATA_DIR, the inbox and the suppression list are objects of the `s3` service's bucket, reached through
     the standard AWS variables; no billing file is on a volume any more."""
-    for name in DAGSTER_SERVICES:
+    for name in IMAGE_SERVICES:
         environment = _environment(services[name])
         bucket, prefix = _bucket_and_prefix(environment["BILLING_DATA_DIR"])
         assert bucket and prefix, name
@@ -332,11 +347,12 @@ def test_the_bucket_job_creates_the_data_dirs_bucket_with_the_pipelines_environm
 
 
 def test_no_secret_but_the_demo_ones(compose):
-    """Every credential comes from .env, and its compose default is a DEMO value; no other secret is written down."""
+    """Every credential comes from .env, and its compose default is a DEMO value or empty (BILLING_API_METRICS_TOKEN:
+    none); no other secret is written down."""
     for value in _strings(compose):
         for match in INTERPOLATION.finditer(value):
             name, operator, default = match.groups()
-            if SECRET_NAME.search(name) and operator:
+            if SECRET_NAME.search(name) and operator and default:
                 assert "demo" in default.lower(), f"${{{name}}}: default {default!r} is not a DEMO value"
     content = _interpolated(compose["configs"]["s3_identities"]["content"])
     for key in ("accessKey", "secretKey"):
@@ -351,6 +367,104 @@ def test_postgres_service_is_configured_from_the_environment(services):
     for key in ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"):
         assert _is_interpolation(environment[key]), key
     assert any(volume.endswith(":/var/lib/postgresql/data") for volume in postgres["volumes"])
+
+
+# --- the HTTP API and its monitoring ---------------------------------------------------------------------------
+
+
+def _published(service: dict[str, Any], container_port: int) -> list[str]:
+    return [str(port) for port in service.get("ports") or [] if str(port).endswith(f":{container_port}")]
+
+
+def _mounts(service: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """target -> (source, options) of the service's short-form volumes."""
+    mounts = {}
+    for volume in service.get("volumes") or []:
+        source, target, *options = str(volume).split(":")
+        mounts[target] = (source, ":".join(options))
+    return mounts
+
+
+def _pinned(image: str, name: str, pattern: str) -> bool:
+    repository, _, tag = image.partition(":")
+    return repository == name and re.fullmatch(pattern, tag) is not None
+
+
+def test_the_api_service(services):
+    """`billing api` in the pipeline's image, on every interface of its container (which it does only with bearer
+    tokens: a DEMO default, from .env), published on this host's loopback only."""
+    api = services["api"]
+    assert api["image"] == services["code"]["image"] and api.get("build") == services["code"].get("build")
+    assert api["init"] is True
+    assert _published(api, API_PORT) == [f"127.0.0.1:${{API_PORT:-{API_PORT}}}:{API_PORT}"]
+    environment = _environment(api)
+    tokens = INTERPOLATION.fullmatch(environment["BILLING_API_TOKENS"])
+    assert tokens and tokens.group(1) == "BILLING_API_TOKENS", "the tokens come from .env"
+    assert "demo" in tokens.group(3).lower(), "the compose default token is a DEMO value"
+    assert (environment["BILLING_API_HOST"], environment["BILLING_API_PORT"]) == ("0.0.0.0", str(API_PORT))
+
+
+def test_the_prometheus_service(services, compose):
+    prometheus = services["prometheus"]
+    assert _pinned(prometheus["image"], "prom/prometheus", r"v\d+\.\d+\.\d+"), "pin a Prometheus release"
+    mounts = _mounts(prometheus)
+    assert mounts["/etc/prometheus"] == ("./deploy/prometheus", "ro")
+    assert (PROJECT_ROOT / mounts["/etc/prometheus"][0]).resolve() == PROMETHEUS_DIR
+    command = _command(prometheus).split()
+    assert "--config.file=/etc/prometheus/prometheus.yml" in command
+    assert (PROMETHEUS_DIR / "prometheus.yml").is_file()
+    storage = next(arg.split("=", 1)[1] for arg in command if arg.startswith("--storage.tsdb.path="))
+    assert mounts[storage][0] in compose["volumes"], "its samples are kept on a named volume"
+    assert _published(prometheus, 9090) == ["127.0.0.1:${PROMETHEUS_PORT:-9090}:9090"]
+    # not service_healthy: an API that never gets healthy is what BillingApiDown reports
+    assert _depends_on(prometheus)["api"]["condition"] == "service_started"
+
+
+def test_prometheus_scrapes_the_api_service(services):
+    config = yaml.safe_load((PROMETHEUS_DIR / "prometheus.yml").read_text(encoding="utf-8"))
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    api = jobs["billing-api"]
+    assert [target for group in api["static_configs"] for target in group["targets"]] == [f"api:{API_PORT}"]
+    assert api.get("metrics_path", "/metrics") == "/metrics"
+    assert api["honor_labels"] is True  # billing_dagster_runs keeps its own `job` label
+    assert config["rule_files"] == ["alerts.yml"] and (PROMETHEUS_DIR / "alerts.yml").is_file()
+    assert "api" in services
+
+
+def test_the_grafana_service(services, compose):
+    grafana = services["grafana"]
+    assert _pinned(grafana["image"], "grafana/grafana", r"\d+\.\d+\.\d+"), "pin a Grafana release"
+    mounts = _mounts(grafana)
+    assert mounts["/etc/grafana/provisioning"] == ("./deploy/grafana/provisioning", "ro")
+    dashboards_mount = next(target for target, (source, _) in mounts.items()
+                            if source == "./deploy/grafana/dashboards")
+    assert mounts["/var/lib/grafana"][0] in compose["volumes"]
+    environment = _environment(grafana)
+    password = INTERPOLATION.fullmatch(environment["GF_SECURITY_ADMIN_PASSWORD"])
+    assert password and password.group(1) == "GRAFANA_ADMIN_PASSWORD" and "demo" in password.group(3)
+    assert environment["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"  # anonymous visitors, when enabled, only look
+    assert environment["GF_USERS_ALLOW_SIGN_UP"] == "false"
+    home = environment["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert home.startswith(dashboards_mount + "/")
+    assert (GRAFANA_DIR / "dashboards" / home.removeprefix(dashboards_mount + "/")).is_file()
+    assert _published(grafana, 3000) == ["127.0.0.1:${GRAFANA_PORT:-3001}:3000"]
+
+    providers = yaml.safe_load((GRAFANA_DIR / "provisioning" / "dashboards" / "smart-billing.yml").read_text())
+    assert [provider["options"]["path"] for provider in providers["providers"]] == [dashboards_mount]
+    datasources = yaml.safe_load((GRAFANA_DIR / "provisioning" / "datasources" / "prometheus.yml").read_text())
+    (datasource,) = datasources["datasources"]
+    assert (datasource["type"], datasource["url"]) == ("prometheus", "http://prometheus:9090")
+    assert "prometheus" in services and _published(services["prometheus"], 9090)
+
+
+def test_the_published_ports_do_not_collide(services):
+    """Each host port variable's default is different (Grafana's 3001, not the Dagster UI's 3000)."""
+    defaults = []
+    for service in services.values():
+        for port in service.get("ports") or []:
+            match = INTERPOLATION.search(str(port))
+            defaults.append(match.group(3) if match else str(port).rsplit(":", 2)[-2])
+    assert len(defaults) == len(set(defaults)), defaults
 
 
 # --- Dockerfile ------------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import csv
 import os
 import re
 import shlex
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -51,6 +52,7 @@ class Session:
     def __init__(self, folder: Path):
         self.folder = folder
         self.blocks: dict[str, list[str]] = {}
+        self.replace: dict[str, str] = {}  # real -> shown, in shell commands and their output
 
     def billing(self, block: str, command: str, comment: str = "", status: int = 0) -> str:
         """Run `billing ...` (the command as shown), which must exit with `status`, and record it in `block`; its
@@ -62,6 +64,18 @@ class Session:
         errors = [line for line in run.err.splitlines() if line.startswith(("error: ", "warning: "))]
         self.record(block, command, run.out + "".join(f"{line}\n" for line in errors), comment)
         return run.out
+
+    def shell(self, block: str, command: str, comment: str = "") -> str:
+        """Run a shell command (curl) as shown, the shown addresses replaced by the real ones, and record it."""
+        run = command
+        for real, shown in self.replace.items():
+            run = run.replace(shown, real)
+        result = subprocess.run(run, shell=True, cwd=self.folder, capture_output=True, text=True, check=True)
+        output = result.stdout
+        for real, shown in self.replace.items():
+            output = output.replace(real, shown)
+        self.record(block, command, output if output.endswith("\n") or not output else output + "\n", comment)
+        return result.stdout
 
     def record(self, block: str, command: str, output: str, comment: str = "") -> None:
         shown = f"$ {command}" + (f"      # {comment}" if comment else "")
@@ -106,7 +120,40 @@ def generate(folder: Path, database_url: str | None = None) -> dict[str, str]:
         session.billing("files", "billing files")
         session.billing("files", "billing files --status rejected --json")
         session.billing("files", f"billing files show {file_id[:4]}")
+        _api_session(session, file_id, debt_id)
     return {name: "\n".join(lines) + "\n" for name, lines in session.blocks.items()}
+
+
+SHOWN_API = "http://127.0.0.1:8000"
+SHOWN_TOKEN = "demo-only-api-token"
+
+
+def _api_session(session: Session, file_id: str, debt_id: str) -> None:
+    """The `api` block: `billing api` on a free port (shown as 8000) and curl, on the files the session made."""
+    from billing_pipeline_tests.support.api_server import ApiServer
+
+    os.environ["BILLING_API_TOKENS"] = SHOWN_TOKEN
+    server = ApiServer(dict(os.environ), session.folder, session.folder / "api.log", SHOWN_TOKEN)
+    session.record("api", f"export BILLING_API_TOKENS={SHOWN_TOKEN}", "", "DEMO token: use a long random one")
+    session.record("api", "billing api &", "", "or `billing dev`, which starts it beside the Dagster UI")
+    session.billing("api", "billing sample --rows 300 --seed 8 --invalid-rate 0.02 -o more.csv")
+    with server:
+        session.replace = {server.url: SHOWN_API}
+        auth = f'-H "Authorization: Bearer {SHOWN_TOKEN}"'
+        session.shell("api", f"curl -s {auth} -F file=@more.csv {SHOWN_API}/files", "a new file: 202, queued "
+                      "for the inbox sensor")
+        session.shell("api", f"curl -s {auth} -F file=@debts.csv {SHOWN_API}/upload",
+                      "known bytes: 200, and where they stand")
+        session.shell("api", f"curl -s {auth} '{SHOWN_API}/files?status=processed&limit=1' | python3 -m json.tool --no-ensure-ascii")
+        session.shell("api", f"curl -s {auth} {SHOWN_API}/files/{file_id[:4]}/rejects | head -2")
+        session.shell("api", f"curl -s {auth} {SHOWN_API}/debts/{debt_id}/boleto | python3 -m json.tool --no-ensure-ascii")
+        session.shell("api", f"curl -s -o boleto.pdf -w '%{{http_code}} %{{content_type}}\\n' {auth} "
+                      f"{SHOWN_API}/debts/{debt_id}/boleto.pdf")
+        session.shell("api", f"curl -s -w ' %{{http_code}}\\n' {SHOWN_API}/files/{file_id[:4]}", "no token")
+        session.shell("api", f"curl -s {SHOWN_API}/health")
+        session.shell("api", f"curl -s {SHOWN_API}/metrics | grep -E '^billing_(files|rows_total)'")
+        session.replace = {}
+    del os.environ["BILLING_API_TOKENS"]
 
 
 class _ShownDay(date):
