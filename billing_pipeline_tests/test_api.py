@@ -25,6 +25,9 @@ from billing_pipeline_tests.support.ports import free_port
 from billing_pipeline_tests.support.waiting import wait_for
 
 TOKEN = "test-token-7f3a9c"
+# What the API does with a request is the same on either store: those tests run on SQLite, and the reads of a
+# processed file (where the store's queries matter) on both.
+ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
@@ -55,6 +58,7 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@ON_SQLITE
 def test_every_route_but_health_and_metrics_needs_one_of_the_tokens(api):
     for token in (None, "wrong-token", TOKEN[:-1]):
         response = api.client(token=token).get("/files")
@@ -104,6 +108,7 @@ def test_an_upload_lands_in_the_inbox_under_its_sha256_and_registers_under_the_c
         assert inbox_names(settings) == []  # known bytes are not written again
 
 
+@ON_SQLITE
 def test_a_raw_csv_body_is_taken_as_a_file_and_a_client_name_never_becomes_a_path(api, settings, tmp_path):
     data = write_sample_file(tmp_path / "a.csv", rows=50, seed=4).path.read_bytes()
     with api.client() as client:
@@ -122,6 +127,7 @@ def test_a_raw_csv_body_is_taken_as_a_file_and_a_client_name_never_becomes_a_pat
     assert not (tmp_path / "evil.csv").exists() and not Path("/tmp/evil.csv").exists()
 
 
+@ON_SQLITE
 def test_empty_malformed_and_unsupported_uploads_are_refused_and_keep_nothing(api, settings):
     with api.client() as client:
         empty = client.post("/files", content=b"", headers={"content-type": "text/csv"})
@@ -139,6 +145,7 @@ def test_empty_malformed_and_unsupported_uploads_are_refused_and_keep_nothing(ap
     assert inbox_names(settings) == []
 
 
+@ON_SQLITE
 def test_a_multipart_body_cut_before_its_closing_boundary_is_refused(api, settings, tmp_path):
     data = write_sample_file(tmp_path / "cut.csv", rows=100, seed=11).path.read_bytes()
     request = httpx.Request("POST", "http://x/files", files={"file": ("cut.csv", data)})
@@ -152,6 +159,7 @@ def test_a_multipart_body_cut_before_its_closing_boundary_is_refused(api, settin
     assert [name for name in inbox_names(settings) if not name.startswith(".")] == [f"{sha256(data)}.csv"]
 
 
+@ON_SQLITE
 def test_an_upload_over_the_limit_is_413_and_nothing_of_it_is_kept(start_api, settings):
     api = start_api(BILLING_API_MAX_UPLOAD_BYTES="100000")
     header = b"name,governmentId,email,debtAmount,debtDueDate,debtId\n"
@@ -176,6 +184,7 @@ def test_an_upload_over_the_limit_is_413_and_nothing_of_it_is_kept(start_api, se
     assert not [name for name in inbox_names(settings) if name.endswith(".part")]
 
 
+@ON_SQLITE
 def test_a_connection_cut_mid_upload_leaves_nothing_in_the_inbox(api, settings):
     parts_seen: list[str] = []
     with socket.create_connection(("127.0.0.1", api.port)) as connection:
@@ -189,6 +198,7 @@ def test_a_connection_cut_mid_upload_leaves_nothing_in_the_inbox(api, settings):
     assert api.client().get("/health").status_code == 200  # the server goes on
 
 
+@ON_SQLITE
 def test_the_same_file_uploaded_five_times_at_once_is_queued_once(api, settings, tmp_path):
     data = write_sample_file(tmp_path / "same.csv", rows=2_000, seed=6).path.read_bytes()
     barrier = threading.Barrier(5)
@@ -209,6 +219,7 @@ def test_the_same_file_uploaded_five_times_at_once_is_queued_once(api, settings,
     assert [name for name in inbox_names(settings) if not name.startswith(".")] == [f"{sha256(data)}.csv"]
 
 
+@ON_SQLITE
 def test_unknown_and_malformed_ids_are_json_errors(api):
     with api.client() as client:
         unknown = client.get(f"/files/{'ab' * 32}")
@@ -282,6 +293,7 @@ def test_health_and_every_read_are_503_json_while_the_store_is_down(tmp_path):
     assert not [name for name in inbox_names(down) if name.endswith(".part")]
 
 
+@ON_SQLITE
 def test_without_tokens_it_listens_on_loopback_only_and_says_so(settings, tmp_path):
     server = ApiServer(settings_environment(settings), tmp_path, tmp_path / "api.log", host="0.0.0.0")
     with server:
@@ -301,6 +313,7 @@ def test_without_tokens_it_listens_on_loopback_only_and_says_so(settings, tmp_pa
     assert inbox_names(settings) == []
 
 
+@ON_SQLITE
 def test_the_openapi_document_describes_the_routes_with_examples(api):
     with api.client(token=None) as client:
         assert "swagger" in client.get("/docs").text.lower()
