@@ -279,3 +279,22 @@ def test_prometheus_server_scrapes_itself_and_loads_the_alert_rules(tmp_path):
         assert loaded == {rule["alert"] for rule in _alert_rules()}
         assert server.alerts() == []  # no API scraped: billing_* absent, and BillingApiDown has no target
     assert not server.running
+
+
+def test_the_rules_and_the_dashboard_name_the_metrics_the_api_exports(tmp_path, monkeypatch):
+    """EXPORTED (what the rules and panels are checked against) is what a real GET /metrics says: a renamed
+    metric fails here rather than leaving an alert that never fires."""
+    from fastapi.testclient import TestClient
+
+    from billing_pipeline.api.app import create_app
+    from billing_pipeline.settings import Settings
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    settings = Settings.from_env({}, data_dir=tmp_path / "data")
+    settings.ensure_dirs()
+    with TestClient(create_app(settings), base_url="http://localhost") as client:
+        text = client.get("/metrics").text
+    exported = {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
+    watched_only_here = {"billing_chunks_recent", "billing_metrics_scrape_seconds"}  # for a person, not a rule
+    runs_appear_with_runs = {"billing_dagster_runs"}  # no Dagster instance here
+    assert exported - watched_only_here == EXPORTED - SCRAPE_METRICS - runs_appear_with_runs

@@ -159,13 +159,22 @@ def _store_families(figures: stages.StoreFigures) -> Iterable[Metric]:
 
 
 class BillingCollector(Collector):
-    """Reads a Scrape at every collect (every scrape of the registry it is registered in)."""
+    """Reads a Scrape at every collect (every scrape of the registry it is registered in), one at a time: scrapes
+    that arrive together (two Prometheus servers, a person's curl) share one read of the store rather than each
+    holding a connection of the API's small pool while it counts."""
 
     def __init__(self, read: Callable[[], Scrape]):
         self._read = read
+        self._reading = threading.Lock()
+        self._last: tuple[float, Scrape] | None = None
 
     def collect(self) -> Iterable[Metric]:
-        return metric_families(self._read())
+        asked = time.monotonic()
+        with self._reading:
+            if self._last is None or self._last[0] < asked:  # read after this scrape arrived: current enough
+                self._last = (time.monotonic(), self._read())
+            scrape = self._last[1]
+        return metric_families(scrape)
 
 
 def read_scrape(engine: Any, settings: Settings, instance: Callable[[], Any | None]) -> Scrape:

@@ -32,7 +32,7 @@ class FilePartReader:
     """Feed it the body's blocks with `feed`; the `file` part's bytes go to `on_file_data`, its file name to
     `file_name`."""
 
-    def __init__(self, boundary: bytes, on_file_data: Callable[[bytes], None]):
+    def __init__(self, boundary: bytes, on_file_data: Callable[[bytes | memoryview], None]):
         self._on_file_data = on_file_data
         self.file_name: str | None = None
         self.found_file = False
@@ -87,7 +87,9 @@ class FilePartReader:
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         if self._in_file:
-            self._on_file_data(data[start:end])
+            # A view of a received block (immutable bytes) is not copied; the parser's own buffer, which it reuses
+            # around a boundary, is.
+            self._on_file_data(memoryview(data)[start:end] if isinstance(data, bytes) else bytes(data[start:end]))
             return
         self._other_bytes += end - start
         if self._other_bytes > MAX_OTHER_PART_BYTES:

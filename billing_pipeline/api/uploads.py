@@ -69,10 +69,10 @@ class _Receiver:
         self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-sha256")
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-write")
         self._pending: deque[Future[None]] = deque()
-        self._gathered: list[bytes] = []
+        self._gathered: list[bytes | memoryview] = []
         self._gathered_bytes = 0
 
-    def take(self, data: bytes) -> None:
+    def take(self, data: bytes | memoryview) -> None:
         self._gathered.append(data)
         self._gathered_bytes += len(data)
         if self._gathered_bytes >= BLOCK_BYTES:

@@ -22,6 +22,7 @@ import re
 import time
 import unicodedata
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
@@ -98,7 +99,7 @@ class PartialUpload:
         self.digest([block])
         self.store([block])
 
-    def admit(self, blocks: list[bytes]) -> None:
+    def admit(self, blocks: Sequence[bytes | memoryview]) -> None:
         """Counts blocks in; raises UploadTooLarge past `max_bytes` (nothing of the upload is then kept)."""
         size = self.size + sum(map(len, blocks))
         if size > self.max_bytes:
@@ -106,11 +107,11 @@ class PartialUpload:
                                  "(BILLING_API_MAX_UPLOAD_BYTES)")
         self.size = size
 
-    def digest(self, blocks: list[bytes]) -> None:
+    def digest(self, blocks: Sequence[bytes | memoryview]) -> None:
         for block in blocks:
             self._digest.update(block)
 
-    def store(self, blocks: list[bytes]) -> None:
+    def store(self, blocks: Sequence[bytes | memoryview]) -> None:
         """The blocks appended as they are: one writev to a local part (no copy into one buffer first), or the
         bucket's multipart stream."""
         if is_bucket(self.inbox):

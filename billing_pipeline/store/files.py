@@ -299,10 +299,11 @@ def is_finished(engine: Engine, file_id: str) -> bool:
 
 
 def mark_reported(engine: Engine, file_id: str) -> None:
-    """Records that the file's final report is written (the caller saw the file finished before building it)."""
+    """Records when the file's final report was first written (the caller saw the file finished before building
+    it). A report re-run later keeps that time: the file's processing time, which /metrics counts, does not move."""
     with engine.begin() as connection:
         connection.execute(update(source_files).where(source_files.c.file_id == file_id)
-                           .values(reported_at=func.now()))
+                           .values(reported_at=func.coalesce(source_files.c.reported_at, func.now())))
 
 
 def stored_chunks_of_reported_files(engine: Engine, chunk_keys: list[str]) -> list[str]:
