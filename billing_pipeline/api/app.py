@@ -56,11 +56,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _engine(settings: Settings):  # noqa: ANN202 (an Engine)
-    """The store, its schema brought current; a store that does not answer yet still gives an engine, so that the
-    API starts and /health says what is down."""
+    """A reader of the store, its schema brought current first (as every `billing` command does); a store that
+    does not answer yet still gives one, so that the API starts and /health says what is down."""
     try:
-        return open_store(settings)
+        open_store(settings).dispose()
     except SQLAlchemyError as error:
         log.warning("the store does not answer (%s); /health reports it until it does",
                     str(error).splitlines()[0])
-        return connect_store(settings)
+    return connect_store(settings)

@@ -17,9 +17,9 @@ def open_store(settings: Settings) -> Engine:
 
 
 def connect_store(settings: Settings) -> Engine:
-    """An engine on the configured store, nothing asked of it yet (a server that must start while the store is
-    down, and say so)."""
-    return create_store_engine(settings.database_url)
+    """An engine that only reads the configured store (the API's), nothing asked of it yet: a server that must
+    start while the store is down, and say so."""
+    return create_store_engine(settings.database_url, readers_only=True)
 
 
 def upgrade_store(settings: Settings) -> tuple[list[Migration], list[Migration]]:

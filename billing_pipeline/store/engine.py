@@ -18,17 +18,19 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def create_store_engine(url: str) -> Engine:
+def create_store_engine(url: str, readers_only: bool = False) -> Engine:
+    """`readers_only`: an engine that never writes (the API's), so that on SQLite its transactions start as plain
+    readers, which WAL lets run beside the one writer instead of queueing behind it."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, parsed.database)
+        return _sqlite_engine(url, parsed.database, immediate=not readers_only)
     if parsed.get_backend_name() == "postgresql":
         return create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2)
     raise ValueError(f"unsupported store {parsed.get_backend_name()!r}: use sqlite:/// or postgresql+psycopg://")
 
 
-def _sqlite_engine(url: str, database: str | None) -> Engine:
+def _sqlite_engine(url: str, database: str | None, immediate: bool = True) -> Engine:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
@@ -47,6 +49,6 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection):  # noqa: ANN001
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
