@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,10 +50,12 @@ def _store(settings: Settings) -> Iterator[Engine]:
 
 
 def _debt_id(raw: str) -> str:
+    from billing_pipeline.stages import debt_id_of
+
     try:
-        return str(uuid.UUID(raw.strip()))
-    except ValueError:
-        raise CommandError(f"{raw!r} is not a debtId (a UUID)") from None
+        return debt_id_of(raw)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
 
 
 def _at_least_zero(raw: str) -> int:

@@ -16,8 +16,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from billing_pipeline.settings import Settings
 
-from .errors import ApiError
-
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="smart-billing"'}
 OPEN_PATHS = frozenset({"/health", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -91,11 +89,3 @@ class TokenGate:
 def _refused(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": code, "message": message}, status_code=status,
                         headers={**(headers or {}), "Connection": "close"})
-
-
-def require_token(request: Request) -> None:
-    """The dependency of the routes that need a token: TokenGate has already refused a request without one; this
-    holds if the app is ever mounted without it."""
-    if not authorised(request):
-        raise ApiError(401, "unauthorized", "a valid bearer token is required (Authorization: Bearer <token>)",
-                       CHALLENGE)

@@ -34,7 +34,6 @@ resolves an hour after the last such chunk.
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -51,7 +50,7 @@ from billing_pipeline import stages
 from billing_pipeline.instance import run_counts
 from billing_pipeline.settings import Settings
 
-from .auth import CHALLENGE, presented_token
+from .auth import CHALLENGE, presented_token, token_matches
 from .errors import error_response
 
 log = logging.getLogger(__name__)
@@ -237,7 +236,7 @@ def metrics(request: Request) -> Response:
     expected = settings.api_metrics_token
     if expected:
         presented = presented_token(request.headers)
-        if presented is None or not secrets.compare_digest(presented.encode(), expected.encode()):
+        if not token_matches(presented, (expected,)):
             message = ("/metrics needs the bearer token of BILLING_API_METRICS_TOKEN (Authorization: Bearer <token>)"
                        if presented is None else "the bearer token is not BILLING_API_METRICS_TOKEN")
             return error_response(401, "unauthorized", message, CHALLENGE)

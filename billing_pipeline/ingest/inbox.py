@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from upath import UPath
 
+from billing_pipeline.ingest.upload import PUBLISHED_NAME
 from billing_pipeline.storage.atomic import replaced_atomically
 from billing_pipeline.storage.location import is_bucket, local_path
 from billing_pipeline.storage.objects import copy_object, exists, listed_objects, open_stream, remove_object
 
 IGNORED_SUFFIXES = (".part", ".tmp")
-# What the API names a file it publishes (ingest/upload.py): it appears whole, by a hard link.
-API_UPLOAD_NAME = re.compile(r"^[0-9a-f]{64}\.csv$")
 _HASH_BLOCK = 1 << 20
 
 
@@ -84,7 +82,7 @@ def stable(entries: list[InboxEntry], previous_looks: dict[str, list[int]], now_
     settled_before = now_ns - int(settle_seconds * 1e9)
     return [e for e in entries
             if e.complete or previous_looks.get(e.path.name) == e.look or e.mtime_ns <= settled_before
-            or API_UPLOAD_NAME.fullmatch(e.path.name)]
+            or PUBLISHED_NAME.fullmatch(e.path.name)]
 
 
 def sha256_of(path: Path | UPath) -> str:

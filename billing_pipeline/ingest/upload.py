@@ -33,9 +33,11 @@ from billing_pipeline.storage.errors import store_faults
 from billing_pipeline.storage.location import AnyPath, is_bucket, local_path
 from billing_pipeline.storage.objects import copy_object, exists, read_bytes, remove_object, write_bytes
 
-# What the API names a file in the inbox: its sha256 (an upload through the API), or a random name it hands out
-# with a presigned URL (an upload straight into a bucket inbox).
-UPLOAD_NAME = re.compile(r"^(?:[0-9a-f]{64}|upload-[0-9a-f]{32})\.csv$")
+# What the API names a file it publishes in the inbox: its sha256. It appears whole (a hard link, or a PUT).
+PUBLISHED_NAME = re.compile(r"^[0-9a-f]{64}\.csv$")
+# Every name the API gives an inbox file: those, and the random names it hands out with presigned URLs (an upload
+# straight into a bucket inbox).
+UPLOAD_NAME = re.compile(rf"^(?:{PUBLISHED_NAME.pattern[1:-1]}|upload-[0-9a-f]{{32}}\.csv)$")
 PART_PREFIX = ".upload-"
 PART_SUFFIX = ".part"
 # Parts of a multipart upload into a bucket: S3's smallest part is 5 MiB, and a worker holds one part in memory.

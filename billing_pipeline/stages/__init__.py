@@ -22,7 +22,7 @@ from billing_pipeline.stages.files import (
 from billing_pipeline.stages.finish import finish_file, write_file_rejects
 from billing_pipeline.stages.health import health_problems
 from billing_pipeline.stages.load import load_stage, release_staged_frame
-from billing_pipeline.stages.lookup import boleto_pdf, boleto_summary, notice_counts
+from billing_pipeline.stages.lookup import boleto_pdf, boleto_summary, debt_id_of, notice_counts
 from billing_pipeline.stages.notify import NotifyOutcome, notify_stage, step_retry_wait
 from billing_pipeline.stages.observe import (
     REJECT_RATE_WINDOW_SECONDS,
@@ -94,6 +94,7 @@ __all__ = [
     "begin_upload",
     "finish_upload",
     "connect_store",
+    "debt_id_of",
     "health_problems",
     "open_stored",
     "read_stored",

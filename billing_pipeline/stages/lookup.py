@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -14,6 +15,14 @@ from billing_pipeline.pdf.documents import render_pdfs
 from billing_pipeline.settings import Settings
 from billing_pipeline.store import outbox
 from billing_pipeline.store.boletos import boleto_of, boleto_rows
+
+
+def debt_id_of(raw: str) -> str:
+    """A debtId as the store keeps it (a UUID, lower case); raises ValueError with the sentence to show."""
+    try:
+        return str(uuid.UUID(raw.strip()))
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a debtId (a UUID)") from None
 
 
 def boleto_summary(engine: Engine, debt_id: str) -> dict[str, str] | None:
