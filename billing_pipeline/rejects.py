@@ -43,6 +43,8 @@ class RejectCode(StrEnum):
     AMOUNT_TOO_LARGE = "AMOUNT_TOO_LARGE"
     INVALID_DUE_DATE = "INVALID_DUE_DATE"
     DUPLICATE_CONFLICT = "DUPLICATE_CONFLICT"
+    INVALID_ZIP_CODE = "INVALID_ZIP_CODE"
+    INVALID_STATE = "INVALID_STATE"
 
 
 MESSAGES: dict[RejectCode, str] = {
@@ -60,4 +62,6 @@ MESSAGES: dict[RejectCode, str] = {
     RejectCode.AMOUNT_TOO_LARGE: f"debtAmount is above {MAX_AMOUNT:,}, the most a boleto can carry",
     RejectCode.INVALID_DUE_DATE: "debtDueDate is not a real date in the form YYYY-MM-DD",
     RejectCode.DUPLICATE_CONFLICT: "the same debtId appears with different content",
+    RejectCode.INVALID_ZIP_CODE: "zipCode is not a CEP of 8 digits like 01310-100",
+    RejectCode.INVALID_STATE: "state is not one of the 27 UFs, like SP",
 }

@@ -1,4 +1,21 @@
-"""The header line: the six columns in any order, case-insensitive, extra columns ignored."""
+"""The header line: the six required columns and the optional payer address columns, in any order,
+case-insensitive, extra columns ignored.
+
+The payer's address (needed to register a boleto with a bank: CNAB 240 segment Q) is optional: a file without
+those columns is read exactly as before. Their names and the aliases the header also accepts, both compared
+case-insensitively:
+
+- `address` (logradouro, número, complemento)
+- `district`, or `neighborhood` (bairro)
+- `zipCode`, or `cep` / `postalCode` (CEP)
+- `city`
+- `state`, or `uf` (UF)
+
+>>> parse_header("debtId,CEP,name,governmentId,email,debtAmount,debtDueDate,UF,notes")
+['debtId', 'zipCode', 'name', 'governmentId', 'email', 'debtAmount', 'debtDueDate', 'state', 'notes']
+>>> record_columns(["debtId", "zipCode", "name", "governmentId", "email", "debtAmount", "debtDueDate"])
+['name', 'governmentId', 'email', 'debtAmount', 'debtDueDate', 'debtId', 'zipCode']
+"""
 
 from __future__ import annotations
 
@@ -8,19 +25,35 @@ from billing_pipeline.ingest.file_rejected import FileRejected
 from billing_pipeline.rejects import RejectCode
 
 REQUIRED_COLUMNS = ("name", "governmentId", "email", "debtAmount", "debtDueDate", "debtId")
+ADDRESS_COLUMNS = ("address", "district", "zipCode", "city", "state")
+COLUMN_ALIASES = {"neighborhood": "district", "cep": "zipCode", "postalCode": "zipCode", "uf": "state"}
+KNOWN_COLUMNS = REQUIRED_COLUMNS + ADDRESS_COLUMNS
 _OTHER_DELIMITERS = (";", "\t", "|")
+_CANONICAL = {column.lower(): column for column in KNOWN_COLUMNS} | {
+    alias.lower(): column for alias, column in COLUMN_ALIASES.items()
+}
+
+
+def record_columns(columns: list[str]) -> list[str]:
+    """The columns a record is read into: the required ones, then the address columns this header has."""
+    return [*REQUIRED_COLUMNS, *(c for c in ADDRESS_COLUMNS if c in columns)]
 
 
 def parse_header(line: str) -> list[str]:
-    """Return the file's column names in file order, each spelled as in REQUIRED_COLUMNS where it is one."""
+    """Return the file's column names in file order, each spelled as in KNOWN_COLUMNS where it is one (an alias
+    becomes the column it stands for)."""
     fields = next(csv.reader([line]), [])
     names = [field.strip() for field in fields]
-    canonical = {column.lower(): column for column in REQUIRED_COLUMNS}
-    columns = [canonical.get(name.lower(), name) for name in names]
+    columns = [_CANONICAL.get(name.lower(), name) for name in names]
 
-    repeated = sorted({c for c in columns if c in REQUIRED_COLUMNS and columns.count(c) > 1})
+    repeated = sorted({c for c in columns if c in KNOWN_COLUMNS and columns.count(c) > 1})
     if repeated:
-        raise FileRejected(RejectCode.DUPLICATE_COLUMNS, f"header names {', '.join(repeated)} more than once", 1)
+        spelled = [
+            f"{c} (as {', '.join(n for n, m in zip(names, columns, strict=True) if m == c)})"
+            if c in ADDRESS_COLUMNS else c
+            for c in repeated
+        ]
+        raise FileRejected(RejectCode.DUPLICATE_COLUMNS, f"header names {', '.join(spelled)} more than once", 1)
 
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from billing_pipeline.ingest.header import REQUIRED_COLUMNS
+from billing_pipeline.ingest.header import record_columns
 from billing_pipeline.ingest.split import ChunkSpan
 from billing_pipeline.rejects import MESSAGES, REJECT_COLUMNS, RejectCode
 from billing_pipeline.storage.location import AnyPath
@@ -34,7 +34,7 @@ def clip_raw(raw: str) -> str:
 
 @dataclass
 class ChunkRecords:
-    fields: pd.DataFrame  # line_number, raw_line, then REQUIRED_COLUMNS as trimmed strings
+    fields: pd.DataFrame  # line_number, raw_line, then header.record_columns as trimmed strings
     rejects: pd.DataFrame  # REJECT_COLUMNS
 
 
@@ -47,7 +47,8 @@ def read_chunk(path: AnyPath, span: ChunkSpan, columns: list[str]) -> ChunkRecor
     if _plain(text):
         return _read_plain(lines, span, columns)
     reader = csv.reader(line + "\n" for line in lines)
-    wanted = [columns.index(name) for name in REQUIRED_COLUMNS]
+    names = record_columns(columns)
+    wanted = [columns.index(name) for name in names]
 
     values: list[list[str]] = []
     line_numbers: list[int] = []
@@ -79,14 +80,13 @@ def read_chunk(path: AnyPath, span: ChunkSpan, columns: list[str]) -> ChunkRecor
         line_numbers.append(line_number)
         raw_lines.append(lines[start] if consumed == start + 1 else "\n".join(lines[start:consumed]))
 
-    frame = pd.DataFrame(values, columns=list(REQUIRED_COLUMNS), dtype="str")
-    for column in REQUIRED_COLUMNS:
+    frame = pd.DataFrame(values, columns=names, dtype="str")
+    for column in names:
         frame[column] = frame[column].str.strip()
     # pandas-stubs' DataFrame.insert leaves out ExtensionArray, which pandas accepts (its value is AnyArrayLike).
     frame.insert(0, "line_number", pd.array(line_numbers, dtype="int64"))  # type: ignore[arg-type]
     frame.insert(1, "raw_line", pd.array([clip_raw(raw) for raw in raw_lines], dtype="str"))  # type: ignore[arg-type]
     return ChunkRecords(frame, pd.DataFrame(rejects, columns=REJECT_COLUMNS))
-
 
 
 def _plain(text: str) -> bool:
@@ -120,7 +120,7 @@ def _read_plain(lines: list[str], span: ChunkSpan, columns: list[str]) -> ChunkR
         {
             name: pd.Series(pc.utf8_trim_whitespace(pc.list_element(kept, columns.index(name))),
                             dtype="str").astype("str")
-            for name in REQUIRED_COLUMNS
+            for name in record_columns(columns)
         }
     )
     frame.insert(0, "line_number", pd.array(line_numbers[keep], dtype="int64"))

@@ -19,19 +19,24 @@ from billing_pipeline.statuses import ChunkStatus, RejectStage, VerdictKind
 from billing_pipeline.store.bulk import copy_frame
 from billing_pipeline.store.files import ChunkRef
 from billing_pipeline.store.tables import chunks, debts, line_verdicts, rejects
-from billing_pipeline.validation.validate import ChunkValidation
+from billing_pipeline.validation.validate import PAYER_ADDRESS_COLUMNS, ChunkValidation
 
 STAGING_COLUMNS = ["debt_id", "government_id", "name", "email", "amount", "due_date", "line_number"]
+# Optional: a chunk's frame carries the ones its file has, the rest stay NULL.
+PAYER_COLUMNS = list(PAYER_ADDRESS_COLUMNS.values())
+_PAYER_DDL = "".join(f", {column} TEXT" for column in PAYER_COLUMNS)
 _STAGING_DDL = {
     "postgresql": (
         "CREATE TEMP TABLE staging_debts (debt_id uuid, government_id varchar(14), name text, email text,"
-        " amount numeric(12,2), due_date date, line_number integer) ON COMMIT DROP"
+        f" amount numeric(12,2), due_date date, line_number integer{_PAYER_DDL}) ON COMMIT DROP"
     ),
     "sqlite": (
         "CREATE TEMP TABLE staging_debts (debt_id TEXT, government_id TEXT, name TEXT, email TEXT,"
-        " amount NUMERIC(12,2), due_date DATE, line_number INTEGER)"
+        f" amount NUMERIC(12,2), due_date DATE, line_number INTEGER{_PAYER_DDL})"
     ),
 }
+# NULL equals NULL here: a debt stored without an address and sent again without one is the same content.
+_SAME = {"postgresql": "IS NOT DISTINCT FROM", "sqlite": "IS"}
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,7 @@ def load_debts(engine: Engine, ref: ChunkRef, accepted: pd.DataFrame) -> LoadOut
             "line_number": accepted["line_number"],
         },
         columns=STAGING_COLUMNS,
-    )
+    ).assign(**_payer_address(accepted))
     dialect = engine.dialect.name
     with engine.begin() as connection:
         if dialect == "postgresql" and _copied_straight_in(connection, ref, staging):
@@ -139,13 +144,22 @@ def load_debts(engine: Engine, ref: ChunkRef, accepted: pd.DataFrame) -> LoadOut
     return outcome
 
 
+def _payer_address(accepted: pd.DataFrame) -> dict[str, pd.Series]:
+    """The address columns the frame has, with None for a missing or empty value (a frame read back from Parquet
+    has NaN there, which SQLite would store as a REAL)."""
+    return {
+        column: accepted[column].astype(object).where(accepted[column].notna() & (accepted[column] != ""), None)
+        for column in PAYER_COLUMNS
+        if column in accepted
+    }
+
+
 def stored_debt_ids(engine: Engine, chunk_key: str) -> tuple[int, int]:
     """(rows, distinct debt ids) stored for a chunk: the asset check's evidence that nothing was stored twice."""
     query = select(func.count(), func.count(debts.c.debt_id.distinct())).where(debts.c.chunk_key == chunk_key)
     with engine.connect() as connection:
         rows, distinct = connection.execute(query).one()
     return int(rows), int(distinct)
-
 
 
 def _copied_straight_in(connection: Connection, ref: ChunkRef, staging: pd.DataFrame) -> bool:
@@ -172,11 +186,12 @@ def _insert_through_staging(connection: Connection, ref: ChunkRef, staging: pd.D
     connection.exec_driver_sql("DROP TABLE IF EXISTS staging_debts")
     connection.exec_driver_sql(_STAGING_DDL[dialect])
     copy_frame(connection, "staging_debts", staging)
+    payer = ", ".join(PAYER_COLUMNS)
     inserted = connection.execute(
         text(
             "INSERT INTO debts (debt_id, government_id, name, email, amount, due_date, file_id, chunk_key,"
-            " line_number) SELECT debt_id, government_id, name, email, amount, due_date, :file_id,"
-            " :chunk_key, line_number FROM staging_debts WHERE true ON CONFLICT (debt_id) DO NOTHING"
+            f" line_number, {payer}) SELECT debt_id, government_id, name, email, amount, due_date, :file_id,"
+            f" :chunk_key, line_number, {payer} FROM staging_debts WHERE true ON CONFLICT (debt_id) DO NOTHING"
         ),
         {"file_id": ref.file_id, "chunk_key": ref.chunk_key},
     ).rowcount
@@ -185,11 +200,12 @@ def _insert_through_staging(connection: Connection, ref: ChunkRef, staging: pd.D
     # ever-growing debts table.
     if inserted != len(staging):
         connection.exec_driver_sql("ANALYZE staging_debts")
+        same_payer = "".join(f" AND d.{c} {_SAME[dialect]} s.{c}" for c in PAYER_COLUMNS)
         clashes = connection.execute(
             text(
                 "SELECT s.line_number, s.debt_id, d.file_id, d.line_number AS stored_line,"
                 " CASE WHEN d.government_id = s.government_id AND d.name = s.name AND d.email = s.email"
-                " AND d.amount = s.amount AND d.due_date = s.due_date THEN 1 ELSE 0 END AS identical"
+                f" AND d.amount = s.amount AND d.due_date = s.due_date{same_payer} THEN 1 ELSE 0 END AS identical"
                 " FROM staging_debts s JOIN debts d ON d.debt_id = s.debt_id WHERE d.chunk_key <> :chunk_key"
             ),
             {"chunk_key": ref.chunk_key},

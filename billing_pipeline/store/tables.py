@@ -99,6 +99,12 @@ debts = Table(
     Column("chunk_key", Text, nullable=False),
     Column("line_number", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True)),
+    # The optional payer address (migration 0010): NULL when the file or the row has none.
+    Column("payer_address", Text),
+    Column("payer_district", Text),
+    Column("payer_zip_code", Text),  # 8 digits
+    Column("payer_city", Text),
+    Column("payer_state", Text),  # UF, uppercase
 )
 
 rejects = Table(

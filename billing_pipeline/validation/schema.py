@@ -2,6 +2,11 @@
 
 Checks receive whole columns of trimmed strings and answer with a boolean mask; an empty value fails only
 MISSING_VALUE, so each bad value gets the one code that says what is wrong with it.
+
+The payer address columns are optional twice over: a file may leave them out (their checks then do not run) and a
+row may leave any of them empty (a partial address is the remessa's to report, not a reject). A value given must
+be usable: a CEP of 8 digits, one of the 27 UFs, and no longer than MAX_LENGTH (the remessa cuts the text ones to
+the CNAB field widths: address 40, district 15, city 15).
 """
 
 from __future__ import annotations
@@ -15,13 +20,20 @@ from billing_pipeline import government_id
 from billing_pipeline.money import MAX_AMOUNT_INTEGER_DIGITS
 from billing_pipeline.rejects import RejectCode
 
-MAX_LENGTH = {"name": 200, "governmentId": 32, "email": 254, "debtAmount": 32, "debtDueDate": 10, "debtId": 36}
+MAX_LENGTH = {"name": 200, "governmentId": 32, "email": 254, "debtAmount": 32, "debtDueDate": 10, "debtId": 36,
+              "address": 200, "district": 100, "city": 100}
+# The 26 states and the Distrito Federal.
+STATES = frozenset({
+    "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA",
+    "PB", "PR", "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO",
+})
 
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _EMAIL = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@" + _LABEL + r"(?:\." + _LABEL + r")+"
 _AMOUNT = r"[+-]?[0-9]+(?:\.[0-9]+)?"
 _ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_ZIP_CODE = r"[0-9]{2}\.?[0-9]{3}-?[0-9]{3}"  # 01310-100, 01310100, 01.310-100
 
 
 def _check(code: RejectCode, test: Callable[[pd.Series], pd.Series]) -> pa.Check:
@@ -66,6 +78,20 @@ def _government_id(policy: str) -> Callable[[pd.Series], pd.Series]:
     return lambda s: government_id.valid_mask(government_id.normalise_series(s), policy)
 
 
+def _is_state(s: pd.Series) -> pd.Series:
+    return s.str.upper().isin(STATES)
+
+
+def _optional_column(name: str, *checks: pa.Check) -> pa.Column:
+    """A payer address column: may be absent from the file, may be empty in a row."""
+    return pa.Column(str, checks=list(checks), name=name, required=False)
+
+
+def _optional_text(name: str) -> pa.Column:
+    limit = MAX_LENGTH[name]
+    return _optional_column(name, _check(RejectCode.FIELD_TOO_LONG, lambda s: s.str.len() <= limit))
+
+
 def _column(name: str, *checks: pa.Check) -> pa.Column:
     limit = MAX_LENGTH[name]
     return pa.Column(
@@ -96,10 +122,20 @@ def debt_schema(government_id_policy: str) -> pa.DataFrameSchema:
             ),
             "debtDueDate": _column("debtDueDate", _check(RejectCode.INVALID_DUE_DATE, _real_date)),
             "debtId": _column("debtId", _check(RejectCode.INVALID_DEBT_ID, _matches(_UUID))),
+            "address": _optional_text("address"),
+            "district": _optional_text("district"),
+            "zipCode": _optional_column("zipCode", _check(RejectCode.INVALID_ZIP_CODE, _matches(_ZIP_CODE))),
+            "city": _optional_text("city"),
+            "state": _optional_column("state", _check(RejectCode.INVALID_STATE, _is_state)),
         },
         strict=False,
         name="debt",
     )
+
+
+def zip_code_digits(zip_codes: pd.Series) -> pd.Series:
+    """The 8 digits of validated CEPs ('01.310-100' -> '01310100'); empty stays empty."""
+    return zip_codes.str.replace(r"[.-]", "", regex=True)
 
 
 def amount_cents(amounts: pd.Series) -> pd.Series:

@@ -17,14 +17,22 @@ from billing_pipeline.ingest.records import ChunkRecords
 from billing_pipeline.ingest.split import LineVerdict
 from billing_pipeline.rejects import MESSAGES, REJECT_COLUMNS, RejectCode, empty_rejects
 from billing_pipeline.statuses import VerdictKind
-from billing_pipeline.validation.schema import amount_cents, debt_schema
+from billing_pipeline.validation.schema import amount_cents, debt_schema, zip_code_digits
 
 DEBT_COLUMNS = ["line_number", "debt_id", "government_id", "name", "email", "amount_cents", "due_date", "raw_line"]
+# The payer address of a file that has the columns (store.tables.debts' names): None where a row leaves it empty.
+PAYER_ADDRESS_COLUMNS = {
+    "address": "payer_address",
+    "district": "payer_district",
+    "zipCode": "payer_zip_code",
+    "city": "payer_city",
+    "state": "payer_state",
+}
 
 
 @dataclass
 class ChunkValidation:
-    accepted: pd.DataFrame  # DEBT_COLUMNS, normalised
+    accepted: pd.DataFrame  # DEBT_COLUMNS, normalised, then the PAYER_ADDRESS_COLUMNS the file has
     rejects: pd.DataFrame  # REJECT_COLUMNS, several rows may share a line
     duplicate_lines: list[int]
 
@@ -131,6 +139,23 @@ def validate_chunk(
             "amount_cents": amount_cents(good["debtAmount"]),
             "due_date": good["debtDueDate"],
             "raw_line": good["raw_line"],
+            **_payer_address(good),
         }
     ).reset_index(drop=True)
     return ChunkValidation(accepted, rejects, sorted(duplicates))
+
+
+def _payer_address(good: pd.DataFrame) -> dict[str, pd.Series]:
+    """The address columns the file has, normalised (CEP as its 8 digits, UF uppercase), missing where empty.
+    A file without them adds nothing: its frames are what they were before the columns existed."""
+    found: dict[str, pd.Series] = {}
+    for column, stored in PAYER_ADDRESS_COLUMNS.items():
+        if column not in good:
+            continue
+        values = good[column]
+        if column == "zipCode":
+            values = zip_code_digits(values)
+        elif column == "state":
+            values = values.str.upper()
+        found[stored] = values.where(values != "")
+    return found
