@@ -15,9 +15,13 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# DEMO only: a remessa is written once the files are in, and a simulated bank answers it with a retorno
+# (BILLING_DEMO_BANK, for the DEMO account alone), so boletos show registered, rejected and paid in the UI.
+demo: export BILLING_REMESSA_AUTO = true
+demo: export BILLING_DEMO_BANK = true
 demo: install
 	$(BIN)/billing db upgrade
-	$(BIN)/billing sample --rows 20000 --seed 1 --invalid-rate 0.01 -o $(DEMO_FILE)
+	$(BIN)/billing sample --rows 20000 --seed 1 --invalid-rate 0.01 --with-address -o $(DEMO_FILE)
 	$(BIN)/billing submit $(DEMO_FILE)
 	$(BIN)/billing dev
 

@@ -16,13 +16,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from billing_pipeline.cli_bank_files import add_bank_file_commands, add_boleto_cancel
+from billing_pipeline.cli_common import CommandError, configured_store, debt_id_argument
 from billing_pipeline.pipeline_steps import STEPS
 from billing_pipeline.settings import Settings, SettingsError
 from billing_pipeline.statuses import FileStatus
 
 if TYPE_CHECKING:
     from dagster import DagsterInstance
-    from sqlalchemy import Engine
+
+    from billing_pipeline.stages import BoletoEventView
 
 EMBEDDED_INSTANCE_YAML = Path(__file__).with_name("dagster_embedded.yaml")
 WORKSPACE_YAML = Path(__file__).with_name("workspace.yaml")
@@ -33,29 +36,8 @@ MOVED_INSTANCE_MODULES = {
 }
 
 
-class CommandError(Exception):
-    """Printed as `error: ...` with exit status 2, never as a traceback."""
-
-
-@contextlib.contextmanager
-def _store(settings: Settings) -> Iterator[Engine]:
-    """An engine on the configured store with its schema brought current."""
-    from billing_pipeline.stages import open_store
-
-    engine = open_store(settings)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-def _debt_id(raw: str) -> str:
-    from billing_pipeline.stages import debt_id_of
-
-    try:
-        return debt_id_of(raw)
-    except ValueError as error:
-        raise CommandError(str(error)) from None
+_store = configured_store
+_debt_id = debt_id_argument
 
 
 def _at_least_zero(raw: str) -> int:
@@ -101,7 +83,8 @@ def _sample(args: argparse.Namespace) -> int:
     from billing_pipeline.sample import write_sample
 
     try:
-        injected = write_sample(Path(args.output), args.rows, args.seed, args.invalid_rate)
+        injected = write_sample(Path(args.output), args.rows, args.seed, args.invalid_rate,
+                                with_address=args.with_address)
     except ValueError as error:
         raise CommandError(str(error)) from None
     if args.manifest:
@@ -140,19 +123,35 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _boleto_show(args: argparse.Namespace) -> int:
-    from billing_pipeline.stages.lookup import boleto_summary
+    from billing_pipeline.stages import boleto_events, boleto_summary, plain_data
 
     debt_id = _debt_id(args.debt_id)
     with _store(Settings.from_env()) as engine:
         shown = boleto_summary(engine, debt_id)
+        events = boleto_events(engine, debt_id) if shown is not None else []
     if shown is None:
         raise CommandError(f"no boleto for debt {args.debt_id}: is the debt loaded and its chunk past `boletos`?")
     if args.json:
-        print(json.dumps(shown, ensure_ascii=False))
-    else:
-        for key, value in shown.items():
-            print(f"{key:>18}: {value}")
+        print(json.dumps({**shown, "events": [plain_data(event) for event in events]}, ensure_ascii=False))
+        return 0
+    for key, value in shown.items():
+        print(f"{key:>18}: {value}")
+    if events:
+        print(f"\n{len(events)} event{'s' if len(events) > 1 else ''}:")
+        print("\n".join(_table(["recorded (UTC)", "event", "status", "source", "movement", "reasons"],
+                               [_event_row(event) for event in events], indent=2)))
     return 0
+
+
+def _event_row(event: BoletoEventView) -> list[object]:
+    source = event.source if event.source_kind != "retorno" else f"retorno {event.source[:12]}"
+    if event.line_number:
+        source += f" line {event.line_number}"
+    movement = f"{event.movement_code} {event.movement_text}" if event.movement_code else ""
+    if event.amount_paid:
+        movement += f" ({event.amount_paid} on {event.paid_on})"
+    return [_moment(event.recorded_at), event.kind, event.status or "", source, movement,
+            event.reason_texts or event.reasons or ""]
 
 
 def _boleto_pdf(args: argparse.Namespace) -> int:
@@ -234,7 +233,7 @@ def _files(args: argparse.Namespace) -> int:
 
 
 def _file_show(args: argparse.Namespace) -> int:
-    from billing_pipeline.stages import FileIdError, file_view, plain_data
+    from billing_pipeline.stages import FileIdError, file_collection, file_view, plain_data
 
     settings = Settings.from_env()
     with _store(settings) as engine:
@@ -242,8 +241,9 @@ def _file_show(args: argparse.Namespace) -> int:
             view = file_view(engine, settings, args.file_id)
         except FileIdError as error:
             raise CommandError(str(error)) from None
+        collection = file_collection(engine, view.detail.summary.file_id).as_dict()
     if args.json:
-        print(json.dumps(plain_data(view), ensure_ascii=False))
+        print(json.dumps({**plain_data(view), "collection": collection}, ensure_ascii=False))
         return 0
     summary = view.detail.summary
     fields = {"name": summary.original_name, "sha256": summary.file_id, "status": summary.status,
@@ -255,6 +255,10 @@ def _file_show(args: argparse.Namespace) -> int:
                       f"{_shown(summary.rejected)}, duplicates {_shown(summary.duplicates)})")
     fields["reject codes"] = ", ".join(f"{code} {count}" for code, count in view.detail.reject_codes.items()) or "none"
     fields["notices"] = ", ".join(f"{status} {count}" for status, count in summary.notices.items())
+    fields["boletos"] = ", ".join(f"{name.replace('_', ' ')} {figure['count']:,} ({figure['amount']})"
+                                  for name, figure in collection.items() if figure["count"]) or "none"
+    if collection["paid"]["count"]:
+        fields["paid"] = f"{collection['paid']['paid_amount']} paid for {collection['paid']['amount']} of boletos"
     for name, written in (("rejects", view.rejects), ("report", view.report), ("archive", view.archive)):
         fields[name] = f"{written.path}" + ("" if written.written else "  (not written yet)")
     for key, value in fields.items():
@@ -542,6 +546,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--invalid-rate", type=float, default=0.0, help="share of rows with a deliberate error")
     sample.add_argument("-o", "--output", required=True)
     sample.add_argument("--manifest", help="also write the injected errors (line, code) as JSON here")
+    sample.add_argument("--with-address", action="store_true",
+                        help="also write the optional payer address columns (address, district, zipCode, city, state)")
     sample.set_defaults(handler=_sample)
 
     submit = commands.add_parser("submit", help="copy a file into the inbox atomically (bytes received before are "
@@ -563,6 +569,9 @@ def build_parser() -> argparse.ArgumentParser:
     pdf.add_argument("debt_id")
     pdf.add_argument("-o", "--output", required=True)
     pdf.set_defaults(handler=_boleto_pdf)
+    add_boleto_cancel(boleto_commands)
+
+    add_bank_file_commands(commands)
 
     notify = commands.add_parser("notify", help="send pending notices (or, with --retry-failed, failed ones)")
     notify.add_argument("--retry-failed", action="store_true", help="re-send only the notices that failed")

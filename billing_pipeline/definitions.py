@@ -8,6 +8,9 @@ installed package (the Docker image, `pip install .`) does not have.
 import dagster as dg
 
 from billing_pipeline.defs.boletos.assets import boleto_pdfs, boletos
+from billing_pipeline.defs.cnab.assets import remessa, retorno
+from billing_pipeline.defs.cnab.jobs import remessa_job, retorno_job
+from billing_pipeline.defs.cnab.sensors import demo_bank_sensor, remessa_sensor, retorno_sensor
 from billing_pipeline.defs.executors import run_executor
 from billing_pipeline.defs.ingest.assets import debts, source_file, validated_chunk
 from billing_pipeline.defs.ingest.jobs import ingest_file_job, process_chunk_job
@@ -21,12 +24,13 @@ from billing_pipeline.defs.reports.jobs import report_file_job
 from billing_pipeline.defs.reports.sensors import file_report_sensor
 from billing_pipeline.defs.resources import BillingResource, ChunkFrameIOManager
 
-ASSETS = [source_file, validated_chunk, debts, boletos, boleto_pdfs, notifications, file_report]
+ASSETS = [source_file, validated_chunk, debts, boletos, boleto_pdfs, notifications, file_report, remessa, retorno]
 
 defs = dg.Definitions(
     assets=ASSETS,
-    jobs=[ingest_file_job, process_chunk_job, deliver_chunk_job, report_file_job],
-    sensors=[inbox_sensor, chunk_sensor, delivery_sensor, redelivery_sensor, file_report_sensor],
+    jobs=[ingest_file_job, process_chunk_job, deliver_chunk_job, report_file_job, remessa_job, retorno_job],
+    sensors=[inbox_sensor, chunk_sensor, delivery_sensor, redelivery_sensor, file_report_sensor, retorno_sensor,
+             remessa_sensor, demo_bank_sensor],
     resources={"billing": BillingResource(), "chunk_io_manager": ChunkFrameIOManager()},
     # In-process unless BILLING_EXECUTOR=celery: defs/executors.py says why and how pools hold under each.
     executor=run_executor(),

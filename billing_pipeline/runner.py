@@ -1,4 +1,4 @@
-"""`billing process`: the same assets materialised in this process for one file, no daemon.
+"""`billing process` (and `billing cnab remessa|retorno`): the same assets materialised in this process, no daemon.
 
 It uses an ephemeral Dagster instance (nothing is written to DAGSTER_HOME) and the configured store and data
 folders, so its results are the ones the daemon would produce.
@@ -20,9 +20,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from billing_pipeline import stages
 from billing_pipeline.definitions import ASSETS
 from billing_pipeline.defs.boletos.assets import boleto_pdfs, boletos
+from billing_pipeline.defs.cnab.assets import remessa, retorno
 from billing_pipeline.defs.ingest.assets import debts, source_file, validated_chunk
 from billing_pipeline.defs.notifications.assets import notifications
-from billing_pipeline.defs.partitions import chunk_partitions, source_file_partitions
+from billing_pipeline.defs.partitions import chunk_partitions, retorno_file_partitions, source_file_partitions
 from billing_pipeline.defs.reports.assets import file_report
 from billing_pipeline.defs.resources import BillingResource, ChunkFrameIOManager
 from billing_pipeline.pipeline_steps import STEPS
@@ -213,7 +214,38 @@ def _materialize_in_parallel(pool: ProcessPoolExecutor, keys: list[str], names: 
         future.result()  # the first failure is raised; the caller's shutdown cancels the chunks not yet started
 
 
-def _materialize(selection: list, partition_key: str, instance: dg.DagsterInstance, resources: dict) -> None:
+def write_remessa(settings: Settings) -> dict[str, object]:
+    """The remessa asset materialized in this process, as the daemon's write_remessa run would: its metadata."""
+    settings.ensure_dirs()
+    result = _materialize([remessa], None, dg.DagsterInstance.ephemeral(), _resources(settings))
+    return _metadata_of(result, remessa)
+
+
+def import_retorno(path: Path, settings: Settings) -> tuple[stages.RetornoRegistration, dict[str, object] | None]:
+    """A retorno registered by its sha256 and its asset materialized in this process; bytes imported before are
+    not imported again (None: nothing was run)."""
+    settings.ensure_dirs()
+    engine = stages.open_store(settings)
+    try:
+        registration = stages.register_retorno(engine, settings, path, received_via=ReceivedVia.PROCESS,
+                                               keep_original=True)
+    finally:
+        engine.dispose()
+    if not registration.new and registration.processed:
+        return registration, None
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(retorno_file_partitions.name, [registration.file_id])
+    result = _materialize([retorno], registration.file_id, instance, _resources(settings))
+    return registration, _metadata_of(result, retorno)
+
+
+def _metadata_of(result: dg.ExecuteInProcessResult, asset: dg.AssetsDefinition) -> dict[str, object]:
+    (materialization,) = result.asset_materializations_for_node(asset.op.name)
+    return {key: value.value for key, value in materialization.metadata.items()}
+
+
+def _materialize(selection: list, partition_key: str | None, instance: dg.DagsterInstance,
+                 resources: dict) -> dg.ExecuteInProcessResult:
     result = dg.materialize(
         ASSETS,
         selection=selection,
@@ -225,14 +257,15 @@ def _materialize(selection: list, partition_key: str, instance: dg.DagsterInstan
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
     )
     if result.success:
-        return
+        return result
     failures = [event for event in result.all_events if event.is_step_failure]
     detail = "; ".join(
         f"{event.step_key}: {event.step_failure_data.error.message.strip()}"
         for event in failures
         if event.step_failure_data.error is not None
     )
-    raise ProcessError(f"the run for partition {partition_key} failed: {detail or 'no step reported why'}")
+    run = f"the run for partition {partition_key}" if partition_key else f"the {selection[0].key.to_user_string()} run"
+    raise ProcessError(f"{run} failed: {detail or 'no step reported why'}")
 
 
 POLL_SECONDS = 0.5

@@ -198,6 +198,21 @@ class Settings(BaseSettings):
         "today + this.",
     )
 
+    # --- bank files ---------------------------------------------------------------------------------------------------
+    remessa_auto: bool = Field(
+        False,
+        description="The daemon writes a remessa (CNAB 240) of every boleto not yet sent to the bank, and of the "
+        "baixas queued, once no inbox file is being processed. Off: `billing cnab remessa`, or materializing the "
+        "remessa asset in the UI, writes one.",
+        json_schema_extra=_doc(group="Bank files (CNAB 240 remessa and retorno)"),
+    )
+    demo_bank: bool = Field(
+        False,
+        description="SIMULATION, for the demo: the daemon answers each remessa of the DEMO account with the "
+        "retorno a bank could send back (`billing cnab simulate`), dropped into the retorno inbox. Ignored, with a "
+        "warning, for any other account.",
+    )
+
     # --- notices to debtors -----------------------------------------------------------------------------------------
     smtp_url: str = Field(
         "", repr=False,  # it may hold the server's password
@@ -401,6 +416,32 @@ class Settings(BaseSettings):
     def staging_dir(self) -> UPath:
         return self.data_dir / "staging"
 
+    @property
+    def remessas_dir(self) -> UPath:
+        return self.data_dir / "remessas"
+
+    @property
+    def retornos_dir(self) -> UPath:
+        return self.data_dir / "retornos"
+
+    @property
+    def retorno_inbox_dir(self) -> UPath:
+        """Where a bank's retorno files are dropped: ``<inbox>/retorno/``. A retorno dropped into the inbox itself is
+        recognised by its CNAB 240 header."""
+        return self.inbox_dir / "retorno"
+
+    def remessa_path(self, file_name: str) -> UPath:
+        """A remessa written for the bank: ``<data_dir>/remessas/<bank>-<account>-<NSA>.rem``."""
+        return self.remessas_dir / file_name
+
+    def retorno_archive_path(self, file_id: str) -> UPath:
+        """Where a registered retorno is kept: ``<data_dir>/retornos/<file_id>.ret``."""
+        return self.retornos_dir / f"{file_id}.ret"
+
+    def retorno_report_path(self, file_id: str) -> UPath:
+        """The JSON report of a retorno's import: ``<data_dir>/retornos/<file_id>.report.json``."""
+        return self.retornos_dir / f"{file_id}.report.json"
+
     def archive_path(self, file_id: str) -> UPath:
         """Where an accepted inbox file is kept: ``<data_dir>/archive/<file_id>.csv``."""
         return self.archive_dir / f"{file_id}.csv"
@@ -457,6 +498,11 @@ class _Environment(EnvSettingsSource):
 
 def _embedded_store(data_dir: UPath) -> str:
     return f"sqlite:///{data_dir / 'billing.db'}"
+
+
+def demo_account() -> BeneficiaryAccount:
+    """The shipped DEMO issuing account: the simulated bank answers for it alone."""
+    return _default_account()
 
 
 @functools.cache

@@ -9,11 +9,15 @@ import pytest
 from sqlalchemy import Engine, text
 
 from billing_pipeline.statuses import (
+    BoletoEventKind,
+    BoletoStatus,
     ChunkStatus,
+    EventSource,
     FileStatus,
     NoticeStatus,
     ReceivedVia,
     RejectStage,
+    RetornoStatus,
     VerdictKind,
 )
 
@@ -39,6 +43,9 @@ def allowed_values(engine: Engine, table: str, column: str) -> set[str]:
     ("source_files", "status", FileStatus), ("chunks", "status", ChunkStatus), ("outbox", "status", NoticeStatus),
     ("line_verdicts", "verdict", VerdictKind), ("rejects", "stage", RejectStage),
     ("source_files", "received_via", ReceivedVia), ("file_receipts", "received_via", ReceivedVia),
+    ("boleto_states", "status", BoletoStatus), ("boleto_events", "status", BoletoStatus),
+    ("boleto_events", "kind", BoletoEventKind), ("boleto_events", "source_kind", EventSource),
+    ("retorno_files", "status", RetornoStatus), ("retorno_files", "received_via", ReceivedVia),
 ])
 def test_each_column_accepts_exactly_its_values(engine: Engine, table: str, column: str, values: type[StrEnum]):
     assert allowed_values(engine, table, column) == {value.value for value in values}

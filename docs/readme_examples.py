@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from unittest import mock
 
@@ -63,6 +63,15 @@ class Session:
         # Dagster's own warnings (previews, deprecations) are not what the command says.
         errors = [line for line in run.err.splitlines() if line.startswith(("error: ", "warning: "))]
         self.record(block, command, run.out + "".join(f"{line}\n" for line in errors), comment)
+        return run.out
+
+    def billing_lines(self, block: str, command: str, pattern: str, comment: str = "") -> str:
+        """Run `billing ...` and record it as `command | grep -E 'pattern'`: only its lines that match."""
+        run = run_billing(*shlex.split(command)[1:], json=False, in_process=True, check=False)
+        if run.status != 0:
+            raise RuntimeError(f"{command} exited {run.status}:\n{run.err}")
+        shown = "".join(line + "\n" for line in run.out.splitlines() if re.search(pattern, line))
+        self.record(block, f"{command} | grep -E '{pattern}'", shown, comment)
         return run.out
 
     def shell(self, block: str, command: str, comment: str = "") -> str:
@@ -120,8 +129,41 @@ def generate(folder: Path, database_url: str | None = None) -> dict[str, str]:
         session.billing("files", "billing files")
         session.billing("files", "billing files --status rejected --json")
         session.billing("files", f"billing files show {file_id[:4]}")
+        _bank_session(session, file_id)
         _api_session(session, file_id, debt_id)
     return {name: "\n".join(lines) + "\n" for name, lines in session.blocks.items()}
+
+
+def _bank_session(session: Session, file_id: str) -> None:
+    """The `bank` block: a file with payer addresses, the remessa of every boleto not yet sent, the demo bank's
+    answer imported, a boleto's status and events, a cancelled one's baixa, the file's collection figures."""
+    session.billing("bank", "billing sample --rows 600 --seed 9 --with-address -o addressed.csv")
+    said = session.billing_lines("bank", "billing process addressed.csv", "file_id|status|boletos")
+    addressed = re.search(r"file_id: ([0-9a-f]{64})", said)[1]  # type: ignore[index]
+    session.billing("bank", "billing cnab remessa", "every boleto not yet sent: both files' (debts.csv has no "
+                    "addresses)")
+    remessa = sorted((session.folder / "data" / "remessas").iterdir())[-1].name
+    session.billing("bank", f"billing cnab simulate data/remessas/{remessa}", "the DEMO account only")
+    retorno = sorted((session.folder / "data" / "inbox" / "retorno").iterdir())[-1].name
+    session.billing("bank", f"billing cnab retorno data/inbox/retorno/{retorno}")
+    with open(session.folder / "addressed.csv", encoding="utf-8") as rows:
+        debt_ids = [row["debtId"] for row in csv.DictReader(rows)]
+    session.billing("bank", f"billing boleto show {debt_ids[0]}")
+    session.billing("bank", f"billing boleto cancel {_first_with_status(debt_ids, 'registered')}",
+                    "registered, not paid")
+    session.billing("bank", "billing cnab remessa", "the baixa goes out in the next remessa")
+    session.billing_lines("bank", f"billing files show {addressed[:4]}", "boletos|paid")
+    session.billing_lines("bank", f"billing files show {file_id[:4]}", "boletos|paid", "debts.csv: no addresses")
+
+
+def _first_with_status(debt_ids: list[str], status: str) -> str:
+    import json
+
+    for debt_id in debt_ids:
+        shown = run_billing("boleto", "show", debt_id, "--json", json=False, in_process=True, check=False)
+        if shown.status == 0 and json.loads(shown.out)["status"] == status:
+            return debt_id
+    raise RuntimeError(f"no boleto is {status}")
 
 
 SHOWN_API = "http://127.0.0.1:8000"
@@ -162,14 +204,23 @@ class _ShownDay(date):
         return date.fromisoformat(SHOWN_TIME.split()[0])
 
 
+class _ShownMoment(datetime):
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+        return datetime.fromisoformat(SHOWN_TIME).replace(tzinfo=tz)
+
+
 @contextlib.contextmanager
 def _on_the_shown_day() -> Iterator[None]:
     """The commands run on the day the README shows (times are masked to it too): a boleto's due date, moved to
     today + BILLING_MIN_DAYS_TO_DUE once near, and so its linha digitável stay as printed whatever day it is."""
     with contextlib.ExitStack() as days:
         for module in ("billing_pipeline.stages.boletos", "billing_pipeline.stages.pdfs",
-                       "billing_pipeline.stages.lookup"):
+                       "billing_pipeline.stages.lookup", "billing_pipeline.stages.demo_bank",
+                       "billing_pipeline.store.collection"):
             days.enter_context(mock.patch(f"{module}.date", _ShownDay))
+        # A remessa's header says when it was written, and its simulated retorno (and so its sha256) with it.
+        days.enter_context(mock.patch("billing_pipeline.stages.remessa.datetime", _ShownMoment))
         yield
 
 

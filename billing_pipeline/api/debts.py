@@ -36,8 +36,8 @@ def _missing(debt_id: str) -> ApiError:
                     "boleto is not issued yet")
 
 
-@router.get("/debts/{debt_id}/boleto", name="debt_boleto", response_model=schemas.Boleto, responses=_ERRORS,
-            summary="One debt's boleto")
+@router.get("/debts/{debt_id}/boleto", name="debt_boleto", response_model=schemas.Boleto,
+            response_model_exclude_none=True, responses=_ERRORS, summary="One debt's boleto")
 def debt_boleto(request: Request, debt_id: Annotated[str, DEBT_ID]) -> dict[str, Any]:
     wanted = _debt_id(debt_id)
     summary = boleto_summary(request.app.state.engine, wanted)

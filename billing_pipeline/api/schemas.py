@@ -138,7 +138,8 @@ class Boleto(BaseModel):
                              "barcode": "34191999900000123451090000000120000057012345",
                              "nosso_numero": "109/00000012-0", "due_date": "2026-12-20",
                              "original_due_date": "2026-12-20", "amount": "123.45", "payer": "Ana Souza",
-                             "payer_document": "***.456.789-**", "pdf_url": "/debts/8f14e45f-ceea-467f-a0e6-"
+                             "payer_document": "***.456.789-**", "status": "paid", "amount_paid": "123.45",
+                             "paid_on": "2026-12-18", "pdf_url": "/debts/8f14e45f-ceea-467f-a0e6-"
                              "1f3c5a7e9b2d/boleto.pdf"})
     debt_id: str
     bank: str
@@ -150,6 +151,11 @@ class Boleto(BaseModel):
     amount: str = Field(description="In reais, two decimals, as text")
     payer: str
     payer_document: str = Field(description="The payer's CPF/CNPJ, masked")
+    status: str = Field(description="Where it stands with the bank: issued, registration_sent, registered, "
+                        "registration_rejected, paid, written_off, protested, or overdue (open and past due)")
+    amount_paid: str | None = Field(None, description="Paid boletos: the amount the bank credited as paid, in reais")
+    paid_on: str | None = Field(None, description="Paid boletos: the payment date")
+    baixa: str | None = Field(None, description="A cancelled boleto's baixa: requested, or the remessa that sent it")
     pdf_url: str
 
 

@@ -1,4 +1,4 @@
-"""The two dynamic partition sets: files (by sha256) and their chunks."""
+"""The dynamic partition sets: files (by sha256), their chunks, and the bank's retorno files (by sha256)."""
 
 import warnings
 
@@ -9,6 +9,9 @@ source_file_partitions = dg.DynamicPartitionsDefinition(name="source_files")
 
 # One partition per chunk of a file, keyed `<first 12 hex of sha256>-<chunk_no:04d>`.
 chunk_partitions = dg.DynamicPartitionsDefinition(name="chunks")
+
+# One partition per retorno file received from the bank, keyed by its sha256.
+retorno_file_partitions = dg.DynamicPartitionsDefinition(name="retorno_files")
 
 
 def check_per_partition(name: str, asset: str, partitions_def: dg.PartitionsDefinition,

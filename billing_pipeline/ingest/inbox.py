@@ -18,12 +18,22 @@ from pathlib import Path
 
 from upath import UPath
 
+from billing_pipeline.cnab.reader import looks_like_cnab240
 from billing_pipeline.ingest.upload import PUBLISHED_NAME
 from billing_pipeline.storage.atomic import replaced_atomically
 from billing_pipeline.storage.location import is_bucket, local_path
-from billing_pipeline.storage.objects import copy_object, exists, listed_objects, open_stream, remove_object
+from billing_pipeline.storage.objects import (
+    copy_object,
+    exists,
+    listed_objects,
+    open_stream,
+    read_range,
+    remove_object,
+)
 
 IGNORED_SUFFIXES = (".part", ".tmp")
+# A header arquivo and its line end: enough to recognise one, also with a UTF-8 accent or a 241st character.
+RETORNO_HEAD_BYTES = 250
 _HASH_BLOCK = 1 << 20
 
 
@@ -83,6 +93,15 @@ def stable(entries: list[InboxEntry], previous_looks: dict[str, list[int]], now_
     return [e for e in entries
             if e.complete or previous_looks.get(e.path.name) == e.look or e.mtime_ns <= settled_before
             or PUBLISHED_NAME.fullmatch(e.path.name)]
+
+
+def is_retorno(entry: InboxEntry) -> bool:
+    """Whether a file's first line is a CNAB 240 header arquivo: a bank's retorno dropped beside the CSVs. A file
+    that went away meanwhile is not one."""
+    try:
+        return looks_like_cnab240(read_range(entry.path, 0, RETORNO_HEAD_BYTES))
+    except FileNotFoundError:
+        return False
 
 
 def sha256_of(path: Path | UPath) -> str:

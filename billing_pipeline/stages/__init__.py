@@ -6,9 +6,20 @@ below them (import-linter checks it), so the same code runs under the daemon, in
 stage is idempotent: running it again replaces what it wrote, or finds it done.
 
     register -> split -> validate -> load -> boletos -> pdfs -> notify -> report
+
+and, with the bank: remessa (entradas and baixas out) -> retorno (the bank's answers in), cancel on demand.
 """
 
+from billing_pipeline.cnab.errors import CnabError
+from billing_pipeline.stages.bank_inbox import look_for_retornos
 from billing_pipeline.stages.boletos import BoletoVerification, boleto_stage, verify_boletos
+from billing_pipeline.stages.cancel import BoletoNotCancellable, CancelOutcome, cancel_boleto
+from billing_pipeline.stages.demo_bank import (
+    DemoAnswer,
+    SimulationRefused,
+    answer_as_demo_bank,
+    simulate_answer,
+)
 from billing_pipeline.stages.files import (
     FileIdError,
     FileSummary,
@@ -22,7 +33,15 @@ from billing_pipeline.stages.files import (
 from billing_pipeline.stages.finish import finish_file, write_file_rejects
 from billing_pipeline.stages.health import health_problems
 from billing_pipeline.stages.load import load_stage, release_staged_frame
-from billing_pipeline.stages.lookup import boleto_pdf, boleto_summary, debt_id_of, notice_counts
+from billing_pipeline.stages.lookup import (
+    BoletoEventView,
+    boleto_events,
+    boleto_pdf,
+    boleto_summary,
+    debt_id_of,
+    file_collection,
+    notice_counts,
+)
 from billing_pipeline.stages.notify import NotifyOutcome, notify_stage, step_retry_wait
 from billing_pipeline.stages.observe import (
     REJECT_RATE_WINDOW_SECONDS,
@@ -46,13 +65,16 @@ from billing_pipeline.stages.progress import (
     file_progress,
     file_receipts_of,
     file_record,
+    files_answered_by,
     files_of_chunks,
     finished_inbox_files,
     inbox_chunks_after,
     inbox_files_after,
+    inbox_files_in_progress,
     is_finished,
     look_at_inbox,
     pdfs_written,
+    retornos_processed_after,
     undelivered,
 )
 from billing_pipeline.stages.register import (
@@ -63,7 +85,21 @@ from billing_pipeline.stages.register import (
     register_stage,
     submit_stage,
 )
+from billing_pipeline.stages.remessa import (
+    RemessaOutcome,
+    account_name,
+    remessa_pending,
+    remessa_stage,
+    remessas_after,
+)
 from billing_pipeline.stages.report import ReportOutcome, report_stage
+from billing_pipeline.stages.retorno import (
+    RetornoOutcome,
+    RetornoRegistration,
+    register_retorno,
+    retorno_stage,
+    retornos_to_import,
+)
 from billing_pipeline.stages.split import SplitOutcome, split_stage
 from billing_pipeline.stages.store import connect_store, open_store, upgrade_store
 from billing_pipeline.stages.upload import (
@@ -101,7 +137,12 @@ __all__ = [
     "presign_upload",
     "queued_in_inbox",
     "tidy_inbox",
+    "BoletoEventView",
+    "BoletoNotCancellable",
     "BoletoVerification",
+    "CancelOutcome",
+    "CnabError",
+    "DemoAnswer",
     "ChunkNumbers",
     "ChunkPlace",
     "FileIdError",
@@ -118,26 +159,37 @@ __all__ = [
     "PdfOutcome",
     "Redrop",
     "Registration",
+    "RemessaOutcome",
+    "RetornoOutcome",
+    "RetornoRegistration",
+    "SimulationRefused",
     "StorageUnavailable",
     "Submission",
     "ReportOutcome",
     "SplitOutcome",
     "Undelivered",
     "WrittenFile",
+    "account_name",
+    "answer_as_demo_bank",
+    "boleto_events",
     "boleto_pdf",
     "boleto_stage",
     "boleto_summary",
+    "cancel_boleto",
     "chunk_numbers",
     "chunk_place",
     "inbox_chunks_after",
     "file_boleto_count",
     "file_chunks",
+    "file_collection",
     "file_progress",
     "file_receipts_of",
     "file_view",
     "file_record",
+    "files_answered_by",
     "files_of_chunks",
     "inbox_files_after",
+    "inbox_files_in_progress",
     "finish_file",
     "finished_inbox_files",
     "is_finished",
@@ -145,6 +197,8 @@ __all__ = [
     "location",
     "load_stage",
     "look_at_inbox",
+    "retornos_processed_after",
+    "look_for_retornos",
     "notice_counts",
     "notify_stage",
     "metrics_snapshot",
@@ -154,10 +208,17 @@ __all__ = [
     "plain_data",
     "redrop_of",
     "read_staged_frame",
+    "register_retorno",
     "register_stage",
     "release_staged_frame",
+    "remessa_pending",
+    "remessa_stage",
+    "remessas_after",
     "resolve_file_id",
     "report_stage",
+    "retorno_stage",
+    "retornos_to_import",
+    "simulate_answer",
     "split_stage",
     "step_retry_wait",
     "submit_stage",

@@ -27,12 +27,15 @@ from billing_pipeline.store.files import Receipt as Receipt
 from billing_pipeline.store.files import chunk_place as chunk_place
 from billing_pipeline.store.files import file_chunks as file_chunks
 from billing_pipeline.store.files import file_receipts_of as file_receipts_of
+from billing_pipeline.store.files import files_answered_by as files_answered_by
 from billing_pipeline.store.files import files_of_chunks as files_of_chunks
 from billing_pipeline.store.files import finished_inbox_files as finished_inbox_files
 from billing_pipeline.store.files import get_file
 from billing_pipeline.store.files import inbox_chunks_after as inbox_chunks_after
 from billing_pipeline.store.files import inbox_files_after as inbox_files_after
+from billing_pipeline.store.files import inbox_files_in_progress as inbox_files_in_progress
 from billing_pipeline.store.files import is_finished as is_finished
+from billing_pipeline.store.files import retornos_processed_after as retornos_processed_after
 from billing_pipeline.store.outbox import Undelivered as Undelivered
 from billing_pipeline.store.outbox import undelivered as undelivered
 
@@ -46,11 +49,14 @@ class InboxLook:
 
 
 def look_at_inbox(settings: Settings, previous_looks: dict[str, list[int]], now_ns: int) -> InboxLook:
-    """Which inbox files are complete: the same size and mtime as at the previous look, or an mtime older than
-    BILLING_INBOX_POLL_SECONDS."""
+    """Which inbox CSV files are complete: the same size and mtime as at the previous look, or an mtime older than
+    BILLING_INBOX_POLL_SECONDS. Retornos are left to `look_for_retornos`."""
     entries = inbox.scan(settings.inbox_dir)
     ready = inbox.stable(entries, previous_looks, now_ns, settings.inbox_poll_seconds)
-    return InboxLook(ready, {entry.path.name: entry.look for entry in entries if entry not in ready})
+    # A bank's retorno dropped here is the retorno sensor's (stages/bank_inbox.py), not a CSV to reject.
+    retornos = [entry for entry in ready if inbox.is_retorno(entry)]
+    return InboxLook([entry for entry in ready if entry not in retornos],
+                     {entry.path.name: entry.look for entry in entries if entry not in ready})
 
 
 def pdfs_written(settings: Settings, chunk_keys: Iterable[str]) -> int:

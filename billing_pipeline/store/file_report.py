@@ -9,6 +9,7 @@ from sqlalchemy import Engine, text
 
 from billing_pipeline.statuses import FileStatus
 from billing_pipeline.store import outbox
+from billing_pipeline.store.collection import file_collection
 from billing_pipeline.store.files import get_file, reject_codes, utc
 
 
@@ -58,6 +59,8 @@ def file_report(engine: Engine, file_id: str) -> dict:
         "boletos": int(boletos_count),
         "boletos_amount": str(Decimal(str(boletos_amount)).quantize(Decimal("0.01"))),
         "notifications": notices,
+        # Where the boletos stand with the bank (remessas and retornos): paid, outstanding, overdue, rejected...
+        "collection": file_collection(engine, file_id).as_dict(),
         "wall_seconds": round(wall, 3) if wall is not None else None,
         "rows_per_second": round(rows / wall, 1) if wall and not rejected_whole else None,
     }

@@ -292,6 +292,39 @@ def finished_inbox_files(engine: Engine) -> list[str]:
         return [str(file_id).strip() for file_id in connection.execute(query, {"kind": BOLETO_NOTICE}).scalars()]
 
 
+def inbox_files_in_progress(engine: Engine) -> int:
+    """Inbox files whose boletos are not all numbered yet: being split or loaded, or loaded with a chunk whose
+    boletos step has not run. Reported files are past that, so only the files in flight are looked into."""
+    query = text(
+        "SELECT COUNT(*) FROM source_files s WHERE s.received_via = :inbox AND s.reported_at IS NULL"
+        f" AND (s.status IN ('{FileStatus.REGISTERED}', '{FileStatus.SPLIT}')"
+        f"      OR (s.status = '{FileStatus.PROCESSED}' AND EXISTS ("
+        "          SELECT 1 FROM chunks c WHERE c.file_id = s.file_id AND c.accepted > 0"
+        "          AND NOT EXISTS (SELECT 1 FROM boletos b WHERE b.chunk_key = c.chunk_key))))")
+    with engine.connect() as connection:
+        return int(connection.execute(query, {"inbox": ReceivedVia.INBOX}).scalar_one())
+
+
+def retornos_processed_after(engine: Engine, since: str) -> list[tuple[str, str]]:
+    """Retornos imported at `since` (the store's own text of a time, "" for all) or later, oldest first:
+    (file_id, processed_at as that text)."""
+    query = text("SELECT file_id, CAST(processed_at AS TEXT) FROM retorno_files WHERE processed_at IS NOT NULL"
+                 " AND CAST(processed_at AS TEXT) >= :since ORDER BY processed_at")
+    with engine.connect() as connection:
+        return [(str(file_id).strip(), str(at)) for file_id, at in connection.execute(query, {"since": since})]
+
+
+def files_answered_by(engine: Engine, retorno_id: str) -> list[str]:
+    """The reported files with a boleto one retorno answered: their reports' collection figures have moved."""
+    query = text(
+        "SELECT DISTINCT s.file_id FROM source_files s WHERE s.reported_at IS NOT NULL AND EXISTS ("
+        " SELECT 1 FROM chunks c JOIN boletos b ON b.chunk_key = c.chunk_key"
+        " JOIN boleto_events e ON e.debt_id = b.debt_id"
+        " WHERE c.file_id = s.file_id AND e.source = :retorno) ORDER BY s.file_id")
+    with engine.connect() as connection:
+        return [str(file_id).strip() for file_id in connection.execute(query, {"retorno": retorno_id}).scalars()]
+
+
 def is_finished(engine: Engine, file_id: str) -> bool:
     query = text(f"SELECT 1 FROM source_files WHERE file_id = :file_id AND {_FINISHED}")
     with engine.connect() as connection:

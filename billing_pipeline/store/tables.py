@@ -162,3 +162,94 @@ outbox = Table(
     Column("updated_at", DateTime(timezone=True)),
     Column("sent_at", DateTime(timezone=True)),
 )
+
+# The boleto lifecycle (migration 0011): no row in boleto_states means the boleto is 'issued'.
+boleto_states = Table(
+    "boleto_states",
+    metadata,
+    Column("debt_id", DebtId, primary_key=True),
+    Column("status", Text, nullable=False),
+    Column("amount_paid", Numeric(12, 2)),
+    Column("paid_on", Date),
+    Column("credited_on", Date),
+    Column("fees", Numeric(12, 2)),
+    Column("entrada_nsa", Integer),
+    Column("entrada_line", Integer),
+    Column("baixa_requested_at", DateTime(timezone=True)),
+    Column("baixa_nsa", Integer),
+    Column("updated_at", DateTime(timezone=True)),
+)
+
+boleto_events = Table(
+    "boleto_events",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("debt_id", DebtId, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("status", Text),
+    Column("movement_code", Text),
+    Column("reasons", Text),
+    Column("amount_paid", Numeric(12, 2)),
+    Column("paid_on", Date),
+    Column("credited_on", Date),
+    Column("fees", Numeric(12, 2)),
+    Column("source_kind", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("line_number", Integer),
+    Column("recorded_at", DateTime(timezone=True)),
+)
+
+remessas = Table(
+    "remessas",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("account_key", Text, nullable=False),
+    Column("bank_code", String(3), nullable=False),
+    Column("nsa", Integer, nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("path", Text, nullable=False),
+    Column("entradas", Integer, nullable=False),
+    Column("baixas", Integer, nullable=False),
+    Column("lines", Integer, nullable=False),
+    Column("missing_address", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True)),
+)
+
+retorno_files = Table(
+    "retorno_files",
+    metadata,
+    Column("file_id", String(64), primary_key=True),
+    Column("original_name", Text, nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("bank_code", Text),
+    Column("nsa", Integer),
+    Column("generated_on", Date),
+    Column("kind", Text),
+    Column("status", Text, nullable=False),
+    Column("titles", Integer),
+    Column("applied", Integer),
+    Column("already_applied", Integer),
+    Column("unmatched", Integer),
+    Column("warnings", Text),  # a JSON list
+    Column("error_code", Text),
+    Column("error_message", Text),
+    Column("moved", Integer),
+    Column("by_movement", Text),  # JSON
+    Column("by_status", Text),  # JSON
+    Column("registered_at", DateTime(timezone=True)),
+    Column("processed_at", DateTime(timezone=True)),
+    Column("received_via", Text, nullable=False),
+    Column("content_key", Text),
+)
+
+retorno_unmatched = Table(
+    "retorno_unmatched",
+    metadata,
+    Column("file_id", String(64), primary_key=True),
+    Column("line_number", Integer, primary_key=True),
+    Column("nosso_numero", Text, nullable=False),
+    Column("movement_code", Text, nullable=False),
+    Column("amount_cents", BigInteger),
+    Column("reason", Text, nullable=False),
+    Column("raw_line", Text, nullable=False),
+)

@@ -18,7 +18,9 @@ from billing_pipeline.defs.retries import STORE_RETRY, permanent_errors_fail_fas
     owners=["team:billing"],
     retry_policy=STORE_RETRY,
     description="One file's totals after all its chunks: rows = accepted + rejected + duplicates, reject codes, "
-    "amounts, boletos, notices by state, wall time and rows/s. Also `{BILLING_DATA_DIR}/reports/{file_id}.json`.",
+    "amounts, boletos, notices by state, wall time and rows/s, and where its boletos stand with the bank (paid, "
+    "outstanding, overdue, rejected by the bank, written off, protested; again after each retorno). Also "
+    "`{BILLING_DATA_DIR}/reports/{file_id}.json`.",
 )
 def file_report(context: dg.AssetExecutionContext, billing: BillingResource) -> dg.MaterializeResult:
     with permanent_errors_fail_fast():
@@ -40,8 +42,27 @@ def file_report(context: dg.AssetExecutionContext, billing: BillingResource) -> 
         "file_finished": outcome.final,
         "staged_frames_removed": outcome.frames_removed,
     }
+    if collection := report.get("collection"):
+        metadata["collection"] = dg.MetadataValue.md(collection_table(collection))
+        for name in ("paid", "outstanding", "overdue", "rejected_by_bank"):
+            metadata[f"{name}_boletos"] = collection[name]["count"]
+        metadata["paid_amount"] = collection["paid"]["paid_amount"]
     if report["reason"]:
         metadata["reason"] = f"{report['reason']['code']}: {report['reason']['message']}"
     if report["rows_per_second"] is not None:  # none for a rejected file: nothing of it was processed
         metadata["rows_per_second"] = report["rows_per_second"]
     return dg.MaterializeResult(metadata=metadata)
+
+
+COLLECTION_ROWS = {"paid": "paid", "outstanding": "outstanding", "overdue": "overdue",
+                   "rejected_by_bank": "rejected by the bank", "written_off": "written off", "protested": "protested"}
+
+
+def collection_table(collection: dict) -> str:
+    """The file's boletos by where they stand with the bank, as a markdown table (numbers only: no client text)."""
+    lines = ["| boletos | count | face value | paid |", "| --- | ---: | ---: | ---: |"]
+    for name, label in COLLECTION_ROWS.items():
+        figure = collection[name]
+        paid = figure.get("paid_amount", "")
+        lines.append(f"| {label} | {figure['count']:,} | {figure['amount']} | {paid} |")
+    return "\n".join(lines)
