@@ -89,6 +89,7 @@ from billing_pipeline.stages.remessa import (
     RemessaOutcome,
     account_name,
     remessa_pending,
+    remessa_queue_marker,
     remessa_stage,
     remessas_after,
 )
@@ -212,6 +213,7 @@ __all__ = [
     "register_stage",
     "release_staged_frame",
     "remessa_pending",
+    "remessa_queue_marker",
     "remessa_stage",
     "remessas_after",
     "resolve_file_id",

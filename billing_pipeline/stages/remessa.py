@@ -100,3 +100,8 @@ def p_line_numbers(entrada: np.ndarray) -> np.ndarray:
     before = np.cumsum(lines) - lines  # detail lines before each title in the file
     # Each lote before a title's adds its header and trailer; its own lote adds its header.
     return 1 + before + 2 * lote + 1 + 1
+
+
+def remessa_queue_marker(engine: Engine, settings: Settings) -> str:
+    """Changes whenever the configured account's remessa queue may have (`remessa_pending` counts it)."""
+    return store.queue_marker(engine, settings.account.sequence_name)

@@ -273,3 +273,17 @@ def remessa_pending(engine: Engine, account_key: str) -> RemessaPending:
         last_nsa = connection.execute(select(sequences.c.value).where(
             sequences.c.name == nsa_sequence(account_key))).scalar_one_or_none() or 0
     return RemessaPending(int(entradas), int(baixas), f"{account_key}:{last_nsa}:{entradas}:{baixas}")
+
+
+def queue_marker(engine: Engine, account_key: str) -> str:
+    """What changes whenever the account's remessa queue may have: its newest boleto, the baixas queued, its last
+    NSA. Each read on an index, so a sensor can ask it every tick and count the queue only when it moved."""
+    with engine.connect() as connection:
+        newest, baixas = connection.execute(text(
+            "SELECT (SELECT MAX(sequence) FROM boletos WHERE account_key = :account_key),"
+            "       (SELECT COUNT(*) FROM boleto_states"
+            "        WHERE baixa_requested_at IS NOT NULL AND baixa_nsa IS NULL)"),
+            {"account_key": account_key}).one()
+        last_nsa = connection.execute(select(sequences.c.value).where(
+            sequences.c.name == nsa_sequence(account_key))).scalar_one_or_none() or 0
+    return f"{account_key}:{newest or 0}:{baixas}:{last_nsa}"

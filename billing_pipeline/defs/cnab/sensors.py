@@ -72,13 +72,17 @@ def retorno_sensor(context: dg.SensorEvaluationContext, billing: BillingResource
 def remessa_sensor(context: dg.SensorEvaluationContext, billing: BillingResource) -> dg.SensorResult:
     if not billing.settings.remessa_auto:
         return dg.SensorResult(skip_reason="BILLING_REMESSA_AUTO is off: `billing cnab remessa` writes remessas")
+    if stages.inbox_files_in_progress(billing.engine):
+        return dg.SensorResult(skip_reason="waiting for the files still being processed")
+    # Counting the queue reads every boleto: done only when its marker (reads on indexes) has moved.
+    marker = stages.remessa_queue_marker(billing.engine, billing.settings)
+    if marker == context.cursor:
+        return dg.SensorResult(skip_reason="nothing new to send to the bank since the last look")
     pending = stages.remessa_pending(billing.engine, billing.settings)
     if not pending.entradas and not pending.baixas:
-        return dg.SensorResult(skip_reason="nothing to send to the bank")
-    if stages.inbox_files_in_progress(billing.engine):
-        return dg.SensorResult(skip_reason=f"{pending.entradas:,} boletos wait for files still being processed")
+        return dg.SensorResult(skip_reason="nothing to send to the bank", cursor=marker)
     # One request per state of the queue: a run that is still writing leaves the same key, so it is not repeated.
-    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=f"remessa:{pending.marker}")])
+    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=f"remessa:{pending.marker}")], cursor=marker)
 
 
 @dg.sensor(
