@@ -4,7 +4,7 @@ itself beside the CSVs, told apart by its first line. The CSV look leaves such a
 from __future__ import annotations
 
 from billing_pipeline.ingest import inbox
-from billing_pipeline.ingest.inbox import InboxEntry, is_retorno
+from billing_pipeline.ingest.inbox import is_retorno
 from billing_pipeline.settings import Settings
 from billing_pipeline.stages.progress import InboxLook
 
@@ -14,21 +14,15 @@ _IN_RETORNO_INBOX = "retorno/"
 def look_for_retornos(settings: Settings, previous_looks: dict[str, list[int]], now_ns: int) -> InboxLook:
     """Complete retornos: every file of the retorno inbox, and the inbox's own files that are CNAB 240, each
     complete as an inbox CSV is (the same size and mtime twice, or an old mtime; a listed object)."""
+    settle = settings.inbox_poll_seconds
     in_retorno_inbox = inbox.scan(settings.retorno_inbox_dir)
     beside_csvs = inbox.scan(settings.inbox_dir)
-    looks = {_IN_RETORNO_INBOX + entry.path.name: entry for entry in in_retorno_inbox}
-    looks.update({entry.path.name: entry for entry in beside_csvs})
-    previous = {name: look for name, look in previous_looks.items() if name in looks}
-    settled = {id(entry) for entry in _stable(looks, previous, now_ns, settings.inbox_poll_seconds)}
-    ready = [entry for entry in in_retorno_inbox if id(entry) in settled]
-    ready += [entry for entry in beside_csvs if id(entry) in settled and is_retorno(entry)]
-    waiting = {name: entry.look for name, entry in looks.items() if id(entry) not in settled}
-    return InboxLook(ready, waiting)
-
-
-def _stable(looks: dict[str, InboxEntry], previous: dict[str, list[int]], now_ns: int,
-            settle_seconds: float) -> list[InboxEntry]:
-    # inbox.stable compares by the entry's own name: looked up here under the key it was seen by.
-    return [entry for name, entry in looks.items()
-            if inbox.stable([entry], {entry.path.name: previous[name]} if name in previous else {}, now_ns,
-                            settle_seconds)]
+    # The retorno inbox's looks are kept under "retorno/<name>": no name in the inbox itself has a slash.
+    retorno_looks = {name.removeprefix(_IN_RETORNO_INBOX): look for name, look in previous_looks.items()
+                     if name.startswith(_IN_RETORNO_INBOX)}
+    settled_in = inbox.stable(in_retorno_inbox, retorno_looks, now_ns, settle)
+    settled_beside = inbox.stable(beside_csvs, previous_looks, now_ns, settle)
+    waiting = {_IN_RETORNO_INBOX + entry.path.name: entry.look for entry in in_retorno_inbox
+               if entry not in settled_in}
+    waiting.update({entry.path.name: entry.look for entry in beside_csvs if entry not in settled_beside})
+    return InboxLook(settled_in + [entry for entry in settled_beside if is_retorno(entry)], waiting)
