@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from billing_pipeline.cli_bank_files import add_bank_file_commands, add_boleto_cancel
 from billing_pipeline.cli_common import CommandError, configured_store, debt_id_argument
+from billing_pipeline.cli_reminders import add_reminder_commands
 from billing_pipeline.pipeline_steps import STEPS
 from billing_pipeline.settings import Settings, SettingsError
 from billing_pipeline.statuses import FileStatus
@@ -84,7 +85,7 @@ def _sample(args: argparse.Namespace) -> int:
 
     try:
         injected = write_sample(Path(args.output), args.rows, args.seed, args.invalid_rate,
-                                with_address=args.with_address)
+                                with_address=args.with_address, with_terms=args.with_terms)
     except ValueError as error:
         raise CommandError(str(error)) from None
     if args.manifest:
@@ -183,15 +184,19 @@ def _notify(args: argparse.Namespace) -> int:
 
 
 def _outbox(args: argparse.Namespace) -> int:
+    from billing_pipeline.stages import reminder_counts
     from billing_pipeline.stages.lookup import notice_counts
 
     with _store(Settings.from_env()) as engine:
         counts = notice_counts(engine, file_id=args.file)
+        reminders = reminder_counts(engine, file_id=args.file)
     if args.json:
         print(json.dumps(counts))
     else:
         for status, count in counts.items():
             print(f"{status:>10}: {count}")
+        if any(reminders.values()):  # apart: the lines above stay the first notices' (one per boleto)
+            print("reminders: " + ", ".join(f"{count} {status}" for status, count in reminders.items()))
     return 0
 
 
@@ -548,6 +553,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--manifest", help="also write the injected errors (line, code) as JSON here")
     sample.add_argument("--with-address", action="store_true",
                         help="also write the optional payer address columns (address, district, zipCode, city, state)")
+    sample.add_argument("--with-terms", action="store_true",
+                        help="also write the optional charge terms columns (finePercent, interestMonthlyPercent, "
+                        "discountPercent, discountUntil) for about a third of the rows")
     sample.set_defaults(handler=_sample)
 
     submit = commands.add_parser("submit", help="copy a file into the inbox atomically (bytes received before are "
@@ -577,6 +585,8 @@ def build_parser() -> argparse.ArgumentParser:
     notify.add_argument("--retry-failed", action="store_true", help="re-send only the notices that failed")
     notify.add_argument("--file", help=FILE_ID_HELP)
     notify.set_defaults(handler=_resolving_file(_notify))
+
+    add_reminder_commands(commands)
 
     outbox = commands.add_parser("outbox", help="notices by state")
     outbox.add_argument("--file", help=FILE_ID_HELP)

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from billing_pipeline import government_id
+from billing_pipeline.charge_terms import ChargeTerms, policy_snapshot, resolve_terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,7 @@ class IssuedBoleto:
     payer_name: str
     payer_document: str  # a CPF or CNPJ, normalised
     original_due_date: date | None = None  # the debt's own; due_date is later when that had passed or was too near
+    terms: ChargeTerms = ChargeTerms()  # fine, interest and discount, resolved when the boleto was issued
 
     @property
     def payer_document_label(self) -> str:
@@ -52,7 +54,25 @@ class IssuedBoleto:
             payer_name=row["payer_name"],
             payer_document=government_id.normalise(str(row["payer_document"])),
             original_due_date=_as_date(row["original_due_date"]) if row.get("original_due_date") else None,
+            terms=_terms(row),
         )
+
+
+def _terms(row: Mapping[Any, Any]) -> ChargeTerms:
+    """The boleto's resolved terms, from the row's overrides and its file's policy snapshot (store.boletos'
+    ISSUED_BOLETO_COLUMNS); a row without them (a query that does not ask) has none."""
+    if "charge_policy" not in row:
+        return ChargeTerms()
+    own_until = row.get("discount_until")
+    return resolve_terms(
+        policy_snapshot(row["charge_policy"]), _as_date(row["due_date"]), _as_date(row["issued_on"]),
+        fine=_points(row.get("fine_basis_points")), interest_monthly=_points(row.get("interest_monthly_basis_points")),
+        discount=_points(row.get("discount_basis_points")), discount_until=_as_date(own_until) if own_until else None,
+    )
+
+
+def _points(value: object) -> int | None:
+    return None if value is None else int(str(value))
 
 
 def _as_date(value: object) -> date:

@@ -45,6 +45,9 @@ class RejectCode(StrEnum):
     DUPLICATE_CONFLICT = "DUPLICATE_CONFLICT"
     INVALID_ZIP_CODE = "INVALID_ZIP_CODE"
     INVALID_STATE = "INVALID_STATE"
+    INVALID_FINE = "INVALID_FINE"
+    INVALID_INTEREST = "INVALID_INTEREST"
+    INVALID_DISCOUNT = "INVALID_DISCOUNT"
 
 
 MESSAGES: dict[RejectCode, str] = {
@@ -64,4 +67,10 @@ MESSAGES: dict[RejectCode, str] = {
     RejectCode.DUPLICATE_CONFLICT: "the same debtId appears with different content",
     RejectCode.INVALID_ZIP_CODE: "zipCode is not a CEP of 8 digits like 01310-100",
     RejectCode.INVALID_STATE: "state is not one of the 27 UFs, like SP",
+    RejectCode.INVALID_FINE: "finePercent is not a percent from 0 to 100 with at most 2 decimals, like 2 or 2.50",
+    RejectCode.INVALID_INTEREST: "interestMonthlyPercent is not a percent a month from 0 to 100 with at most 2 "
+    "decimals, like 1 or 0.99",
+    RejectCode.INVALID_DISCOUNT: "the discount is not a percent from 0 to under 100 with at most 2 decimals "
+    "(discountPercent), or its date is not a real date in the form YYYY-MM-DD on or before debtDueDate "
+    "(discountUntil)",
 }

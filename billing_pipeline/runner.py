@@ -24,6 +24,7 @@ from billing_pipeline.defs.cnab.assets import remessa, retorno
 from billing_pipeline.defs.ingest.assets import debts, source_file, validated_chunk
 from billing_pipeline.defs.notifications.assets import notifications
 from billing_pipeline.defs.partitions import chunk_partitions, retorno_file_partitions, source_file_partitions
+from billing_pipeline.defs.reminders.assets import reminder_notices
 from billing_pipeline.defs.reports.assets import file_report
 from billing_pipeline.defs.resources import BillingResource, ChunkFrameIOManager
 from billing_pipeline.pipeline_steps import STEPS
@@ -221,6 +222,16 @@ def write_remessa(settings: Settings) -> dict[str, object]:
     return _metadata_of(result, remessa)
 
 
+def remind(settings: Settings, today: str = "") -> dict[str, object]:
+    """The reminder_notices asset materialized in this process as if `today` (YYYY-MM-DD, "" for the real today)
+    had come, as the daemon's scheduled run would: its metadata."""
+    settings.ensure_dirs()
+    config = {"day": today, "as_today": bool(today)}
+    result = _materialize([reminder_notices], None, dg.DagsterInstance.ephemeral(), _resources(settings),
+                          {"ops": {"reminder_notices": {"config": config}}})
+    return _metadata_of(result, reminder_notices)
+
+
 def import_retorno(path: Path, settings: Settings) -> tuple[stages.RetornoRegistration, dict[str, object] | None]:
     """A retorno registered by its sha256 and its asset materialized in this process; bytes imported before are
     not imported again (None: nothing was run)."""
@@ -245,7 +256,7 @@ def _metadata_of(result: dg.ExecuteInProcessResult, asset: dg.AssetsDefinition) 
 
 
 def _materialize(selection: list, partition_key: str | None, instance: dg.DagsterInstance,
-                 resources: dict) -> dg.ExecuteInProcessResult:
+                 resources: dict, run_config: dict | None = None) -> dg.ExecuteInProcessResult:
     result = dg.materialize(
         ASSETS,
         selection=selection,
@@ -254,7 +265,7 @@ def _materialize(selection: list, partition_key: str | None, instance: dg.Dagste
         resources=resources,
         raise_on_error=False,
         # Failures reach the user as one line (ProcessError or the store's verdict), not as a logged stack trace.
-        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}, **(run_config or {})},
     )
     if result.success:
         return result

@@ -5,6 +5,11 @@ Generation is vectorised (NumPy), so a 1.1M-row file takes seconds. The same see
 `with_address=True` adds the optional payer address columns (address, district, zipCode, city, state): a street
 and number in one of the 27 capitals (or Campinas), with a CEP inside that city's range, some written without the
 dash; about one row in ten has no address at all. The other columns are the same as without them, seed for seed.
+
+`with_terms=True` adds the optional charge terms columns (finePercent, interestMonthlyPercent, discountPercent,
+discountUntil): about a third of the rows set terms of their own (a 2% fine, 1% a month, a 5% discount until a few
+days before the due date, in several spellings), the others leave them empty and take the beneficiary's policy.
+Their own generator again: the other columns stay what the seed gives without them.
 """
 
 from __future__ import annotations
@@ -78,6 +83,8 @@ ERROR_KINDS = (
     RejectCode.DUPLICATE_CONFLICT,
 )
 ADDRESS_ERROR_KINDS = (RejectCode.INVALID_ZIP_CODE, RejectCode.INVALID_STATE)
+TERMS_COLUMNS = ("finePercent", "interestMonthlyPercent", "discountPercent", "discountUntil")
+TERMS_ERROR_KINDS = (RejectCode.INVALID_FINE, RejectCode.INVALID_INTEREST, RejectCode.INVALID_DISCOUNT)
 
 
 @dataclass(frozen=True)
@@ -159,8 +166,30 @@ def payer_addresses(rng: np.random.Generator, count: int) -> pd.DataFrame:
     )
 
 
+def charge_terms(rng: np.random.Generator, due_dates: pd.Series) -> pd.DataFrame:
+    """TERMS_COLUMNS for debts due on `due_dates` (YYYY-MM-DD): about a third with terms of their own, each column
+    set or left empty on its own (an empty one takes the policy's); a discount's date 0-10 days before the due."""
+    count = len(due_dates)
+    own = rng.random(count) < 0.35
+
+    def some(values: tuple[str, ...], share: float) -> np.ndarray:
+        picked = np.array(values, dtype=object)[rng.integers(0, len(values), count)]
+        return np.where(own & (rng.random(count) < share), picked, "")
+
+    discount = some(("5", "5.00", "2.5", "10"), 0.6)
+    before = pd.to_timedelta(rng.integers(0, 11, count), unit="D")
+    until = (pd.to_datetime(due_dates.to_numpy()) - before).strftime("%Y-%m-%d").to_numpy(dtype=object)
+    dated = (discount != "") & (rng.random(count) < 0.7)
+    return pd.DataFrame({
+        "finePercent": some(("2", "2.00", "1.5", "0"), 0.8),
+        "interestMonthlyPercent": some(("1", "1.00", "0.99", "2"), 0.8),
+        "discountPercent": discount,
+        "discountUntil": np.where(dated, until, ""),
+    }).astype(object)
+
+
 def generate(
-    rows: int, seed: int, invalid_rate: float = 0.0, *, with_address: bool = False
+    rows: int, seed: int, invalid_rate: float = 0.0, *, with_address: bool = False, with_terms: bool = False
 ) -> tuple[pd.DataFrame, list[InjectedError]]:
     if rows < 0:
         raise ValueError("rows must be zero or more")
@@ -207,6 +236,9 @@ def generate(
     if with_address:  # drawn from a generator of their own: the other columns stay what this seed gives without
         frame = pd.concat([frame, payer_addresses(np.random.default_rng([seed, 1]), rows).astype(object)], axis=1)
         kinds = ERROR_KINDS + ADDRESS_ERROR_KINDS
+    if with_terms:
+        frame = pd.concat([frame, charge_terms(np.random.default_rng([seed, 2]), frame["debtDueDate"])], axis=1)
+        kinds = kinds + TERMS_ERROR_KINDS
     return frame, _inject_errors(frame, rng, invalid_rate, kinds)
 
 
@@ -234,6 +266,9 @@ def _inject_errors(
             RejectCode.DUPLICATE_CONFLICT: ("debtId", str(frame.at[source, "debtId"])),
             RejectCode.INVALID_ZIP_CODE: ("zipCode", "1310-100"),  # a spreadsheet ate the leading zero
             RejectCode.INVALID_STATE: ("state", "XX"),
+            RejectCode.INVALID_FINE: ("finePercent", "150"),
+            RejectCode.INVALID_INTEREST: ("interestMonthlyPercent", "1.005"),
+            RejectCode.INVALID_DISCOUNT: ("discountPercent", "100"),
         }[code]
         frame.at[row, column] = value
         injected.append(InjectedError(int(row) + 2, code))
@@ -244,9 +279,10 @@ def _inject_errors(
 
 
 def write_sample(
-    path: Path, rows: int, seed: int, invalid_rate: float = 0.0, *, with_address: bool = False
+    path: Path, rows: int, seed: int, invalid_rate: float = 0.0, *, with_address: bool = False,
+    with_terms: bool = False,
 ) -> list[InjectedError]:
-    frame, injected = generate(rows, seed, invalid_rate, with_address=with_address)
+    frame, injected = generate(rows, seed, invalid_rate, with_address=with_address, with_terms=with_terms)
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False, lineterminator="\n")
     return injected

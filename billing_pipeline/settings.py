@@ -13,8 +13,11 @@ import functools
 import os
 from collections.abc import Mapping
 from contextvars import ContextVar
+from datetime import time
+from decimal import Decimal
 from email.utils import parseaddr
 from typing import Any, Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from annotated_types import Ge, Le
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
@@ -29,6 +32,7 @@ from billing_pipeline import government_id
 from billing_pipeline.boleto.account import BeneficiaryAccount
 from billing_pipeline.boleto.banks import BANKS
 from billing_pipeline.mail.smtp_url import parse_smtp_url
+from billing_pipeline.pix.brcode import PixReceiver, receiver_problems
 from billing_pipeline.storage.location import is_bucket, location
 
 ENV_PREFIX = "BILLING_"
@@ -198,6 +202,28 @@ class Settings(BaseSettings):
         "today + this.",
     )
 
+    # --- charge terms printed on the boleto and registered with the bank --------------------------------------------
+    fine_percent: Decimal = Field(
+        Decimal("0"), ge=0, le=100, decimal_places=2,
+        description="Multa: percent of the amount charged once, from the day after the due date (0: none). A "
+        "CSV's `finePercent` column overrides it per debt. Consumer debts are capped at 2% by law (CDC art. 52).",
+        json_schema_extra=_doc(group="Charge terms: fine, interest and discount"),
+    )
+    interest_monthly_percent: Decimal = Field(
+        Decimal("0"), ge=0, le=100, decimal_places=2,
+        description="Juros de mora: percent a month, charged pro rata by day from the day after the due date (0: "
+        "none). A CSV's `interestMonthlyPercent` column overrides it per debt.",
+    )
+    discount_percent: Decimal = Field(
+        Decimal("0"), ge=0, lt=100, decimal_places=2,
+        description="Discount for paying early: percent of the amount, until BILLING_DISCOUNT_DAYS_BEFORE_DUE "
+        "days before the due date (0: none). The CSV's `discountPercent` and `discountUntil` columns override it.",
+    )
+    discount_days_before_due: int = Field(
+        0, ge=0, le=365,
+        description="The discount holds until this many days before the due date (0: until the due date itself).",
+    )
+
     # --- bank files ---------------------------------------------------------------------------------------------------
     remessa_auto: bool = Field(
         False,
@@ -211,6 +237,22 @@ class Settings(BaseSettings):
         description="SIMULATION, for the demo: the daemon answers each remessa of the DEMO account with the "
         "retorno a bank could send back (`billing cnab simulate`), dropped into the retorno inbox. Ignored, with a "
         "warning, for any other account.",
+    )
+
+    # --- PIX on the boleto (bolepix) --------------------------------------------------------------------------------
+    pix_key: str = Field(
+        "",
+        description="A PIX key of the beneficiary (CPF, CNPJ, e-mail, +55 phone or random key): every boleto then "
+        "carries a static BR Code, as a QR code on the PDF and as copia-e-cola in the e-mail. Empty: no PIX.",
+        json_schema_extra=_doc(group="PIX on the boleto", example="123e4567-e12b-12d1-a456-426655440000"),
+    )
+    pix_merchant_name: str = Field(
+        "",
+        description="Merchant name in the BR Code (at most 25 characters, unaccented). Empty: "
+        "BILLING_BENEFICIARY_NAME, cut to 25 characters.",
+    )
+    pix_merchant_city: str = Field(
+        "SAO PAULO", description="Merchant city in the BR Code (at most 15 characters, unaccented). DEMO default.",
     )
 
     # --- notices to debtors -----------------------------------------------------------------------------------------
@@ -267,6 +309,25 @@ class Settings(BaseSettings):
         "`suppressed`.",
         json_schema_extra=_doc(shown_default="<BILLING_DATA_DIR>/suppressions.txt",
                                example="/path/to/suppressions.txt"),
+    )
+
+    # --- reminders (the régua) ----------------------------------------------------------------------------------------
+    reminder_offsets: str = Field(
+        "-3,0,1,7,15",
+        description="Days from the due date on which a reminder goes out, comma-separated: -3 is three days "
+        "before, 0 the due date, 7 a week after. `off`: no reminders.",
+        json_schema_extra=_doc(group="Reminders (the régua)"),
+    )
+    reminder_time: str = Field(
+        "08:00", description="Time of day (HH:MM, in BILLING_REMINDER_TIMEZONE) at which the daily reminders run."
+    )
+    reminder_timezone: str = Field(
+        "America/Sao_Paulo", description="IANA time zone of the reminder schedule and of the quiet hours."
+    )
+    quiet_hours: str = Field(
+        "20:00-08:00",
+        description="No reminder is sent between these times (HH:MM-HH:MM, in BILLING_REMINDER_TIMEZONE); a "
+        "reminder due then waits for the end of the window. `off`: none.",
     )
 
     def __init__(self, **values: Any) -> None:
@@ -335,6 +396,45 @@ class Settings(BaseSettings):
     def _policy_any_case(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
 
+    @field_validator("reminder_offsets")
+    @classmethod
+    def _offsets(cls, value: str) -> str:
+        if value.lower() in ("off", ""):
+            return ""
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        try:
+            days = sorted({int(part) for part in parts})
+        except ValueError:
+            raise _problem(f"must be whole days from the due date, comma-separated (e.g. -3,0,1,7), got {value!r}") \
+                from None
+        if any(abs(day) > 365 for day in days):
+            raise _problem(f"offsets must be within a year of the due date, got {value!r}")
+        return ",".join(str(day) for day in days)
+
+    @field_validator("reminder_time")
+    @classmethod
+    def _time_of_day(cls, value: str) -> str:
+        return _clock_time(value).strftime("%H:%M")
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_window(cls, value: str) -> str:
+        if value.lower() in ("off", ""):
+            return ""
+        start, separator, end = value.partition("-")
+        if not separator:
+            raise _problem(f"must be HH:MM-HH:MM (e.g. 20:00-08:00), got {value!r}")
+        return f"{_clock_time(start).strftime('%H:%M')}-{_clock_time(end).strftime('%H:%M')}"
+
+    @field_validator("reminder_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _problem(f"is not an IANA time zone such as America/Sao_Paulo: {value!r}") from None
+        return value
+
     @field_validator("bank_code")
     @classmethod
     def _known_bank(cls, value: str) -> str:
@@ -364,6 +464,8 @@ class Settings(BaseSettings):
                             "BILLING_REDELIVERY_FIRST_WAIT_SECONDS")
         if "@" not in parseaddr(self.mail_from)[1]:
             problems.append(f"BILLING_MAIL_FROM has no address: {self.mail_from!r}")
+        if self.pix_receiver is not None:
+            problems.extend(receiver_problems(self.pix_receiver))
         if problems:
             raise _problem("settings are not usable: " + "; ".join(problems))
         return self
@@ -378,6 +480,39 @@ class Settings(BaseSettings):
     def is_demo_account(self) -> bool:
         """True while the issuing account is the shipped example: documents then say they are not payable."""
         return self.account == _default_account()
+
+    @property
+    def reminder_offset_days(self) -> tuple[int, ...]:
+        """BILLING_REMINDER_OFFSETS as days from the due date, ascending."""
+        return tuple(int(part) for part in self.reminder_offsets.split(",") if part)
+
+    @property
+    def reminder_clock_time(self) -> time:
+        return _clock_time(self.reminder_time)
+
+    @property
+    def reminder_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.reminder_timezone)
+
+    @property
+    def quiet_window(self) -> tuple[time, time] | None:
+        """(start, end) of the quiet hours in the reminder time zone; the window wraps midnight when start > end."""
+        if not self.quiet_hours:
+            return None
+        start, _, end = self.quiet_hours.partition("-")
+        return _clock_time(start), _clock_time(end)
+
+    @property
+    def pix_merchant(self) -> str:
+        """The merchant name of the BR Code: BILLING_PIX_MERCHANT_NAME, else the beneficiary's name."""
+        return self.pix_merchant_name or self.beneficiary_name
+
+    @property
+    def pix_receiver(self) -> PixReceiver | None:
+        """Who a boleto's BR Code pays, or None when BILLING_PIX_KEY is not set (no PIX on the boleto)."""
+        if not self.pix_key:
+            return None
+        return PixReceiver(self.pix_key, self.pix_merchant, self.pix_merchant_city)
 
     @property
     def api_token_list(self) -> tuple[str, ...]:
@@ -494,6 +629,14 @@ class _Environment(EnvSettingsSource):
     def _load_env_vars(self) -> Mapping[str, str | None]:
         present = {name: self._env[name].strip() for name in ENV_VARS.values() if name in self._env}
         return parse_env_vars(present, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+
+
+def _clock_time(value: str) -> time:
+    try:
+        hours, minutes = value.strip().split(":")
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise _problem(f"must be a time of day as HH:MM (e.g. 08:00), got {value!r}") from None
 
 
 def _embedded_store(data_dir: UPath) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import re
 import zipfile
 from datetime import date
@@ -19,7 +20,7 @@ import zxingcpp
 from billing_pipeline import stages
 from billing_pipeline.boleto import format_linha
 from billing_pipeline.pdf.documents import stamper_for
-from billing_pipeline.pdf.stamp import NARROW_BAR, BoletoFields, itf_bars
+from billing_pipeline.pdf.stamp import NARROW_BAR, BoletoFields, bar_rectangles, itf_bars
 from billing_pipeline.sample import write_sample
 from billing_pipeline.settings import Settings
 from billing_pipeline.store.boletos import boleto_rows
@@ -90,6 +91,13 @@ def test_bars_follow_febraban_dimensions():
     assert {width for _, width in bars} == {1, 3}  # narrow and wide, 1:3
     assert modules == 405  # start (4) + 22 digit pairs x 18 + stop (5), ending on a bar
     assert abs(modules * NARROW_BAR / (72 / 25.4) - 103) < 0.2  # 103 mm wide
+
+
+def test_bars_drawn_from_digit_pair_tables_are_the_symbols_bars():
+    generator = random.Random(5)
+    for _ in range(200):
+        barcode = "".join(generator.choice("0123456789") for _ in range(44))
+        assert bar_rectangles(barcode) == b" ".join(b"%d 0 %d 1 re" % bar for bar in itf_bars(barcode))
 
 
 def test_layout_snapshot(tmp_path):

@@ -99,6 +99,16 @@ FEBRABAN: dict[str, tuple[Field, ...]] = {
         _a("guarantor_name", 170, 209), _n("correspondent_bank", 210, 212), _a("correspondent_nosso_numero", 213, 232),
         _a("cnab_233", 233, 240),
     ),
+    "R": (
+        *_detail("R"), _n("discount_2_code", 18, 18), _n("discount_2_date", 19, 26), _n("discount_2_value", 27, 41),
+        _n("discount_3_code", 42, 42), _n("discount_3_date", 43, 50), _n("discount_3_value", 51, 65),
+        _n("fine_code", 66, 66), _n("fine_date", 67, 74), _n("fine_value", 75, 89),
+        _a("payer_information", 90, 99), _a("message_3", 100, 139), _a("message_4", 140, 179),
+        _a("cnab_180", 180, 199), _n("payer_occurrence_code", 200, 207), _n("debit_bank", 208, 210),
+        _n("debit_agencia", 211, 215), _a("debit_agencia_dv", 216, 216), _n("debit_conta", 217, 228),
+        _a("debit_conta_dv", 229, 229), _a("debit_agencia_conta_dv", 230, 230), _n("debit_notice", 231, 231),
+        _a("cnab_232", 232, 240),
+    ),
     "T": (
         *_detail("T"), _n("agencia", 18, 22), _a("agencia_dv", 23, 23), _n("conta", 24, 35), _a("conta_dv", 36, 36),
         _a("agencia_conta_dv", 37, 37), _a("nosso_numero", 38, 57), _n("carteira_code", 58, 58),
@@ -127,7 +137,11 @@ FEBRABAN: dict[str, tuple[Field, ...]] = {
         _n("accounts", 30, 35), _a("cnab_36", 36, 240),
     ),
 }
-"""FEBRABAN 240 v10.x, cobrança: header/trailer of file and lote, remessa segments P and Q, retorno T and U."""
+"""FEBRABAN 240 v10.x, cobrança: header/trailer of file and lote, remessa segments P, Q and R, retorno T and U.
+
+P 118-165 carry the juros (código 1 valor por dia, 2 taxa mensal, 3 isento; the date they start; the value or
+rate, 2 decimals) and discount 1 (código 0 none, 1 valor fixo, 2 percentual até a data; its date; value or
+percent); R 66-89 the multa (código 0 none, 1 valor fixo, 2 percentual; the date it starts; value or percent)."""
 
 Overrides = Mapping[str, Sequence[Field]]
 

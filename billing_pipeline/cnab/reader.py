@@ -5,7 +5,7 @@ are padded, 241-character lines (an extra trailing blank) cut, and a UTF-8 file,
 241 or 243 bytes, is decoded and written back as Latin-1. Every field is then a slice of columns.
 
 A title is a P segment joined with the Q that follows it (remessa) or a T with its U (retorno), by position in
-the lote. A partner that is missing, and any count in a trailer that does not add up, is a warning: a title is
+the lote; a remessa's R, after its Q, adds the multa to the P's juros and discount. A partner that is missing, and any count in a trailer that does not add up, is a warning: a title is
 never dropped for it. Santander's retorno counts only the detail lines in the lote trailer; that is said, not
 hidden.
 """
@@ -293,6 +293,8 @@ def _titles(matrix: np.ndarray, bank: ModuleType, kind: str, warnings: list[str]
     out["amount_cents"] = read_digits(a.block(la["amount"]))[0]
     if kind == "remessa":
         _remessa_columns(out, a, b, la, lb, partner >= 0)
+        _charge_terms_columns(out, matrix, a, la, _r_rows(matrix, np.where(main_is_first & has_partner, partner, -1)),
+                              record_layout("R", bank.OVERRIDES))
         out["movement_text"] = _mapped(moves, remessa_movement_text)
     else:
         _retorno_columns(out, a, b, la, lb, bank, moves, has_partner | ~main_is_first)
@@ -300,7 +302,8 @@ def _titles(matrix: np.ndarray, bank: ModuleType, kind: str, warnings: list[str]
 
 
 _FIELDS = {
-    "P": ("movement", "nosso_numero", "document_number", "company_use", "due_date", "amount", "issued_on"),
+    "P": ("movement", "nosso_numero", "document_number", "company_use", "due_date", "amount", "issued_on",
+          "interest_code", "interest_date", "interest_value", "discount_code", "discount_date", "discount_value"),
     "Q": ("movement", "payer_document_type", "payer_document", "payer_name", "address", "district", "city", "uf",
           "cep"),
     "T": ("movement", "nosso_numero", "document_number", "company_use", "due_date", "amount", "payer_document_type",
@@ -478,6 +481,39 @@ def _remessa_columns(out: dict[str, object], p: _Segment, q: _Segment, lp: dict[
         text = block_text(cep)
         out["cep"] = np.where((text == "00000000") | (np.char.str_len(text) != 8), "", text)
     out["q_line_number"] = np.where(has_q, out["line_number"] + 1, 0)  # type: ignore[operator]
+
+
+def _r_rows(matrix: np.ndarray, q_rows: np.ndarray) -> np.ndarray:
+    """The R right after each title's Q in the same lote (-1: none)."""
+    nxt = np.minimum(np.maximum(q_rows, 0) + 1, len(matrix) - 1)
+    is_r = (q_rows >= 0) & (nxt != q_rows) & (matrix[nxt, 7] == ord("3")) & (matrix[nxt, 13] == ord("R")) & \
+        (matrix[nxt, 3:7] == matrix[np.maximum(q_rows, 0), 3:7]).all(axis=1)
+    return np.where(is_r, nxt, -1)
+
+
+def _charge_terms_columns(out: dict[str, object], matrix: np.ndarray, p: _Segment, lp: dict[str, Field],
+                          r_rows: np.ndarray, lr: dict[str, Field]) -> None:
+    """The P's juros and discount 1 and the R's multa, as written: códigos as text, dates, values as integers in
+    the field's own decimals (a rate of 1,00 % is 100, or Santander's 100000; Itaú's are reais a day and reais).
+    Only the R lines there are are gathered: most titles have none."""
+    for name in ("interest_code", "discount_code"):
+        out[name] = _mapped(p.block(lp[name]), str.strip)
+    for name in ("interest_date", "discount_date"):
+        out[name] = read_dates(p.block(lp[name]), _WHOLE_DATE)
+    for name in ("interest_value", "discount_value"):
+        out[name] = read_digits(p.block(lp[name]))[0]
+    rows = len(r_rows)
+    present = np.flatnonzero(r_rows >= 0)
+    fields = [lr["fine_code"], lr["fine_date"], lr["fine_value"]]
+    code, day, value = (np.full((rows, f.width), SPACE, dtype=np.uint8) for f in fields)
+    if len(present):
+        r = _Segment(matrix, r_rows[present], fields)
+        for block, field_ in zip((code, day, value), fields, strict=True):
+            block[present] = r.block(field_)
+    out["fine_code"] = _mapped(code, str.strip)
+    out["fine_date"] = read_dates(day, _WHOLE_DATE)
+    out["fine_value"] = read_digits(value)[0]
+    out["r_line_number"] = np.where(r_rows >= 0, r_rows + 1, 0)
 
 
 def _retorno_columns(out: dict[str, object], t: _Segment, u: _Segment, lt: dict[str, Field],

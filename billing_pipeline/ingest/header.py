@@ -11,6 +11,14 @@ case-insensitively:
 - `city`
 - `state`, or `uf` (UF)
 
+The charge terms columns are optional in the same way (no aliases); each overrides the beneficiary's policy for
+its row, an empty value leaving the policy's:
+
+- `finePercent` (percent of the amount, once, after the due date)
+- `interestMonthlyPercent` (percent a month, pro rata by day, after the due date)
+- `discountPercent` (percent off when paid on or before the discount's date)
+- `discountUntil` (YYYY-MM-DD, on or before debtDueDate; without it, the policy's days before the due date)
+
 >>> parse_header("debtId,CEP,name,governmentId,email,debtAmount,debtDueDate,UF,notes")
 ['debtId', 'zipCode', 'name', 'governmentId', 'email', 'debtAmount', 'debtDueDate', 'state', 'notes']
 >>> record_columns(["debtId", "zipCode", "name", "governmentId", "email", "debtAmount", "debtDueDate"])
@@ -26,8 +34,12 @@ from billing_pipeline.rejects import RejectCode
 
 REQUIRED_COLUMNS = ("name", "governmentId", "email", "debtAmount", "debtDueDate", "debtId")
 ADDRESS_COLUMNS = ("address", "district", "zipCode", "city", "state")
+TERMS_COLUMNS = ("finePercent", "interestMonthlyPercent", "discountPercent", "discountUntil")
+OPTIONAL_COLUMNS = ADDRESS_COLUMNS + TERMS_COLUMNS
+# No aliases for the charge terms: a file's own column named, say, "juros" stays an ignored extra column, as it
+# was before these columns existed.
 COLUMN_ALIASES = {"neighborhood": "district", "cep": "zipCode", "postalCode": "zipCode", "uf": "state"}
-KNOWN_COLUMNS = REQUIRED_COLUMNS + ADDRESS_COLUMNS
+KNOWN_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 _OTHER_DELIMITERS = (";", "\t", "|")
 _CANONICAL = {column.lower(): column for column in KNOWN_COLUMNS} | {
     alias.lower(): column for alias, column in COLUMN_ALIASES.items()
@@ -35,8 +47,8 @@ _CANONICAL = {column.lower(): column for column in KNOWN_COLUMNS} | {
 
 
 def record_columns(columns: list[str]) -> list[str]:
-    """The columns a record is read into: the required ones, then the address columns this header has."""
-    return [*REQUIRED_COLUMNS, *(c for c in ADDRESS_COLUMNS if c in columns)]
+    """The columns a record is read into: the required ones, then the optional columns this header has."""
+    return [*REQUIRED_COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in columns)]
 
 
 def parse_header(line: str) -> list[str]:
@@ -50,7 +62,7 @@ def parse_header(line: str) -> list[str]:
     if repeated:
         spelled = [
             f"{c} (as {', '.join(n for n, m in zip(names, columns, strict=True) if m == c)})"
-            if c in ADDRESS_COLUMNS else c
+            if c in OPTIONAL_COLUMNS else c
             for c in repeated
         ]
         raise FileRejected(RejectCode.DUPLICATE_COLUMNS, f"header names {', '.join(spelled)} more than once", 1)

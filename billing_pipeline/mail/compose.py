@@ -29,6 +29,9 @@ class Notice:
     # date had already passed when the boleto was issued (else it left too few days to pay).
     original_due_date: str | None = None
     original_due_date_passed: bool = False
+    pix_copia_e_cola: str | None = None  # the boleto's BR Code, when BILLING_PIX_KEY is set
+    instructions: tuple[str, ...] = ()  # the charge terms (fine, interest, discount) as the boleto prints them
+    reminder_days: int | None = None  # a reminder's offset from the due date; None for the first notice
 
 
 @dataclass(frozen=True)
@@ -39,16 +42,27 @@ class Composed:
     data: bytes  # the RFC 5322 message, CRLF line ends
 
 
-@lru_cache(maxsize=1)
-def _templates() -> tuple[jinja2.Template, jinja2.Template]:
+@lru_cache(maxsize=2)
+def _templates(name: str = "notice") -> tuple[jinja2.Template, jinja2.Template]:
     text_environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=False,
                                           keep_trailing_newline=True)
     html_environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
-    return text_environment.get_template("notice.txt.j2"), html_environment.get_template("notice.html.j2")
+    return text_environment.get_template(f"{name}.txt.j2"), html_environment.get_template(f"{name}.html.j2")
 
 
-def subject(beneficiary: str, due_date: str) -> str:
-    return f"Seu boleto de {beneficiary} vence em {due_date}"
+def subject(beneficiary: str, due_date: str, reminder_days: int | None = None) -> str:
+    """The first notice's subject, or a reminder's: before, on or after the due date.
+
+    >>> subject("ACME", "10/01/2026", -3), subject("ACME", "10/01/2026", 0), subject("ACME", "10/01/2026", 7)
+    ('Lembrete: seu boleto de ACME vence em 10/01/2026', 'Lembrete: seu boleto de ACME vence hoje', 'Seu boleto de ACME venceu em 10/01/2026')
+    """
+    if reminder_days is None:
+        return f"Seu boleto de {beneficiary} vence em {due_date}"
+    if reminder_days < 0:
+        return f"Lembrete: seu boleto de {beneficiary} vence em {due_date}"
+    if reminder_days == 0:
+        return f"Lembrete: seu boleto de {beneficiary} vence hoje"
+    return f"Seu boleto de {beneficiary} venceu em {due_date}"
 
 
 def compose(notice: Notice, message_id: str, from_address: str, beneficiary: str, contact: str, demo: bool,
@@ -58,14 +72,14 @@ def compose(notice: Notice, message_id: str, from_address: str, beneficiary: str
     The standard library's EmailMessage builds the same structure in ~3 ms per message; at a million notices that
     is an hour of CPU, so the structure is written out here and the tests parse it back with `email`."""
     values = {**notice.__dict__, "beneficiary": beneficiary, "contact": contact, "demo": demo}
-    text_template, html_template = _templates()
+    text_template, html_template = _templates("notice" if notice.reminder_days is None else "reminder")
     boundary = "=_sb_" + hashlib.sha1(message_id.encode()).hexdigest()
     headers = [
         f"Message-ID: {message_id}",
         f"Date: {formatdate(localtime=False)}",
         f"From: {_address_header(from_address)}",
         f"To: {formataddr((notice.name, notice.recipient), charset='utf-8')}",
-        f"Subject: {_subject_header(beneficiary, notice.due_date, demo)}",
+        f"Subject: {_subject_header(beneficiary, notice.due_date, demo, notice.reminder_days)}",
         "MIME-Version: 1.0",
         f'Content-Type: multipart/mixed; boundary="{boundary}-m"',
     ]
@@ -94,9 +108,9 @@ def _base64(data: bytes) -> bytes:
 
 
 @lru_cache(maxsize=4096)
-def _subject_header(beneficiary: str, due_date: str, demo: bool) -> str:
+def _subject_header(beneficiary: str, due_date: str, demo: bool, reminder_days: int | None = None) -> str:
     # email.header's RFC 2047 encoding costs ~160 µs; a file has few distinct due dates.
-    return Header(("[DEMO] " if demo else "") + subject(beneficiary, due_date), "utf-8").encode()
+    return Header(("[DEMO] " if demo else "") + subject(beneficiary, due_date, reminder_days), "utf-8").encode()
 
 
 @lru_cache(maxsize=16)

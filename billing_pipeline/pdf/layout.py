@@ -19,6 +19,8 @@ TEXT_FIELDS = (
     "data_processamento", "valor", "pagador",
 )
 BIG_FIELDS = frozenset({"linha_recibo", "linha"})
+DRAWN_FIELDS = ("barcode", "instrucoes", "instrucoes_box")  # the per-debt instructions start at "instrucoes"
+PIX_FIELD = "pix_qr"  # the QR code's square, quiet zone included: only in the layout with PIX
 PAYMENT_PLACE = "Pagável em qualquer banco até o vencimento. Após o vencimento, somente no banco emissor."
 DEMO_INSTRUCTION = "DOCUMENTO DE DEMONSTRAÇÃO — NÃO PAGUE. Beneficiário e conta de exemplo."
 
@@ -40,7 +42,7 @@ class Layout:
     fields: dict[str, Box]
 
 
-def html(account: BeneficiaryAccount, demo: bool) -> str:
+def html(account: BeneficiaryAccount, demo: bool, with_pix: bool = False) -> str:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     bank = BANKS[account.bank_code]
     instructions = [
@@ -58,16 +60,19 @@ def html(account: BeneficiaryAccount, demo: bool) -> str:
         carteira=account.carteira or "RG",
         payment_place=PAYMENT_PLACE,
         instructions=instructions,
+        pix=with_pix,
+        pix_css=(TEMPLATES / "pix.css").read_text(encoding="utf-8") if with_pix else "",
     )
 
 
-def render_layout(account: BeneficiaryAccount, demo: bool) -> Layout:
+def render_layout(account: BeneficiaryAccount, demo: bool, with_pix: bool = False) -> Layout:
     import weasyprint  # ~1 s of imports (Pango, fontTools): paid by the step that renders, not by every process
 
-    document = weasyprint.HTML(string=html(account, demo), base_url=str(TEMPLATES)).render()
+    document = weasyprint.HTML(string=html(account, demo, with_pix), base_url=str(TEMPLATES)).render()
     page = document.pages[0]
     height = page.height * CSS_PX_TO_PT
-    missing = [name for name in (*TEXT_FIELDS, "barcode") if name not in page.anchors]
+    expected = (*TEXT_FIELDS, *DRAWN_FIELDS, *((PIX_FIELD,) if with_pix else ()))
+    missing = [name for name in expected if name not in page.anchors]
     if missing:
         raise ValueError(f"the boleto template lacks the fields {', '.join(missing)}")
     fields = {

@@ -107,7 +107,8 @@ def boleto_pdf(engine: Engine, settings: Settings, debt_id: str, today: date | N
     boletos = boleto_rows(engine, debt_id=debt_id)
     if not boletos:
         return None
-    [(_, pdf)] = render_pdfs(boletos, settings.account, settings.is_demo_account, today or date.today())
+    [(_, pdf)] = render_pdfs(boletos, settings.account, settings.is_demo_account, today or date.today(),
+                             settings.pix_receiver)
     return pdf
 
 

@@ -18,17 +18,20 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from billing_pipeline.boleto import format_linha
+from billing_pipeline.charge_terms import instruction_lines
 from billing_pipeline.mail.attachments import Attachments
 from billing_pipeline.mail.compose import Notice, compose
 from billing_pipeline.mail.delivery import backoff_seconds, load_suppressions, make_sender
 from billing_pipeline.mail.senders import PermanentSendError, Sender, TransientSendError
 from billing_pipeline.money import brazilian_amount
 from billing_pipeline.pdf.stamp import brazilian_date
+from billing_pipeline.pix.brcode import boleto_brcode
 from billing_pipeline.progress_log import ProgressLog
 from billing_pipeline.settings import Settings
 from billing_pipeline.stages.lookup import boleto_pdf
 from billing_pipeline.statuses import NoticeStatus
 from billing_pipeline.store import outbox
+from billing_pipeline.store.reminders import offset_of
 
 _RECORD_BATCH = 200
 # Outcomes accepted within this window are committed together: a crash can then leave at most this window's
@@ -76,9 +79,12 @@ def sender_for(settings: Settings) -> Sender:
     return make_sender(settings.smtp_url, settings.smtp_timeout, settings.smtp_rate, settings.outbox_dir)
 
 
-def notice_for(notice: outbox.OutgoingNotice) -> Notice:
+def notice_for(notice: outbox.OutgoingNotice, settings: Settings | None = None) -> Notice:
+    """What the message of an outbox row prints. The BR Code is computed only with a PIX receiver configured, so
+    a store without BILLING_PIX_KEY never calls into pix/."""
     boleto = notice.boleto
     original = boleto.original_due_date  # the debt's; the boleto's is later when that had passed or was too near
+    receiver = settings.pix_receiver if settings is not None else None
     return Notice(
         debt_id=boleto.debt_id,
         recipient=notice.recipient,
@@ -90,6 +96,9 @@ def notice_for(notice: outbox.OutgoingNotice) -> Notice:
         nosso_numero=boleto.nosso_numero,
         original_due_date=brazilian_date(original) if original is not None and original != boleto.due_date else None,
         original_due_date_passed=original is not None and original < boleto.issued_on,
+        pix_copia_e_cola=boleto_brcode(receiver, boleto) if receiver is not None else None,
+        instructions=instruction_lines(boleto.terms, boleto.due_date, boleto.amount_cents),
+        reminder_days=offset_of(notice.notice_kind),
     )
 
 
@@ -112,6 +121,14 @@ def notify_stage(
         outbox.create_rows(engine, chunk_key=chunk_key, file_id=file_id)
     rows = outbox.rows_to_send(engine, chunk_key=chunk_key, file_id=file_id,
                                statuses=(NoticeStatus.FAILED,) if retry_failed else (NoticeStatus.PENDING,))
+    return send_notices(engine, settings, rows, _notices_label(chunk_key, file_id), sender, sleep,
+                        progress=progress)
+
+
+def send_notices(engine: Engine, settings: Settings, rows: list[outbox.OutgoingNotice], label: str,
+                 sender: Sender | None = None, sleep: Callable[[float], None] = time.sleep, *,
+                 progress: Callable[[str], None] | None = None) -> NotifyOutcome:
+    """`rows` composed, sent and marked as notify_stage says (first notices and reminders alike)."""
     suppressions = load_suppressions(settings.suppressions_path)
     sender = sender or sender_for(settings)
     attachments = attachments_for(engine, settings)
@@ -136,7 +153,7 @@ def notify_stage(
                 errors.append(error)
 
     demo = settings.is_demo_account
-    log = ProgressLog(_notices_label(chunk_key, file_id), len(rows), progress)
+    log = ProgressLog(label, len(rows), progress)
 
     looked_at = 0  # rows the generator below has taken (composed or suppressed)
 
@@ -149,8 +166,9 @@ def notify_stage(
                 outcome.suppressed += 1
                 log.advance()
                 continue
-            yield row.id, compose(notice_for(row), row.message_id, settings.mail_from, settings.beneficiary_name,
-                                  settings.beneficiary_contact, demo, attachments.pdf(row.chunk_key, row.boleto.debt_id))
+            yield row.id, compose(notice_for(row, settings), row.message_id, settings.mail_from,
+                                  settings.beneficiary_name, settings.beneficiary_contact, demo,
+                                  attachments.pdf(row.chunk_key, row.boleto.debt_id))
 
     recorder = threading.Thread(target=record_all, name="notify-record", daemon=True)
     started = time.perf_counter()

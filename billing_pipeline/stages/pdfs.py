@@ -46,7 +46,8 @@ def pdf_stage(engine: Engine, settings: Settings, chunk_key: str, today: date | 
     log = ProgressLog(f"PDFs of chunk {chunk_key}", len(rows), progress)
 
     def documents():
-        for debt_id, pdf in render_pdfs(rows, settings.account, settings.is_demo_account, today or date.today()):
+        for debt_id, pdf in render_pdfs(rows, settings.account, settings.is_demo_account, today or date.today(),
+                                        settings.pix_receiver):
             if not first:
                 first.append(pdf)
             log.advance()

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import Engine, RowMapping
 from upath import UPath
 
+from billing_pipeline.charge_terms import ChargePolicy
 from billing_pipeline.ingest.inbox import (
     InboxEntry,
     archive,
@@ -22,6 +23,7 @@ from billing_pipeline.settings import Settings
 from billing_pipeline.statuses import ReceivedVia
 from billing_pipeline.storage.objects import exists
 from billing_pipeline.store import files as registry
+from billing_pipeline.store.boletos import record_charge_policy
 from billing_pipeline.store.files import Receipt
 
 
@@ -87,6 +89,7 @@ def register_stage(engine: Engine, settings: Settings, source: Path | InboxEntry
     name = _original_name(source)
     arrival = registry.register_file(engine, file_id, name, path.stat().st_size, received_via,
                                      archived=exists(destination))
+    _snapshot_policy(engine, settings, file_id, arrival.new)
     archive(path, destination, keep_original=keep_original)
     if isinstance(source, InboxEntry):
         forget_note(path)
@@ -99,9 +102,17 @@ def _register_object(engine: Engine, settings: Settings, entry: InboxEntry) -> R
     name = _original_name(entry)
     arrival = registry.register_file(engine, file_id, name, entry.size, ReceivedVia.INBOX,
                                      object_version=entry.version)
+    _snapshot_policy(engine, settings, file_id, arrival.new)
     if remove_from_inbox(entry):
         forget_note(entry.path)
     return Registration(file_id, name, arrival.new, arrival.first)
+
+
+def _snapshot_policy(engine: Engine, settings: Settings, file_id: str, new: bool) -> None:
+    """The charge policy the file's boletos carry, taken now: before the file is archived or its inbox object
+    deleted, so that a crash in between completes the registration, snapshot included, at the next look."""
+    if new:
+        record_charge_policy(engine, file_id, ChargePolicy.from_settings(settings))
 
 
 def _original_name(source: Path | InboxEntry) -> str:

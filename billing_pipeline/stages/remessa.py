@@ -11,13 +11,19 @@ import pandas as pd
 from sqlalchemy import Engine
 from upath import UPath
 
-from billing_pipeline.cnab.remessa import MAX_TITLES_PER_FILE, MAX_TITLES_PER_LOTE, write_remessa
+from billing_pipeline.cnab.remessa import (
+    first_lines,
+    segments_per_title,
+    title_lines,
+    titles_per_file,
+    titles_per_lote,
+    write_remessa,
+)
 from billing_pipeline.settings import Settings
 from billing_pipeline.storage.atomic import replaced_atomically
 from billing_pipeline.storage.location import location
 from billing_pipeline.store import remessas as store
 from billing_pipeline.store.remessas import (
-    ENTRADA,
     RemessaPending,
     WrittenRemessa,
     make_remessa,
@@ -43,7 +49,8 @@ class RemessaOutcome:
     baixas: int = 0
     lines: int = 0
     missing_address: int = 0  # entradas sent without a complete payer address (the bank may reject them)
-    # More titles than a CNAB file holds (cnab.remessa.MAX_TITLES_PER_FILE) go out in several, NSA after NSA.
+    # More titles than a CNAB file holds (cnab.remessa.titles_per_file: 450,000 of P + Q, 300,000 when a title has an
+    # R) go out in several, NSA after NSA.
     files: tuple[RemessaFile, ...] = ()
     seconds: dict[str, float] = field(default_factory=dict)  # by phase: read, write, record, commit
 
@@ -61,13 +68,15 @@ def remessa_stage(engine: Engine, settings: Settings, *, now: datetime | None = 
         target = settings.remessa_path(file_name)
         with replaced_atomically(target) as partial, partial.open("wb") as out:
             written = write_remessa(out, account, nsa, generated_at, titles)
-        p_lines = p_line_numbers(titles["movement"].to_numpy() == ENTRADA)
-        if len(titles) and p_lines[-1] + (2 if titles["movement"].iat[-1] == ENTRADA else 1) + 1 != written.lines:
+        lines = title_lines(titles)
+        p_lines = first_lines(lines, titles_per_lote(segments_per_title(titles)))
+        if len(titles) and p_lines[-1] + lines[-1] + 1 != written.lines:
             raise RuntimeError(f"remessa {file_name}: {written.lines} lines, not the layout the events number")
         return str(target), int(written.lines), p_lines
 
     seconds: dict[str, float] = {}
-    recorded = make_remessa(engine, account, write, MAX_TITLES_PER_FILE, seconds)
+    recorded = make_remessa(engine, account, write, lambda titles: titles_per_file(segments_per_title(titles)),
+                            seconds)
     if not recorded:
         return RemessaOutcome(account.sequence_name, None, seconds=seconds)
     files = tuple(RemessaFile(part.nsa, location(part.path), part.entradas, part.baixas, part.lines)
@@ -88,18 +97,18 @@ def remessas_after(engine: Engine, last_id: int = 0) -> list[WrittenRemessa]:
     return store.remessas_after(engine, last_id)
 
 
-def p_line_numbers(entrada: np.ndarray) -> np.ndarray:
-    """Each title's first line (its P segment) in the file cnab.remessa writes: a header arquivo, then lotes of at
-    most MAX_TITLES_PER_LOTE titles, each a header lote, P + Q per entrada, P per baixa, and a trailer lote.
+def p_line_numbers(entrada: np.ndarray, with_fine: np.ndarray | None = None) -> np.ndarray:
+    """Each title's first line (its P segment) in the file cnab.remessa writes: a header arquivo, then lotes of
+    titles, each a header lote, P + Q per entrada (+ R with a multa), P per baixa, and a trailer lote.
 
     >>> p_line_numbers(np.array([True, False, True])).tolist()
     [3, 5, 6]
+    >>> p_line_numbers(np.array([True, False, True]), np.array([True, False, False])).tolist()
+    [3, 6, 7]
     """
-    lines = np.where(entrada, 2, 1).astype(np.int64)
-    lote = np.arange(len(lines)) // MAX_TITLES_PER_LOTE
-    before = np.cumsum(lines) - lines  # detail lines before each title in the file
-    # Each lote before a title's adds its header and trailer; its own lote adds its header.
-    return 1 + before + 2 * lote + 1 + 1
+    entrada = np.asarray(entrada, dtype=bool)
+    r = entrada & (np.asarray(with_fine, dtype=bool) if with_fine is not None else False)
+    return first_lines(1 + entrada.astype(np.int64) + r, titles_per_lote(3 if r.any() else 2))
 
 
 def remessa_queue_marker(engine: Engine, settings: Settings) -> str:

@@ -7,15 +7,16 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, RowMapping, func, select, text
+from sqlalchemy import Engine, RowMapping, func, select, text, update
 
 from billing_pipeline.boleto.account import BeneficiaryAccount
 from billing_pipeline.boleto.vectorized import boleto_due_dates, boleto_numbers
+from billing_pipeline.charge_terms import ChargePolicy
 from billing_pipeline.issued_boleto import IssuedBoleto
 from billing_pipeline.money import format_cents
 from billing_pipeline.store.bulk import copy_frame
 from billing_pipeline.store.sequences import allocate
-from billing_pipeline.store.tables import boletos, chunks, debts
+from billing_pipeline.store.tables import boletos, chunks, debts, source_files
 
 WRITTEN_COLUMNS = ["debt_id", "barcode", "linha_digitavel"]
 
@@ -107,12 +108,20 @@ def boleto_of(engine: Engine, debt_id: str) -> RowMapping | None:
         return connection.execute(query).mappings().first()
 
 
-# An IssuedBoleto's fields, from boletos `b` joined with debts `d`.
+# The file's charge policy snapshot as one text column ("fine,interest,discount,days"; NULL before migration 0012):
+# one lookup on source_files' unique file_id per boleto, and no join the queries using these columns must add.
+_CHARGE_POLICY = (
+    "(SELECT CAST(f.policy_fine_basis_points AS TEXT) || ',' || CAST(f.policy_interest_monthly_basis_points AS TEXT)"
+    " || ',' || CAST(f.policy_discount_basis_points AS TEXT) || ',' || CAST(f.policy_discount_days_before_due AS TEXT)"
+    " FROM source_files f WHERE f.file_id = d.file_id) AS charge_policy"
+)
+# An IssuedBoleto's fields, from boletos `b` joined with debts `d`: IssuedBoleto.from_row resolves the terms.
 ISSUED_BOLETO_COLUMNS = (
     "b.debt_id, b.nosso_numero, b.barcode, b.linha_digitavel, b.due_date, b.original_due_date,"
     " b.created_at AS issued_on,"
     " CAST(ROUND(b.amount * 100) AS BIGINT) AS amount_cents, d.name AS payer_name,"
-    " d.government_id AS payer_document"
+    " d.government_id AS payer_document, d.fine_basis_points, d.interest_monthly_basis_points,"
+    f" d.discount_basis_points, d.discount_until, {_CHARGE_POLICY}"
 )
 
 
@@ -125,3 +134,17 @@ def boleto_rows(engine: Engine, chunk_key: str | None = None, debt_id: str | Non
     with engine.connect() as connection:
         rows = connection.execute(query, {"key": chunk_key or debt_id}).mappings().all()
     return [IssuedBoleto.from_row(row) for row in rows]
+
+
+def record_charge_policy(engine: Engine, file_id: str, policy: ChargePolicy) -> None:
+    """Snapshot the policy a newly registered file's boletos will carry; a file keeps the first one it got, so a
+    re-registration after a settings change does not move the terms of boletos already issued."""
+    with engine.begin() as connection:
+        connection.execute(
+            update(source_files)
+            .where(source_files.c.file_id == file_id, source_files.c.policy_fine_basis_points.is_(None))
+            .values(policy_fine_basis_points=policy.fine_basis_points,
+                    policy_interest_monthly_basis_points=policy.interest_monthly_basis_points,
+                    policy_discount_basis_points=policy.discount_basis_points,
+                    policy_discount_days_before_due=policy.discount_days_before_due)
+        )

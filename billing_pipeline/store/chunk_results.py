@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import psycopg
 from sqlalchemy import Connection, Engine, RowMapping, func, select, text, update
@@ -19,20 +20,24 @@ from billing_pipeline.statuses import ChunkStatus, RejectStage, VerdictKind
 from billing_pipeline.store.bulk import copy_frame
 from billing_pipeline.store.files import ChunkRef
 from billing_pipeline.store.tables import chunks, debts, line_verdicts, rejects
-from billing_pipeline.validation.validate import PAYER_ADDRESS_COLUMNS, ChunkValidation
+from billing_pipeline.validation.validate import CHARGE_TERMS_COLUMNS, PAYER_ADDRESS_COLUMNS, ChunkValidation
 
 STAGING_COLUMNS = ["debt_id", "government_id", "name", "email", "amount", "due_date", "line_number"]
 # Optional: a chunk's frame carries the ones its file has, the rest stay NULL.
 PAYER_COLUMNS = list(PAYER_ADDRESS_COLUMNS.values())
 _PAYER_DDL = "".join(f", {column} TEXT" for column in PAYER_COLUMNS)
+# The row's own charge terms, likewise optional: NULL is the file's policy.
+TERMS_COLUMNS = list(CHARGE_TERMS_COLUMNS.values())
+_TERMS_DDL = "".join(f", {column} {'DATE' if column == 'discount_until' else 'INTEGER'}" for column in TERMS_COLUMNS)
+_OPTIONAL_COLUMNS = PAYER_COLUMNS + TERMS_COLUMNS
 _STAGING_DDL = {
     "postgresql": (
         "CREATE TEMP TABLE staging_debts (debt_id uuid, government_id varchar(14), name text, email text,"
-        f" amount numeric(12,2), due_date date, line_number integer{_PAYER_DDL}) ON COMMIT DROP"
+        f" amount numeric(12,2), due_date date, line_number integer{_PAYER_DDL}{_TERMS_DDL}) ON COMMIT DROP"
     ),
     "sqlite": (
         "CREATE TEMP TABLE staging_debts (debt_id TEXT, government_id TEXT, name TEXT, email TEXT,"
-        f" amount NUMERIC(12,2), due_date DATE, line_number INTEGER{_PAYER_DDL})"
+        f" amount NUMERIC(12,2), due_date DATE, line_number INTEGER{_PAYER_DDL}{_TERMS_DDL})"
     ),
 }
 # NULL equals NULL here: a debt stored without an address and sent again without one is the same content.
@@ -95,7 +100,7 @@ def load_debts(engine: Engine, ref: ChunkRef, accepted: pd.DataFrame) -> LoadOut
             "line_number": accepted["line_number"],
         },
         columns=STAGING_COLUMNS,
-    ).assign(**_payer_address(accepted))
+    ).assign(**_payer_address(accepted), **_charge_terms(accepted))
     dialect = engine.dialect.name
     with engine.begin() as connection:
         if dialect == "postgresql" and _copied_straight_in(connection, ref, staging):
@@ -154,6 +159,23 @@ def _payer_address(accepted: pd.DataFrame) -> dict[str, pd.Series]:
     }
 
 
+def _charge_terms(accepted: pd.DataFrame) -> dict[str, pd.Series]:
+    """The charge terms columns the frame has, as Python ints, text or None: SQLite binds neither pandas' NA nor
+    a float NaN of a frame read back from Parquet."""
+    found = {}
+    for column in TERMS_COLUMNS:
+        if column not in accepted:
+            continue
+        values = accepted[column].to_numpy(dtype=object)
+        python: list[object]
+        if column == "discount_until":
+            python = [None if pd.isna(v) or v == "" else str(v) for v in values]
+        else:
+            python = [None if pd.isna(v) else int(v) for v in values]
+        found[column] = pd.Series(np.array(python, dtype=object), index=accepted.index, dtype=object)
+    return found
+
+
 def stored_debt_ids(engine: Engine, chunk_key: str) -> tuple[int, int]:
     """(rows, distinct debt ids) stored for a chunk: the asset check's evidence that nothing was stored twice."""
     query = select(func.count(), func.count(debts.c.debt_id.distinct())).where(debts.c.chunk_key == chunk_key)
@@ -186,7 +208,7 @@ def _insert_through_staging(connection: Connection, ref: ChunkRef, staging: pd.D
     connection.exec_driver_sql("DROP TABLE IF EXISTS staging_debts")
     connection.exec_driver_sql(_STAGING_DDL[dialect])
     copy_frame(connection, "staging_debts", staging)
-    payer = ", ".join(PAYER_COLUMNS)
+    payer = ", ".join(_OPTIONAL_COLUMNS)
     inserted = connection.execute(
         text(
             "INSERT INTO debts (debt_id, government_id, name, email, amount, due_date, file_id, chunk_key,"
@@ -200,7 +222,7 @@ def _insert_through_staging(connection: Connection, ref: ChunkRef, staging: pd.D
     # ever-growing debts table.
     if inserted != len(staging):
         connection.exec_driver_sql("ANALYZE staging_debts")
-        same_payer = "".join(f" AND d.{c} {_SAME[dialect]} s.{c}" for c in PAYER_COLUMNS)
+        same_payer = "".join(f" AND d.{c} {_SAME[dialect]} s.{c}" for c in _OPTIONAL_COLUMNS)
         clashes = connection.execute(
             text(
                 "SELECT s.line_number, s.debt_id, d.file_id, d.line_number AS stored_line,"

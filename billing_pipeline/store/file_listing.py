@@ -7,10 +7,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, Select, case, func, select
+from sqlalchemy import Engine, Select, case, func, literal_column, select
 
 from billing_pipeline.statuses import FileStatus, NoticeStatus
 from billing_pipeline.store.files import Receipt, file_chunks, file_receipts_of, reject_codes, utc
+from billing_pipeline.store.outbox import BOLETO_NOTICE
 from billing_pipeline.store.tables import chunks, file_receipts, outbox, source_files
 
 FILE_ID_LENGTH = 64  # the sha256 of the file's bytes, in hex
@@ -125,7 +126,8 @@ def _summaries(engine: Engine, files: Select) -> list[FileSummary]:
     listed_chunks = select(chunks.c.chunk_key).join(listed, listed.c.file_id == chunks.c.file_id)
     by_chunk = (
         select(outbox.c.chunk_key, outbox.c.status, func.count().label("notices"))
-        .where(outbox.c.chunk_key.in_(listed_chunks))
+        .where(outbox.c.chunk_key.in_(listed_chunks),
+               outbox.c.notice_kind == literal_column(f"'{BOLETO_NOTICE}'"))  # first notices; reminders apart
         .group_by(outbox.c.chunk_key, outbox.c.status)
         .subquery("by_chunk")
     )

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, literal_column, select
 
 from billing_pipeline.statuses import NoticeStatus
+from billing_pipeline.store.outbox import BOLETO_NOTICE
 from billing_pipeline.store.tables import boletos, chunks, outbox, source_files
 
 
@@ -36,6 +37,7 @@ class FileChunks:
 
 def file_chunk_progress(engine: Engine, file_id: str) -> FileChunks:
     of_chunk = chunks.c.chunk_key
+    first_notice = outbox.c.notice_kind == literal_column(f"'{BOLETO_NOTICE}'")  # reminders are not the delivery
     query = (
         select(
             chunks.c.chunk_key,
@@ -44,9 +46,9 @@ def file_chunk_progress(engine: Engine, file_id: str) -> FileChunks:
             chunks.c.accepted,
             func.coalesce(chunks.c.rejected, 0) + func.coalesce(chunks.c.duplicates, 0),
             select(boletos.c.debt_id).where(boletos.c.chunk_key == of_chunk).exists(),
-            select(outbox.c.id).where(outbox.c.chunk_key == of_chunk).exists(),
+            select(outbox.c.id).where(outbox.c.chunk_key == of_chunk, first_notice).exists(),
             select(func.count()).select_from(outbox)
-            .where(outbox.c.chunk_key == of_chunk, outbox.c.status == NoticeStatus.PENDING.value)
+            .where(outbox.c.chunk_key == of_chunk, outbox.c.status == NoticeStatus.PENDING.value, first_notice)
             .scalar_subquery(),
         )
         .where(chunks.c.file_id == file_id)

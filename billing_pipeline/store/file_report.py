@@ -33,7 +33,8 @@ def file_report(engine: Engine, file_id: str) -> dict:
             f"SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM boletos WHERE chunk_key IN ({file_chunks})"),
             {"f": file_id}).one()
         last_sent = connection.execute(text(
-            f"SELECT MAX(sent_at) FROM outbox WHERE chunk_key IN ({file_chunks})"), {"f": file_id}).scalar()
+            f"SELECT MAX(sent_at) FROM outbox WHERE chunk_key IN ({file_chunks})"  # the file's delivery, no reminder
+            f" AND notice_kind = '{outbox.BOLETO_NOTICE}'"), {"f": file_id}).scalar()
     notices = outbox.counts(engine, file_id=file_id)
     finished = last_sent or row["processed_at"]
     wall = _seconds(row["registered_at"], finished)

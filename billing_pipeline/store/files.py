@@ -268,6 +268,8 @@ def finalise_file(engine: Engine, file_id: str) -> bool:
 
 # A file is finished when it was rejected, or processed with every chunk stored (a chunk re-run from the UI is
 # back to 'validated' until its debts are) and every stored debt's notice settled (sent, failed or suppressed).
+# Notices are first notices (a literal kind, which the partial index outbox_chunk_status holds): a reminder
+# waiting for the quiet hours' end is not the file's delivery.
 # Counted through the file's chunks, whose keys index outbox (debts.file_id has no index). The cheap tests come
 # first: a pending notice, or a chunk with debts and no notice yet (its delivery has not started), ends the
 # evaluation before the count over all the file's notices.
@@ -275,9 +277,11 @@ _FINISHED = (
     f"(source_files.status = '{FileStatus.REJECTED}' OR (source_files.status = '{FileStatus.PROCESSED}'"
     f" AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.file_id = source_files.file_id AND c.status <> '{ChunkStatus.LOADED}')"
     " AND NOT EXISTS (SELECT 1 FROM outbox o JOIN chunks c ON c.chunk_key = o.chunk_key"
-    f"                 WHERE c.file_id = source_files.file_id AND o.status = '{NoticeStatus.PENDING}')"
+    f"                 WHERE c.file_id = source_files.file_id AND o.status = '{NoticeStatus.PENDING}'"
+    f"                 AND o.notice_kind = '{BOLETO_NOTICE}')"
     " AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.file_id = source_files.file_id AND c.accepted > 0"
-    "                 AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.chunk_key = c.chunk_key))"
+    f"                 AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.chunk_key = c.chunk_key"
+    f"                                 AND o.notice_kind = '{BOLETO_NOTICE}'))"
     " AND source_files.accepted = (SELECT COUNT(*) FROM outbox o JOIN chunks c ON c.chunk_key = o.chunk_key"
     "                              WHERE c.file_id = source_files.file_id AND o.notice_kind = :kind)))"
 )

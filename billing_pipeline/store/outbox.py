@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, literal_column, select, text
 
 from billing_pipeline.issued_boleto import IssuedBoleto
 from billing_pipeline.statuses import NoticeStatus
@@ -18,6 +18,8 @@ from billing_pipeline.store.boletos import ISSUED_BOLETO_COLUMNS
 from billing_pipeline.store.tables import chunks, outbox
 
 BOLETO_NOTICE = "boleto_issued"
+# A literal, not a parameter: the planners then use the partial index outbox_chunk_status (first notices only).
+FIRST_NOTICES = f"{{table}}.notice_kind = '{BOLETO_NOTICE}'"
 MESSAGE_ID_DOMAIN = "smart-billing.invalid"
 
 
@@ -63,12 +65,15 @@ class OutgoingNotice:
     message_id: str
     attempts: int
     boleto: IssuedBoleto
+    notice_kind: str = BOLETO_NOTICE
 
 
 def rows_to_send(engine: Engine, chunk_key: str | None = None, file_id: str | None = None,
                  statuses: tuple[NoticeStatus, ...] = (NoticeStatus.PENDING,)) -> list[OutgoingNotice]:
-    """Notices in `statuses`, with the boleto their message prints, in the order they were created."""
+    """First notices in `statuses`, with the boleto their message prints, in the order they were created.
+    Reminders go out through stages.remind, never with a chunk's delivery."""
     conditions, params = _scope("o", chunk_key, file_id)
+    conditions.append(FIRST_NOTICES.format(table="o"))
     conditions.append(f"o.status IN ({', '.join(f':s{i}' for i in range(len(statuses)))})")
     params.update({f"s{i}": str(status) for i, status in enumerate(statuses)})
     query = text(
@@ -127,14 +132,16 @@ class Undelivered:
         return bool(self.pending and self.last_error)
 
 
-def undelivered(engine: Engine, chunk_key: str, notice_kind: str = BOLETO_NOTICE) -> Undelivered:
-    """One pass over the chunk's notices (on the chunk_key index) and a count of its boletos."""
+def undelivered(engine: Engine, chunk_key: str) -> Undelivered:
+    """One pass over the chunk's first notices (on the chunk_key index) and a count of its boletos. Reminders are
+    not the chunk's delivery: one waiting for the quiet hours' end never brings its chunk's redelivery."""
     with engine.connect() as connection:
         pending, notices, last_error = connection.execute(
             text(f"SELECT COALESCE(SUM(CASE WHEN status = '{NoticeStatus.PENDING}' THEN 1 ELSE 0 END), 0),"
-                 " COALESCE(SUM(CASE WHEN notice_kind = :kind THEN 1 ELSE 0 END), 0),"
+                 " COUNT(*),"
                  f" MAX(CASE WHEN status = '{NoticeStatus.PENDING}' THEN last_error END)"
-                 " FROM outbox WHERE chunk_key = :key"), {"key": chunk_key, "kind": notice_kind}
+                 f" FROM outbox o WHERE o.chunk_key = :key AND {FIRST_NOTICES.format(table='o')}"),
+            {"key": chunk_key},
         ).one()
         issued = connection.execute(
             text("SELECT COUNT(*) FROM boletos WHERE chunk_key = :key"), {"key": chunk_key}
@@ -143,7 +150,9 @@ def undelivered(engine: Engine, chunk_key: str, notice_kind: str = BOLETO_NOTICE
 
 
 def counts(engine: Engine, file_id: str | None = None, chunk_key: str | None = None) -> dict[str, int]:
-    query = select(outbox.c.status, func.count()).group_by(outbox.c.status)
+    """First notices by state (store.reminders.reminder_counts counts the reminders)."""
+    query = (select(outbox.c.status, func.count()).where(outbox.c.notice_kind == literal_column(f"'{BOLETO_NOTICE}'"))
+             .group_by(outbox.c.status))
     if chunk_key is not None:
         query = query.where(outbox.c.chunk_key == chunk_key)
     if file_id is not None:

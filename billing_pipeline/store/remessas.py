@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, text, update
 from upath import UPath
 
 from billing_pipeline.boleto.account import BeneficiaryAccount
+from billing_pipeline.charge_terms import resolve_discounts
 from billing_pipeline.cnab.identifiers import SEU_NUMERO_WIDTH, company_use, seu_numero
 from billing_pipeline.statuses import BoletoEventKind, BoletoStatus, EventSource
 from billing_pipeline.storage.location import location
@@ -31,26 +32,35 @@ from billing_pipeline.store.tables import boleto_states, remessas, sequences
 ENTRADA, BAIXA = "01", "02"  # C004 movement codes (cnab.codes.RemessaMovement)
 # The titles frame the CNAB writer takes (cnab.remessa.REMESSA_COLUMNS), with the debt it is for.
 TITLE_COLUMNS = ["movement", "sequence", "document_number", "company_use", "due_date", "issued_on", "amount_cents",
-                 "payer_document", "payer_name", "address", "district", "cep", "city", "uf"]
+                 "payer_document", "payer_name", "address", "district", "cep", "city", "uf", "fine_basis_points",
+                 "interest_monthly_basis_points", "discount_basis_points", "discount_until"]
 _ADDRESS_PARTS = ["address", "cep", "city", "uf"]  # what a bank needs to register a title (segment Q)
 
 _PENDING_COLUMNS = ["movement", "sequence", "debt_id", "due_date", "issued_on", "amount_cents", "payer_document",
-                    "payer_name", "address", "district", "cep", "city", "uf"]
+                    "payer_name", "address", "district", "cep", "city", "uf", "fine_basis_points",
+                    "interest_monthly_basis_points", "discount_basis_points", "own_discount_until",
+                    "discount_days_before_due"]
 # Text and integers only, as COPY writes them: no UUID, Decimal or date object is built for a million rows.
 _TITLE_FIELDS = (
     "b.sequence, CAST(b.debt_id AS TEXT) AS debt_id, CAST(b.due_date AS TEXT),"
     " SUBSTR(CAST(b.created_at AS TEXT), 1, 10), CAST(ROUND(b.amount * 100) AS BIGINT), d.government_id, d.name, COALESCE(d.payer_address, ''),"
     " COALESCE(d.payer_district, ''), COALESCE(d.payer_zip_code, ''), COALESCE(d.payer_city, ''),"
-    " COALESCE(d.payer_state, '')"
+    " COALESCE(d.payer_state, ''),"
+    # The charge terms as charge_terms.resolve_terms resolves them (the row's, else its file's policy snapshot),
+    # but for the discount's date, which needs the boleto's due date: resolved after the read.
+    " COALESCE(d.fine_basis_points, f.policy_fine_basis_points, 0),"
+    " COALESCE(d.interest_monthly_basis_points, f.policy_interest_monthly_basis_points, 0),"
+    " COALESCE(d.discount_basis_points, f.policy_discount_basis_points, 0), COALESCE(CAST(d.discount_until AS TEXT), ''),"
+    " COALESCE(f.policy_discount_days_before_due, 0)"
 )
 # Entradas: the account's boletos without a state (never sent). Baixas: requested and not sent yet (a partial index
 # holds exactly those). In nosso número order, as the file lists them.
 _PENDING = (
     f"SELECT * FROM (SELECT '{ENTRADA}' AS movement, {_TITLE_FIELDS} FROM boletos b"
-    " JOIN debts d ON d.debt_id = b.debt_id"
+    " JOIN debts d ON d.debt_id = b.debt_id JOIN source_files f ON f.file_id = d.file_id"
     " WHERE b.account_key = :account_key AND NOT EXISTS (SELECT 1 FROM boleto_states s WHERE s.debt_id = b.debt_id)"
     f" UNION ALL SELECT '{BAIXA}', {_TITLE_FIELDS} FROM boleto_states s JOIN boletos b ON b.debt_id = s.debt_id"
-    " JOIN debts d ON d.debt_id = b.debt_id"
+    " JOIN debts d ON d.debt_id = b.debt_id JOIN source_files f ON f.file_id = d.file_id"
     " WHERE s.baixa_requested_at IS NOT NULL AND s.baixa_nsa IS NULL AND b.account_key = :account_key) pending"
     " ORDER BY sequence"
 )
@@ -84,14 +94,19 @@ def pending_titles(connection: Connection, account_key: str) -> PendingTitles:
     frame = read_text_frame(connection, _PENDING, {"account_key": account_key}, _PENDING_COLUMNS)
     sequences = frame["sequence"].to_numpy().astype(np.int64)
     debt_ids = frame["debt_id"].to_numpy()
+    due = frame["due_date"].to_numpy().astype("datetime64[D]")
+    issued = frame["issued_on"].to_numpy().astype("datetime64[D]")
+    own_until = frame["own_discount_until"].replace("", "NaT").to_numpy().astype("datetime64[D]")
+    discount, discount_until = resolve_discounts(_integers(frame["discount_basis_points"]), own_until,
+                                                 _integers(frame["discount_days_before_due"]), due, issued)
     titles = pd.DataFrame({
         "movement": frame["movement"],
         "sequence": sequences,
         # seu número is the sequence in decimal, which COPY already wrote: seu_numero only checks its width.
         "document_number": frame["sequence"] if _fits_seu_numero(sequences) else seu_numero(sequences),
         "company_use": company_use(debt_ids),
-        "due_date": frame["due_date"].to_numpy().astype("datetime64[D]"),
-        "issued_on": frame["issued_on"].to_numpy().astype("datetime64[D]"),
+        "due_date": due,
+        "issued_on": issued,
         "amount_cents": frame["amount_cents"].to_numpy().astype(np.int64),
         "payer_document": frame["payer_document"],
         "payer_name": frame["payer_name"],
@@ -100,8 +115,17 @@ def pending_titles(connection: Connection, account_key: str) -> PendingTitles:
         "cep": frame["cep"],
         "city": frame["city"],
         "uf": frame["uf"],
+        "fine_basis_points": _integers(frame["fine_basis_points"]),
+        "interest_monthly_basis_points": _integers(frame["interest_monthly_basis_points"]),
+        "discount_basis_points": discount,
+        "discount_until": discount_until,
     })
     return PendingTitles(titles, debt_ids, debt_order(debt_ids))
+
+
+def _integers(texts: pd.Series) -> np.ndarray:
+    # SQLite hands back an integer column as text through read_text_frame; COPY as text too
+    return texts.to_numpy().astype(np.int64) if len(texts) else np.zeros(0, dtype=np.int64)
 
 
 def debt_order(debt_ids: np.ndarray) -> np.ndarray:
@@ -161,10 +185,11 @@ class RecordedRemessa:
 RemessaWriter = Callable[[int, str, pd.DataFrame], tuple[str, int, np.ndarray]]
 
 
-def make_remessa(engine: Engine, account: BeneficiaryAccount, write: RemessaWriter, max_titles: int,
+def make_remessa(engine: Engine, account: BeneficiaryAccount, write: RemessaWriter,
+                 max_titles: int | Callable[[pd.DataFrame], int],
                  seconds: dict[str, float] | None = None) -> list[RecordedRemessa]:
-    """The account's pending titles, in files of at most `max_titles` titles (the CNAB trailer's line count has
-    six digits), each with the next NSA, written by `write(nsa, file_name, titles)` -> (its path, its line count,
+    """The account's pending titles, in files of at most `max_titles` titles (or as many as `max_titles(titles)`
+    says: the CNAB trailer's line count has six digits), each with the next NSA, written by `write(nsa, file_name, titles)` -> (its path, its line count,
     each title's P line) and recorded, all in one transaction: a failure anywhere leaves every title pending and
     no NSA used. Nothing pending: no file, no NSA spent. `seconds` gets the time spent by phase (read, write,
     record, commit)."""
@@ -178,8 +203,10 @@ def make_remessa(engine: Engine, account: BeneficiaryAccount, write: RemessaWrit
             connection.exec_driver_sql("SET LOCAL work_mem = '256MB'")
         pending = pending_titles(connection, account_key)
         clock.lap("read")
-        for start in range(0, len(pending.titles), max_titles):
-            part = slice(start, start + max_titles)
+        # a title's R (its multa) makes it three lines: the writer says how many titles a file of them holds
+        per_file = max_titles if isinstance(max_titles, int) else max_titles(pending.titles)
+        for start in range(0, len(pending.titles), per_file):
+            part = slice(start, start + per_file)
             recorded.append(_record_part(connection, account, PendingTitles(
                 pending.titles.iloc[part].reset_index(drop=True), pending.debt_ids[part], pending.debt_order[part]),
                 write, clock))

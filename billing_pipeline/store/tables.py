@@ -42,6 +42,11 @@ source_files = Table(
     Column("processed_at", DateTime(timezone=True)),
     Column("reported_at", DateTime(timezone=True)),
     Column("received_via", Text, nullable=False),
+    # The charge policy in force when the file was registered (migration 0012): NULL for a file registered before.
+    Column("policy_fine_basis_points", Integer),
+    Column("policy_interest_monthly_basis_points", Integer),
+    Column("policy_discount_basis_points", Integer),
+    Column("policy_discount_days_before_due", Integer),
 )
 
 file_receipts = Table(
@@ -105,6 +110,11 @@ debts = Table(
     Column("payer_zip_code", Text),  # 8 digits
     Column("payer_city", Text),
     Column("payer_state", Text),  # UF, uppercase
+    # The row's own charge terms (migration 0012): NULL where the file's policy holds.
+    Column("fine_basis_points", Integer),  # 200 = 2,00 %
+    Column("interest_monthly_basis_points", Integer),
+    Column("discount_basis_points", Integer),
+    Column("discount_until", Date),
 )
 
 rejects = Table(
@@ -252,4 +262,24 @@ retorno_unmatched = Table(
     Column("amount_cents", BigInteger),
     Column("reason", Text, nullable=False),
     Column("raw_line", Text, nullable=False),
+)
+
+# Reminders, the régua (migration 0013): outbox rows of reminder kinds wait for the quiet hours' end in not_before.
+outbox.append_column(Column("not_before", DateTime(timezone=True)))
+
+reminder_optouts = Table(
+    "reminder_optouts",
+    metadata,
+    Column("email", Text, primary_key=True),
+    Column("opted_out_at", DateTime(timezone=True), nullable=False),
+)
+
+reminder_runs = Table(
+    "reminder_runs",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("covered_from", Date, nullable=False),
+    Column("requested_for", Date, nullable=False),
+    Column("created", Integer, nullable=False),
+    Column("ran_at", DateTime(timezone=True), nullable=False),
 )

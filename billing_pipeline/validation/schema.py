@@ -7,6 +7,11 @@ The payer address columns are optional twice over: a file may leave them out (th
 row may leave any of them empty (a partial address is the remessa's to report, not a reject). A value given must
 be usable: a CEP of 8 digits, one of the 27 UFs, and no longer than MAX_LENGTH (the remessa cuts the text ones to
 the CNAB field widths: address 40, district 15, city 15).
+
+The charge terms columns are optional the same way: an empty value leaves the beneficiary's policy in force. A
+value given must be what a bank registers: a percent of at most 2 decimals (finePercent and
+interestMonthlyPercent up to 100, discountPercent under 100) and a real date for discountUntil; that date must not
+be after debtDueDate (validate.py checks that pair of columns).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ _EMAIL = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@" + _LABEL + r"(?:\." + _LABEL + r")
 _AMOUNT = r"[+-]?[0-9]+(?:\.[0-9]+)?"
 _ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _ZIP_CODE = r"[0-9]{2}\.?[0-9]{3}-?[0-9]{3}"  # 01310-100, 01310100, 01.310-100
+_PERCENT = r"[0-9]{1,3}(?:\.[0-9]{0,2})?"  # 2, 2.5, 2.50, 100: what a CNAB percent field (2 decimals) holds
 
 
 def _check(code: RejectCode, test: Callable[[pd.Series], pd.Series]) -> pa.Check:
@@ -68,7 +74,7 @@ def _too_large(s: pd.Series) -> pd.Series:
     return ~well_formed | (integer.str.len() <= MAX_AMOUNT_INTEGER_DIGITS)
 
 
-def _real_date(s: pd.Series) -> pd.Series:
+def real_date(s: pd.Series) -> pd.Series:
     shaped = s.str.fullmatch(_ISO_DATE).fillna(False).astype(bool)
     parsed = pd.to_datetime(s.where(shaped), format="%Y-%m-%d", errors="coerce")
     return shaped & parsed.notna()
@@ -80,6 +86,14 @@ def _government_id(policy: str) -> Callable[[pd.Series], pd.Series]:
 
 def _is_state(s: pd.Series) -> pd.Series:
     return s.str.upper().isin(STATES)
+
+
+def _percent_at_most(limit: int, *, below: bool = False) -> Callable[[pd.Series], pd.Series]:
+    def within(s: pd.Series) -> pd.Series:
+        shaped = s.str.fullmatch(_PERCENT).fillna(False).astype(bool)
+        value = pd.to_numeric(s.where(shaped), errors="coerce")
+        return shaped & ((value < limit) if below else (value <= limit)).fillna(False).astype(bool)
+    return within
 
 
 def _optional_column(name: str, *checks: pa.Check) -> pa.Column:
@@ -120,13 +134,19 @@ def debt_schema(government_id_policy: str) -> pa.DataFrameSchema:
                 _check(RejectCode.AMOUNT_TOO_PRECISE, _too_precise),
                 _check(RejectCode.AMOUNT_TOO_LARGE, _too_large),
             ),
-            "debtDueDate": _column("debtDueDate", _check(RejectCode.INVALID_DUE_DATE, _real_date)),
+            "debtDueDate": _column("debtDueDate", _check(RejectCode.INVALID_DUE_DATE, real_date)),
             "debtId": _column("debtId", _check(RejectCode.INVALID_DEBT_ID, _matches(_UUID))),
             "address": _optional_text("address"),
             "district": _optional_text("district"),
             "zipCode": _optional_column("zipCode", _check(RejectCode.INVALID_ZIP_CODE, _matches(_ZIP_CODE))),
             "city": _optional_text("city"),
             "state": _optional_column("state", _check(RejectCode.INVALID_STATE, _is_state)),
+            "finePercent": _optional_column("finePercent", _check(RejectCode.INVALID_FINE, _percent_at_most(100))),
+            "interestMonthlyPercent": _optional_column(
+                "interestMonthlyPercent", _check(RejectCode.INVALID_INTEREST, _percent_at_most(100))),
+            "discountPercent": _optional_column(
+                "discountPercent", _check(RejectCode.INVALID_DISCOUNT, _percent_at_most(100, below=True))),
+            "discountUntil": _optional_column("discountUntil", _check(RejectCode.INVALID_DISCOUNT, real_date)),
         },
         strict=False,
         name="debt",
@@ -136,6 +156,15 @@ def debt_schema(government_id_policy: str) -> pa.DataFrameSchema:
 def zip_code_digits(zip_codes: pd.Series) -> pd.Series:
     """The 8 digits of validated CEPs ('01.310-100' -> '01310100'); empty stays empty."""
     return zip_codes.str.replace(r"[.-]", "", regex=True)
+
+
+def percent_basis_points(percents: pd.Series) -> pd.Series:
+    """Validated percents as nullable basis points ('2' -> 200, '2.5' -> 250, '0.01' -> 1); empty -> <NA>, the
+    policy's. Digits only, no float: '0.29' is 29, not 28.999."""
+    given = percents != ""
+    whole = percents.str.replace(r"\..*$", "", regex=True)
+    decimals = percents.str.replace(r"^[^.]*\.?", "", regex=True).str.pad(2, side="right", fillchar="0")
+    return (whole + decimals).where(given).astype("Int64")
 
 
 def amount_cents(amounts: pd.Series) -> pd.Series:

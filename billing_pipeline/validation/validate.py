@@ -17,7 +17,13 @@ from billing_pipeline.ingest.records import ChunkRecords
 from billing_pipeline.ingest.split import LineVerdict
 from billing_pipeline.rejects import MESSAGES, REJECT_COLUMNS, RejectCode, empty_rejects
 from billing_pipeline.statuses import VerdictKind
-from billing_pipeline.validation.schema import amount_cents, debt_schema, zip_code_digits
+from billing_pipeline.validation.schema import (
+    amount_cents,
+    debt_schema,
+    percent_basis_points,
+    real_date,
+    zip_code_digits,
+)
 
 DEBT_COLUMNS = ["line_number", "debt_id", "government_id", "name", "email", "amount_cents", "due_date", "raw_line"]
 # The payer address of a file that has the columns (store.tables.debts' names): None where a row leaves it empty.
@@ -28,11 +34,19 @@ PAYER_ADDRESS_COLUMNS = {
     "city": "payer_city",
     "state": "payer_state",
 }
+# A row's own charge terms (store.tables.debts' names): <NA> / None where a row leaves the policy's.
+CHARGE_TERMS_COLUMNS = {
+    "finePercent": "fine_basis_points",
+    "interestMonthlyPercent": "interest_monthly_basis_points",
+    "discountPercent": "discount_basis_points",
+    "discountUntil": "discount_until",
+}
 
 
 @dataclass
 class ChunkValidation:
-    accepted: pd.DataFrame  # DEBT_COLUMNS, normalised, then the PAYER_ADDRESS_COLUMNS the file has
+    accepted: pd.DataFrame  # DEBT_COLUMNS, normalised, then the PAYER_ADDRESS_COLUMNS and CHARGE_TERMS_COLUMNS
+    # the file has
     rejects: pd.DataFrame  # REJECT_COLUMNS, several rows may share a line
     duplicate_lines: list[int]
 
@@ -122,6 +136,7 @@ def validate_chunk(
             unterminated_rejects,
             _verdict_rejects(fields, conflicts, RejectCode.DUPLICATE_CONFLICT),
             _schema_rejects(fields, government_id_policy),
+            _discount_after_due_rejects(fields),
         )
         if not part.empty
     ]
@@ -140,6 +155,7 @@ def validate_chunk(
             "due_date": good["debtDueDate"],
             "raw_line": good["raw_line"],
             **_payer_address(good),
+            **_charge_terms(good),
         }
     ).reset_index(drop=True)
     return ChunkValidation(accepted, rejects, sorted(duplicates))
@@ -158,4 +174,37 @@ def _payer_address(good: pd.DataFrame) -> dict[str, pd.Series]:
         elif column == "state":
             values = values.str.upper()
         found[stored] = values.where(values != "")
+    return found
+
+
+def _discount_after_due_rejects(fields: pd.DataFrame) -> pd.DataFrame:
+    """INVALID_DISCOUNT where discountUntil is after debtDueDate: a bank refuses a discount past the due date.
+    Both are compared as YYYY-MM-DD text, which orders as the dates do; one that is not a real date is the schema's
+    to report, and only that."""
+    if "discountUntil" not in fields:
+        return empty_rejects()
+    until, due = fields["discountUntil"], fields["debtDueDate"]
+    late = fields[(real_date(until) & real_date(due) & (until > due)).astype(bool)]
+    return pd.DataFrame(
+        {
+            "line_number": late["line_number"].to_numpy(),
+            "column": "discountUntil",
+            "code": RejectCode.INVALID_DISCOUNT.value,
+            "message": [f"{MESSAGES[RejectCode.INVALID_DISCOUNT]} (got {value!r}, after debtDueDate {limit!r})"
+                        for value, limit in zip(late["discountUntil"], late["debtDueDate"], strict=True)],
+            "raw_line": late["raw_line"].to_numpy(),
+        },
+        columns=REJECT_COLUMNS,
+    )
+
+
+def _charge_terms(good: pd.DataFrame) -> dict[str, pd.Series]:
+    """The charge terms columns the file has: percents as basis points, the date as text, missing where empty
+    (the policy's). A file without them adds nothing."""
+    found: dict[str, pd.Series] = {}
+    for column, stored in CHARGE_TERMS_COLUMNS.items():
+        if column not in good:
+            continue
+        values = good[column]
+        found[stored] = values.where(values != "") if column == "discountUntil" else percent_basis_points(values)
     return found

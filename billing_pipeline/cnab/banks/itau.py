@@ -10,7 +10,10 @@ python-cnab fixtures carry it:
 - P 38-40 carteira, 41-48 nosso número (8), 49 its DAC (as on the boleto), 50-57 blanks, 58-62 zeros, 63-72 seu
   número (10), 73-77 blanks; espécie 01 = duplicata mercantil (Itaú's own table); 118 zero; 221 protesto 3 (não
   protestar), 224 baixa 0 and 225-226 prazo (2), 227-239 zeros;
-- Q 34-63 nome do pagador (30) + 10 blanks; 170-199 sacador/avalista (30) + 10 blanks.
+- Q 34-63 nome do pagador (30) + 10 blanks; 170-199 sacador/avalista (30) + 10 blanks;
+- no código de juros (118) nor de desconto (142), both zero: P 127-141 is the juros as a value a day, and 151-165
+  the first discount as a value, both in reais with 2 decimals, from 119-126 and until 143-150 (brcobranca's
+  itau.rb, "valor de mora por dia de atraso", "valor do 1o desconto").
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from billing_pipeline.cnab.layout import Field, Overrides
 
 code = "341"
 name = "BANCO ITAU SA"
+INTEREST_AS_DAILY_VALUE = True
+DISCOUNT_AS_VALUE = True
 FILE_VERSION = "040"
 LOTE_VERSION = "030"
 WRITES = True
@@ -54,6 +59,7 @@ OVERRIDES: Overrides = {
     "header_lote": (_n("zeros_12", 12, 13), _a("convenio", 34, 53), *_account_fields(54)),
     "P": (*_account_fields(18), _a("nosso_numero", 38, 57), _n("zeros_58", 58, 62), _a("document_number", 63, 72),
           _a("cnab_73", 73, 77), _n("species", 107, 108, "01"), _n("interest_code", 118, 118, "0"),
+          _n("discount_code", 142, 142, "0"),
           _n("write_off_code", 224, 224, "0"), _n("write_off_days", 225, 226), _n("zeros_227", 227, 239)),
     "Q": (_a("payer_name", 34, 63), _a("cnab_64", 64, 73), _a("guarantor_name", 170, 199), _a("cnab_200", 200, 209),
           _n("correspondent_bank", 210, 212), _a("cnab_213", 213, 240)),

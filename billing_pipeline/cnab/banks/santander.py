@@ -12,7 +12,10 @@ and read by brcobranca (retorno/cnab240/santander.rb):
 - P: agência 4 + DV, conta 9 + DV, conta cobrança 9 + DV, nosso número 45-57 (12 + DV módulo 11, as on the
   boleto); 58 tipo de cobrança 5 (rápida com registro) for carteiras up to 200, else 1; 101-104 agência
   cobradora; 221 protesto 0 = não protestar (Santander's 3 means "perfil do beneficiário"); 224 baixa 2 = não
-  baixar, 225 zero, 226-227 prazo; moeda 00; R is not sent;
+  baixar, 225 zero, 226-227 prazo; moeda 00;
+- juros as a taxa mensal (código 2) carry the rate with 5 decimals at P 127-141 (brcobranca's santander.rb
+  valor_mora), not FEBRABAN's 2; R, sent only for a title with a multa, has 42-65 (desconto 3) and 180-240
+  blank;
 - T is shifted: nosso número 41-53, carteira 54, seu número 55-69, vencimento 70-77, valor 78-92, uso da empresa
   101-125, pagador 128-183, tarifa 194-208, motivos 209-218;
 - the lote trailer's "quantidade de registros" of a retorno counts only the detail lines.
@@ -35,6 +38,7 @@ FILE_VERSION = "040"
 LOTE_VERSION = "030"
 WRITES = True
 LOTE_TRAILER_COUNTS_DETAILS = True
+INTEREST_RATE_DECIMALS = 5
 
 
 def _n(name: str, start: int, end: int, default: str | None = None) -> Field:
@@ -66,6 +70,7 @@ OVERRIDES: Overrides = {
           _n("write_off_code", 224, 224, "2"), _n("zero_225", 225, 225), _n("write_off_days", 226, 227),
           _n("currency", 228, 229, "00"), _a("cnab_230", 230, 240)),
     "Q": (_n("santander_reserved", 210, 221), _a("cnab_222", 222, 240)),
+    "R": (_a("santander_42", 42, 65), _a("santander_180", 180, 240)),
     "T": (_n("agencia", 18, 21), _a("agencia_dv", 22, 22), _n("conta", 23, 31), _a("conta_dv", 32, 32),
           _a("cnab_33", 33, 40), _a("nosso_numero", 41, 53), _n("carteira_code", 54, 54),
           _a("document_number", 55, 69), _n("due_date", 70, 77), _n("amount", 78, 92),

@@ -1,0 +1,1 @@
+"""Reminders (the régua): a daily schedule creates and sends them; a sensor sends those the quiet hours held."""
