@@ -17,8 +17,13 @@ install: $(STAMP)
 
 # DEMO only: a remessa is written once the files are in, and a simulated bank answers it with a retorno
 # (BILLING_DEMO_BANK, for the DEMO account alone), so boletos show registered, rejected and paid in the UI.
+# The boletos carry a fine, interest and a PIX QR code; the PIX key is the BCB manual's example random key, which
+# belongs to no one.
 demo: export BILLING_REMESSA_AUTO = true
 demo: export BILLING_DEMO_BANK = true
+demo: export BILLING_FINE_PERCENT = 2
+demo: export BILLING_INTEREST_MONTHLY_PERCENT = 1
+demo: export BILLING_PIX_KEY = 123e4567-e12b-12d1-a456-426655440000
 demo: install
 	$(BIN)/billing db upgrade
 	$(BIN)/billing sample --rows 20000 --seed 1 --invalid-rate 0.01 --with-address -o $(DEMO_FILE)
