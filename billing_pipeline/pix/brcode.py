@@ -188,6 +188,8 @@ def pix_key_problem(key: str) -> str | None:
     'a CPF or CNPJ key is written with its digits only: 52998224725'
     >>> pix_key_problem("11987654321")
     'neither a valid CPF nor a valid CNPJ'
+    >>> pix_key_problem("Pix@Example.com"), pix_key_problem("joão@exemplo.com.br")[:16]
+    ('an e-mail key is written in lower case: pix@example.com', 'a PIX key is ASC')
     >>> pix_key_problem("(11) 98765-4321")
     'not a CPF, CNPJ, e-mail, +55 phone number (E.164) or random key (UUID)'
     """
@@ -195,8 +197,12 @@ def pix_key_problem(key: str) -> str | None:
         return "empty"
     if len(key) > KEY_LENGTH:
         return f"longer than the {KEY_LENGTH} characters a PIX key may have"
+    if not key.isascii():
+        return "a PIX key is ASCII: an e-mail key with accents is not one the DICT accepts"
     if "@" in key:
-        return None if _EMAIL.fullmatch(key) else "not an e-mail address"
+        if not _EMAIL.fullmatch(key):
+            return "not an e-mail address"
+        return None if key == key.lower() else f"an e-mail key is written in lower case: {key.lower()}"
     if key.startswith("+"):
         return None if _PHONE.fullmatch(key) else "a phone key is +55, the area code and the number, digits only"
     if _RANDOM_KEY.fullmatch(key.lower()):

@@ -13,7 +13,8 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from sqlalchemy import Engine
 
@@ -85,6 +86,14 @@ def notice_for(notice: outbox.OutgoingNotice, settings: Settings | None = None) 
     boleto = notice.boleto
     original = boleto.original_due_date  # the debt's; the boleto's is later when that had passed or was too near
     receiver = settings.pix_receiver if settings is not None else None
+    reminder_days = offset_of(notice.notice_kind)
+    terms = boleto.terms
+    if reminder_days is not None and terms.discount_until is not None and \
+            terms.discount_until < boleto.due_date + timedelta(days=reminder_days):
+        terms = replace(terms, discount_basis_points=0, discount_until=None)  # expired by the reminder's day
+    # The static BR Code pays the face value only: after the due date it would let a payer skip the fine and the
+    # interest the bank charges on the boleto, so overdue reminders leave it out.
+    overdue = reminder_days is not None and reminder_days > 0
     return Notice(
         debt_id=boleto.debt_id,
         recipient=notice.recipient,
@@ -96,9 +105,9 @@ def notice_for(notice: outbox.OutgoingNotice, settings: Settings | None = None) 
         nosso_numero=boleto.nosso_numero,
         original_due_date=brazilian_date(original) if original is not None and original != boleto.due_date else None,
         original_due_date_passed=original is not None and original < boleto.issued_on,
-        pix_copia_e_cola=boleto_brcode(receiver, boleto) if receiver is not None else None,
-        instructions=instruction_lines(boleto.terms, boleto.due_date, boleto.amount_cents),
-        reminder_days=offset_of(notice.notice_kind),
+        pix_copia_e_cola=boleto_brcode(receiver, boleto) if receiver is not None and not overdue else None,
+        instructions=instruction_lines(terms, boleto.due_date, boleto.amount_cents),
+        reminder_days=reminder_days,
     )
 
 
