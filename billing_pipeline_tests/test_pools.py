@@ -18,6 +18,7 @@ def test_each_step_is_in_the_pool_of_the_resource_it_loads():
     assert pools == {
         "source_file": "db", "validated_chunk": "db", "debts": "db", "boletos": "db",
         "boleto_pdfs": "pdf", "notifications": "smtp", "file_report": None, "remessa": "db", "retorno": "db",
+        "reminder_notices": "smtp",
     }
     assert {pool.name for pool in POOLS} == {p for p in pools.values() if p}
 
