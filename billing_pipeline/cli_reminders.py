@@ -21,8 +21,16 @@ def _remind(args: argparse.Namespace) -> int:
     from billing_pipeline.runner import ProcessError, remind
 
     settings = Settings.from_env()
+    day = _day(args.today) if args.today else ""
+    if day:
+        from billing_pipeline import stages
+
+        try:
+            stages.refuse_future_day(date.fromisoformat(day), settings.reminder_zone)
+        except stages.FutureDay as error:
+            raise CommandError(f"--today {error}") from None
     try:
-        metadata = remind(settings, _day(args.today) if args.today else "")
+        metadata = remind(settings, day)
     except ProcessError as error:
         raise CommandError(str(error)) from None
     if args.json:

@@ -57,6 +57,20 @@ def _doc(*, group: str | None = None, shown_default: str | None = None, example:
     return {key: value for key, value in extra.items() if value is not None}
 
 
+def _within(moment: time, window: tuple[time, time]) -> bool:
+    """Whether a time of day is inside a window that wraps midnight when its start is after its end; the end is
+    not inside (stages.remind.quiet_until reads the window the same way).
+
+    >>> night = (time(20), time(8))
+    >>> _within(time(8), night), _within(time(7, 59), night), _within(time(20), night)
+    (False, True, True)
+    >>> _within(time(13), (time(12), time(14))), _within(time(14), (time(12), time(14)))
+    (True, False)
+    """
+    start, end = window
+    return start <= moment < end if start <= end else (moment >= start or moment < end)
+
+
 def _problem(message: str) -> PydanticCustomError:
     # The message travels as context, so that braces in a value are not read as a template.
     return PydanticCustomError("billing_setting", "{message}", {"message": message})
@@ -466,6 +480,10 @@ class Settings(BaseSettings):
             problems.append(f"BILLING_MAIL_FROM has no address: {self.mail_from!r}")
         if self.pix_receiver is not None:
             problems.extend(receiver_problems(self.pix_receiver))
+        if self.quiet_window is not None and _within(self.reminder_clock_time, self.quiet_window):
+            problems.append(f"BILLING_REMINDER_TIME {self.reminder_time} is inside BILLING_QUIET_HOURS "
+                            f"{self.quiet_hours}, so the daily reminders would always wait for the window to end: "
+                            "choose a time outside it (the window's end time is outside)")
         if problems:
             raise _problem("settings are not usable: " + "; ".join(problems))
         return self

@@ -235,20 +235,167 @@ def test_reminders_created_in_the_quiet_hours_wait_for_their_end(engine, setting
 
     assert stages.reminders_waiting(engine, settings, at(day + timedelta(days=1), 8, 1)) == created
     morning = stages.deliver_reminders(engine, settings, at(day + timedelta(days=1), 8, 1))
-    assert morning.sent == created
-    assert {status for _, _, status in reminder_rows(engine)} == {"sent"}
+    # The D-3 reminders still say the truth the next morning; the D0 ones ("vence hoje") no longer do.
+    assert evening.created == {"reminder_d-3": 1, "reminder_d0": 1}
+    assert (morning.sent, morning.suppressed) == (1, 1)
+    assert {(k, status) for _, k, status in reminder_rows(engine)} == {("reminder_d-3", "sent"),
+                                                                         ("reminder_d0", "suppressed")}
 
 
 def test_a_reminder_waiting_for_the_quiet_hours_is_dropped_when_its_boleto_is_paid(engine, settings, tmp_path):
     spread_file(engine, settings, tmp_path, rows=60)
-    stages.remind_stage(engine, settings, now=at(FIRST_DUE, 22))
+    day = FIRST_DUE + timedelta(days=7)  # kinds whose wording still holds the next day: no D0
+    evening = stages.remind_stage(engine, settings.replace(reminder_offsets="-3,1,7"), now=at(day, 22))
+    assert evening.created == {"reminder_d-3": 1, "reminder_d+1": 1, "reminder_d+7": 1}
     (debt_id, _, _), *_ = reminder_rows(engine)
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO boleto_states (debt_id, status) VALUES (:d, 'paid')"), {"d": debt_id})
-    stages.deliver_reminders(engine, settings, at(FIRST_DUE + timedelta(days=1), 9))
+    stages.deliver_reminders(engine, settings, at(day + timedelta(days=1), 9))
     statuses = {d: status for d, _, status in reminder_rows(engine)}
     assert statuses.pop(debt_id) == "suppressed"
     assert set(statuses.values()) == {"sent"}
+
+
+def test_a_reminder_held_past_its_day_is_dropped_not_sent_with_stale_wording(engine, settings, tmp_path):
+    spread_file(engine, settings, tmp_path, rows=60)
+    day = FIRST_DUE + timedelta(days=3)  # D0 of the 4th due date, D-3 of the 7th, D+1 of the 3rd, D+7 of none
+    evening = stages.remind_stage(engine, settings, now=at(day, 23))
+    assert evening.created == {"reminder_d-3": 1, "reminder_d0": 1, "reminder_d+1": 1}
+    # The daemon was down for the night and the morning: the delivery comes three days later.
+    late = stages.deliver_reminders(engine, settings, at(day + timedelta(days=3), 10))
+    assert (late.sent, late.suppressed) == (1, 2)
+    with engine.connect() as connection:
+        found = {kind: (status, error) for kind, status, error in connection.execute(text(
+            f"SELECT notice_kind, status, last_error FROM outbox WHERE notice_kind <> '{BOLETO_NOTICE}'"))}
+    assert found["reminder_d+1"] == ("sent", None)
+    for stale in ("reminder_d0", "reminder_d-3"):
+        status, error = found[stale]
+        assert status == "suppressed" and "held past its day" in error and (day + timedelta(days=3)).isoformat() \
+            in error
+
+
+def test_two_deliveries_claim_disjoint_rows_and_a_lease_expires(engine, settings, tmp_path):
+    from billing_pipeline.store import reminders
+
+    spread_file(engine, settings, tmp_path, rows=60)
+    day = FIRST_DUE + timedelta(days=20)
+    held = stages.remind_stage(engine, settings, now=at(day, 21))
+    total = sum(held.created.values())
+    assert total >= 4
+    morning = at(day + timedelta(days=1), 9)()
+    lease = morning + timedelta(minutes=15)
+    first = reminders.claim_reminders(engine, morning, lease, 2)
+    second = reminders.claim_reminders(engine, morning, lease, 500)
+    assert len(first) == 2 and len(second) == total - 2
+    assert not {row.id for row in first} & {row.id for row in second}
+    assert reminders.claim_reminders(engine, morning, lease, 500) == []
+    assert stages.reminders_waiting(engine, settings, lambda: morning) == 0
+    # Nothing was sent (a crashed delivery): due again once the lease is over, not before.
+    assert stages.reminders_waiting(engine, settings, lambda: lease - timedelta(seconds=1)) == 0
+    assert stages.reminders_waiting(engine, settings, lambda: lease) == total
+
+
+def test_a_delivery_stops_when_the_quiet_hours_start_and_the_rest_waits_for_their_end(engine, settings, tmp_path,
+                                                                                      monkeypatch):
+    from billing_pipeline.stages import remind
+    from billing_pipeline.store import reminders
+
+    monkeypatch.setattr(remind, "CLAIM_BATCH", 2)
+    spread_file(engine, settings, tmp_path, rows=60)
+    day = FIRST_DUE + timedelta(days=20)
+    created = reminders.create_reminders(engine, day, day, settings.reminder_offset_days, None).created
+    total = sum(created.values())
+    assert total > 2
+    ticks = iter([at(day, 19, 59)(), at(day, 20, 0)()])
+    outcome = stages.deliver_reminders(engine, settings, lambda: next(ticks))
+    assert outcome.sent == 2 and outcome.still_pending == 0
+    assert stages.reminders_waiting(engine, settings, at(day + timedelta(days=1), 7, 59)) == 0
+    next_morning = at(day + timedelta(days=1), 8)
+    assert stages.reminders_waiting(engine, settings, next_morning) == total - 2
+    with engine.connect() as connection:
+        held = {_moment(value) for (value,) in connection.execute(text(
+            f"SELECT not_before FROM outbox WHERE notice_kind <> '{BOLETO_NOTICE}' AND status = 'pending'"))}
+    assert held == {next_morning()}
+
+
+def test_a_mail_server_that_is_down_leaves_the_reminders_for_the_lease_to_expire(engine, settings, tmp_path):
+    from billing_pipeline.mail.senders import TransientSendError
+
+    class Down:
+        tries = 0
+
+        def send(self, message):
+            self.begin(message)
+
+        def begin(self, message):
+            Down.tries += 1
+            raise TransientSendError("451 try later")
+
+        def finish(self):
+            pass
+
+        def close(self):
+            pass
+
+    spread_file(engine, settings, tmp_path, rows=60)
+    day = FIRST_DUE + timedelta(days=20)
+    overdue_kinds = settings.replace(reminder_offsets="1,7,15")  # their wording holds the next day as well
+    total = sum(stages.remind_stage(engine, overdue_kinds, now=at(day, 21)).created.values())
+    assert total == 3
+    morning = at(day + timedelta(days=1), 9)
+    outcome = stages.deliver_reminders(engine, settings, morning, sender=Down(), sleep=lambda _: None)
+    assert outcome.sent == 0 and outcome.still_pending == total and outcome.last_error == "451 try later"
+    assert {status for _, _, status in reminder_rows(engine)} == {"pending"}
+    # No new delivery run every minute: the sensor finds nothing due until the lease ends.
+    assert stages.reminders_waiting(engine, settings, at(day + timedelta(days=1), 9, 14)) == 0
+    assert stages.reminders_waiting(engine, settings, at(day + timedelta(days=1), 9, 15)) == total
+    assert stages.deliver_reminders(engine, settings, at(day + timedelta(days=1), 9, 16)).sent == total
+
+
+def test_two_runs_of_one_day_at_once_create_once_and_never_fail(engine, settings, tmp_path):
+    import threading
+
+    spread_file(engine, settings, tmp_path, rows=60)
+    day = FIRST_DUE + timedelta(days=3)
+    start = threading.Barrier(2)
+    outcomes: list[stages.RemindOutcome] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        start.wait()
+        try:
+            outcomes.append(stages.remind_stage(engine, settings, now=at(day)))
+        except BaseException as error:  # noqa: BLE001 - asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(outcome.covered_before for outcome in outcomes) == [False, True]
+    created = sum(sum(outcome.created.values()) for outcome in outcomes)
+    assert created == 3 and sum(outcome.delivery.sent for outcome in outcomes) == created
+    assert {status for _, _, status in reminder_rows(engine)} == {"sent"}
+
+
+def test_a_conflicting_run_record_reports_the_day_covered(engine, settings, monkeypatch):
+    from sqlalchemy.exc import IntegrityError
+
+    from billing_pipeline.store import reminders
+
+    def conflict(*_args, **_kwargs):
+        raise IntegrityError("INSERT INTO reminder_runs", {}, Exception("UNIQUE constraint failed: reminder_runs.day"))
+
+    monkeypatch.setattr(reminders, "_create_reminders", conflict)
+    run = reminders.create_reminders(engine, FIRST_DUE, FIRST_DUE, (0,), None)
+    assert run.covered_before and run.created == {}
+
+
+def _moment(value) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def test_a_reminder_day_not_after_the_issue_day_is_left_to_the_first_notice(engine, settings, tmp_path):

@@ -20,6 +20,7 @@ from billing_pipeline.defs.reminders.schedules import reminder_schedule_for
 from billing_pipeline.defs.reminders.sensors import DELIVER_ONLY, reminder_delivery_sensor
 from billing_pipeline.mail.compose import Notice, compose
 from billing_pipeline.settings import Settings
+from billing_pipeline.stages.notify import sender_for
 from billing_pipeline.store.boletos import boleto_rows
 from billing_pipeline.store.file_progress import file_chunk_progress
 from billing_pipeline.store.files import finished_inbox_files
@@ -103,10 +104,10 @@ def test_reminders_never_make_a_finished_file_look_unfinished(engine, settings, 
 
 
 def test_the_schedule_runs_at_the_configured_time_and_zone_for_its_day():
-    settings = Settings.from_env({}, reminder_time="07:30", reminder_timezone="America/Manaus")
+    settings = Settings.from_env({}, reminder_time="08:30", reminder_timezone="America/Manaus")
     schedule = reminder_schedule_for(settings)
-    assert (schedule.cron_schedule, schedule.execution_timezone) == ("30 7 * * *", "America/Manaus")
-    tick = datetime(2026, 1, 5, 7, 30, tzinfo=ZoneInfo("America/Manaus"))
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("30 8 * * *", "America/Manaus")
+    tick = datetime(2026, 1, 5, 8, 30, tzinfo=ZoneInfo("America/Manaus"))
     with dg.build_schedule_context(scheduled_execution_time=tick) as context:
         request = schedule(context)
     assert request.run_config == {"ops": {"reminder_notices": {"config": {"day": "2026-01-05"}}}}
@@ -118,7 +119,8 @@ def test_the_schedule_runs_at_the_configured_time_and_zone_for_its_day():
 
 def test_the_sensor_delivers_what_the_quiet_hours_held(engine, settings, tmp_path, monkeypatch):
     spread_file(engine, settings, tmp_path, rows=60)
-    stages.remind_stage(engine, settings, now=at(FIRST_DUE, 21))
+    # Overdue kinds only: delivered today (long after their day) they still say the truth; "vence hoje" would not.
+    stages.remind_stage(engine, _with(settings, reminder_offsets="1,7,15"), now=at(FIRST_DUE + timedelta(days=20), 21))
     held = len(reminder_rows(engine))
     assert held > 0
     # Long after the window (the test's days are in the past) and without quiet hours now, whatever the wall clock.
@@ -155,11 +157,79 @@ def test_billing_remind_and_optout(engine, billing_env, cli, tmp_path, monkeypat
     assert "reminders again" in cli("optout", "--undo", "maria@example.com", json=False).out
     assert cli("optout", "--list").json == []
 
-    for bad in (("remind", "--today", "2026-13-01"), ("optout", "not-an-address"), ("optout",)):
+    tomorrow = (datetime.now(ZoneInfo("America/Sao_Paulo")) + timedelta(days=1)).date().isoformat()
+    future = cli("remind", "--today", tomorrow, json=False, check=False)
+    assert future.status == 2 and f"--today {tomorrow} has not come yet" in future.err
+    assert len(reminder_runs(engine)) == 2  # the two days above; none recorded for tomorrow
+    for bad in (("remind", "--today", "2026-13-01"), ("remind", "--today", "2999-01-01"),
+                ("optout", "not-an-address"), ("optout",)):
         refused = cli(*bad, json=False, check=False)
         assert refused.status == 2, bad
         assert refused.err.startswith("error: ") and len(refused.err.strip().splitlines()) == 1, refused.err
         assert "Traceback" not in refused.err
+
+
+def test_a_remind_run_acting_as_a_day_to_come_is_refused(engine, settings):
+    tomorrow = (datetime.now(settings.reminder_zone) + timedelta(days=1)).date().isoformat()
+    result = dg.materialize([reminder_notices], instance=dg.DagsterInstance.ephemeral(),
+                            resources=resources_for(settings), raise_on_error=False,
+                            run_config={"ops": {"reminder_notices": {"config": {"day": tomorrow, "as_today": True}}}})
+    assert not result.success
+    (failure,) = [event for event in result.all_events if event.is_step_failure]
+    assert "has not come yet" in failure.step_failure_data.error.message
+    assert reminder_runs(engine) == []
+
+
+def test_deliveries_side_by_side_never_send_a_reminder_twice(engine, settings, tmp_path, monkeypatch):
+    from billing_pipeline.stages import remind
+
+    monkeypatch.setattr(remind, "CLAIM_BATCH", 2)
+    spread_file(engine, settings, tmp_path, rows=60)
+    day = FIRST_DUE + timedelta(days=20)
+    held = stages.remind_stage(engine, _with(settings, reminder_offsets="1,7,15"), now=at(day, 21))
+    total = sum(held.created.values())
+    assert total == 3
+    morning = at(day + timedelta(days=1), 9)
+    with SmtpSink() as sink:
+        smtp = _with(settings, smtp_url=sink.url)
+        others: list[stages.NotifyOutcome] = []
+
+        class SecondDeliveryMeanwhile:
+            """The first delivery's sender: while its first claimed batch is on the wire, a second delivery (the
+            sensor's run, say) runs to its end, and a third finds nothing left."""
+
+            def __init__(self) -> None:
+                self.inner = sender_for(smtp)
+
+            def send(self, message):
+                self.begin(message)
+                self.finish()
+
+            def begin(self, message):
+                if not others:
+                    others.append(stages.deliver_reminders(engine, smtp, morning))
+                    others.append(stages.deliver_reminders(engine, smtp, morning))
+                self.inner.begin(message)
+
+            def finish(self):
+                self.inner.finish()
+
+            def close(self):
+                self.inner.close()
+
+        first = stages.deliver_reminders(engine, smtp, morning, sender=SecondDeliveryMeanwhile())
+        ids = [message["Message-ID"] for message in sink.handler.accepted]
+    reminder_ids = [mid for mid in ids if ".reminder_d" in mid]
+    assert len(reminder_ids) == len(set(reminder_ids)) == total
+    assert (first.sent, others[0].sent, others[1].sent) == (2, total - 2, 0)
+    assert {status for _, _, status in reminder_rows(engine)} == {"sent"}
+
+
+def reminder_runs(engine) -> list[str]:
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        return [str(day) for (day,) in connection.execute(text("SELECT day FROM reminder_runs ORDER BY day"))]
 
 
 def _chunk_keys(engine) -> list[str]:

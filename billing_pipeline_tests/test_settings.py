@@ -126,6 +126,11 @@ def test_values_are_stripped_and_the_policy_is_any_case():
         ({"BILLING_MAIL_FROM": "nobody"}, "BILLING_MAIL_FROM has no address: 'nobody'"),
         ({"BILLING_REDELIVERY_FIRST_WAIT_SECONDS": "100", "BILLING_REDELIVERY_MAX_WAIT_SECONDS": "50"},
          "BILLING_REDELIVERY_MAX_WAIT_SECONDS must not be less than BILLING_REDELIVERY_FIRST_WAIT_SECONDS"),
+        ({"BILLING_REMINDER_TIME": "07:59"},  # the default window, 20:00-08:00, wraps midnight
+         "BILLING_REMINDER_TIME 07:59 is inside BILLING_QUIET_HOURS 20:00-08:00"),
+        ({"BILLING_REMINDER_TIME": "23:00"}, "BILLING_REMINDER_TIME 23:00 is inside BILLING_QUIET_HOURS"),
+        ({"BILLING_REMINDER_TIME": "12:00", "BILLING_QUIET_HOURS": "12:00-14:00"},
+         "BILLING_REMINDER_TIME 12:00 is inside BILLING_QUIET_HOURS 12:00-14:00"),
     ],
 )
 def test_a_bad_value_is_a_one_line_error_naming_its_variable(env, message):
@@ -134,6 +139,12 @@ def test_a_bad_value_is_a_one_line_error_naming_its_variable(env, message):
     text = str(raised.value)
     assert message in text
     assert "\n" not in text and "Input should" not in text and "pydantic" not in text
+
+
+@pytest.mark.parametrize(("at", "quiet"), [("08:00", "20:00-08:00"), ("19:59", "20:00-08:00"), ("14:00", "12:00-14:00"),
+                                          ("03:00", "off")])
+def test_a_reminder_time_outside_the_quiet_hours_is_accepted(at, quiet):
+    assert Settings.from_env({"BILLING_REMINDER_TIME": at, "BILLING_QUIET_HOURS": quiet}).reminder_time == at
 
 
 def test_every_bad_value_is_listed_in_the_one_error():

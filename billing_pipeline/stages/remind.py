@@ -8,7 +8,10 @@ BILLING_REMINDER_OFFSETS) has come, created in the outbox and sent through the n
   out; boletos whose first notice was not sent (the reminder would be the first the debtor hears of it). The
   suppression list marks reminders suppressed at send, as it does first notices.
 - Quiet hours: created inside BILLING_QUIET_HOURS, a reminder waits (outbox.not_before) and goes out with the
-  first delivery after the window: the daily run's own, or reminder_delivery_sensor's.
+  first delivery after the window: the daily run's own, or reminder_delivery_sensor's. One whose kind no longer
+  fits the day it would go out (a D0 "vence hoje" the day after, a D-3 once due) is marked suppressed instead.
+- Sent once even with deliveries side by side: each claims its rows in batches (not_before moved to a lease)
+  before sending them; a row a failed or crashed delivery left pending is due again when the lease expires.
 
 The clock is a parameter (`now`, returning an aware datetime) so that tests and `billing remind --today` choose
 the day; nothing below reads the wall clock.
@@ -26,9 +29,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from billing_pipeline.mail.compose import Composed
 from billing_pipeline.mail.senders import Sender
 from billing_pipeline.settings import Settings
-from billing_pipeline.stages.notify import NotifyOutcome, send_notices
+from billing_pipeline.stages.notify import NotifyOutcome, send_notices, sender_for
 from billing_pipeline.store import reminders
 
 Clock = Callable[[], datetime]
@@ -107,6 +111,14 @@ class FutureDay(ValueError):
     """A run asked for a day that has not come yet in the reminder time zone."""
 
 
+def refuse_future_day(day: date, zone: ZoneInfo, now: Clock = utc_now) -> None:
+    """FutureDay when `day` has not come yet in `zone` by the real clock: a run acting as if it had come
+    (`billing remind --today`) would record the days up to it as covered and hold the régua until then."""
+    today = now().astimezone(zone).date()
+    if day > today:
+        raise FutureDay(f"{day.isoformat()} has not come yet: today is {today.isoformat()} in {zone.key}")
+
+
 def remind_stage(engine: Engine, settings: Settings, day: date | None = None, now: Clock = utc_now,
                  sender: Sender | None = None, sleep: Callable[[float], None] = time.sleep, *,
                  progress: Callable[[str], None] | None = None) -> RemindOutcome:
@@ -116,8 +128,8 @@ def remind_stage(engine: Engine, settings: Settings, day: date | None = None, no
     zone = settings.reminder_zone
     moment = now().astimezone(zone)
     today = moment.date()
-    if day is not None and day > today:
-        raise FutureDay(f"{day.isoformat()} has not come yet: today is {today.isoformat()} in {zone.key}")
+    if day is not None:
+        refuse_future_day(day, zone, lambda: moment)
     held_until = quiet_until(moment, settings.quiet_window)
     run = reminders.create_reminders(engine, day or today, today, settings.reminder_offset_days,
                                      held_until.astimezone(UTC) if held_until else None)
@@ -130,15 +142,103 @@ def deliver_reminders(engine: Engine, settings: Settings, now: Clock = utc_now, 
                       sleep: Callable[[float], None] = time.sleep, *,
                       progress: Callable[[str], None] | None = None) -> NotifyOutcome:
     """Every pending reminder the quiet hours no longer hold, sent; nothing at all inside the quiet hours.
-    Reminders of boletos settled (or debtors opted out) since they were created are marked suppressed first."""
-    moment = now()
-    if quiet_until(moment.astimezone(settings.reminder_zone), settings.quiet_window) is not None:
-        return NotifyOutcome()
-    reminders.suppress_stale(engine)
-    rows = reminders.reminders_to_send(engine, moment.astimezone(UTC))
-    if not rows:
-        return NotifyOutcome()
-    return send_notices(engine, settings, rows, "Reminders", sender, sleep, progress=progress)
+    Reminders of boletos settled (or debtors opted out) since they were created are marked suppressed first.
+
+    Rows are claimed claim_batch() at a time (store.reminders.claim_reminders) before they are sent, so deliveries
+    running side by side (reminder_delivery_sensor's run, the daily run, `billing remind`) never send one twice.
+    Before each batch the quiet hours are looked at again: if they have started, the rest waits for their end.
+    A reminder whose kind no longer fits the day it would go out (a "vence hoje" held past midnight) is marked
+    suppressed. When the mail server leaves a batch pending, the rest waits for the batch's lease to expire."""
+    zone, window = settings.reminder_zone, settings.quiet_window
+    total = NotifyOutcome()
+    shared: _KeptOpen | None = None
+    try:
+        first = True
+        while True:
+            moment = now()
+            local, utc = moment.astimezone(zone), moment.astimezone(UTC)
+            held_until = quiet_until(local, window)
+            if held_until is not None:
+                if not first:  # the window started during this delivery: what is left waits for its end
+                    reminders.hold_due(engine, utc, held_until.astimezone(UTC))
+                break
+            if first:
+                reminders.suppress_stale(engine)
+                first = False
+            lease = utc + CLAIM_LEASE
+            rows = reminders.claim_reminders(engine, utc, lease, claim_batch(settings))
+            if not rows:
+                break
+            reasons = {row.id: _stale_reason(row.notice_kind, row.boleto.due_date, local.date()) for row in rows}
+            stale = {row_id: why for row_id, why in reasons.items() if why is not None}
+            reminders.suppress(engine, stale)
+            total.suppressed += len(stale)
+            fresh = [row for row in rows if row.id not in stale]
+            if fresh:
+                shared = shared or _KeptOpen(sender or sender_for(settings))
+                _add(total, send_notices(engine, settings, fresh, "Reminders", shared, sleep, progress=progress))
+            if total.still_pending:  # the mail server is in trouble: the rest waits as long as this batch does
+                total.still_pending += reminders.hold_due(engine, utc, lease)
+                break
+    finally:
+        if shared is not None:
+            shared.inner.close()
+    return total
+
+
+# A batch is claimed for CLAIM_LEASE: long enough to send it (CLAIM_BATCH messages, each retried up to
+# BILLING_SMTP_MAX_ATTEMPTS times within the batch's give-up rule), short enough that a row a crashed or failed
+# delivery left pending is tried again soon. It is also the pause before a mail server that was down is tried again.
+CLAIM_BATCH = 250
+CLAIM_LEASE = timedelta(minutes=15)
+
+
+def claim_batch(settings: Settings) -> int:
+    """CLAIM_BATCH, or fewer when BILLING_SMTP_RATE would not send that many in a third of the lease.
+
+    >>> claim_batch(Settings.from_env({})), claim_batch(Settings.from_env({}, smtp_rate=0.1))
+    (250, 30)
+    """
+    if settings.smtp_rate <= 0:
+        return CLAIM_BATCH
+    return max(1, min(CLAIM_BATCH, int(settings.smtp_rate * CLAIM_LEASE.total_seconds() / 3)))
+
+
+class _KeptOpen:
+    """One sender for every batch of a delivery: send_notices closes what it is given after each batch."""
+
+    def __init__(self, inner: Sender):
+        self.inner = inner
+
+    def send(self, message: Composed) -> None:
+        self.inner.send(message)
+
+    def begin(self, message: Composed) -> None:
+        self.inner.begin(message)
+
+    def finish(self) -> None:
+        self.inner.finish()
+
+    def close(self) -> None:
+        pass
+
+
+def _stale_reason(notice_kind: str, due_date: date, day: date) -> str | None:
+    offset = reminders.offset_of(notice_kind)
+    if offset is None or reminders.fits_the_day(offset, due_date, day):
+        return None
+    wording = "before the due date" if offset < 0 else "on the due date"
+    return (f"{notice_kind} is for {wording} ({due_date.isoformat()}) and would go out on {day.isoformat()}: "
+            "dropped, as it was held past its day")
+
+
+def _add(total: NotifyOutcome, batch: NotifyOutcome) -> None:
+    total.sent += batch.sent
+    total.failed += batch.failed
+    total.suppressed += batch.suppressed
+    total.still_pending += batch.still_pending
+    total.seconds += batch.seconds
+    total.last_error = batch.last_error or total.last_error
 
 
 def reminders_waiting(engine: Engine, settings: Settings, now: Clock = utc_now) -> int:

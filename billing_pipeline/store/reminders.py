@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, bindparam, delete, select, text
+from sqlalchemy import Connection, Engine, TextClause, bindparam, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import DateTime
 
 from billing_pipeline.issued_boleto import IssuedBoleto
@@ -79,6 +80,24 @@ def latest_due(due_date: date, issued_on: date, offsets: Sequence[int], first_da
     return None
 
 
+def fits_the_day(offset: int, due_date: date, day: date) -> bool:
+    """Whether a reminder of `offset` still says the truth when it goes out on `day`: a before-due kind ("vence
+    em") only before the due date, the D0 kind ("vence hoje") only on it. Overdue kinds always fit.
+
+    >>> fits_the_day(-3, date(2026, 1, 10), date(2026, 1, 9)), fits_the_day(-3, date(2026, 1, 10), date(2026, 1, 10))
+    (True, False)
+    >>> fits_the_day(0, date(2026, 1, 10), date(2026, 1, 10)), fits_the_day(0, date(2026, 1, 10), date(2026, 1, 11))
+    (True, False)
+    >>> fits_the_day(1, date(2026, 1, 10), date(2026, 1, 13))
+    True
+    """
+    if offset < 0:
+        return day < due_date
+    if offset == 0:
+        return day == due_date
+    return True
+
+
 @dataclass(frozen=True)
 class ReminderRun:
     requested_for: date
@@ -97,6 +116,19 @@ def create_reminders(engine: Engine, requested_for: date, last_day: date, offset
     """In one transaction: the days since the last run (at most CATCH_UP_DAYS, ending last_day) looked at, one
     pending reminder created per boleto due one in them, and the run recorded. Days an earlier run covered are
     not looked at again; `not_before` (UTC) holds the new rows until the quiet hours end."""
+    try:
+        return _create_reminders(engine, requested_for, last_day, offsets, not_before)
+    except IntegrityError as error:
+        # A concurrent run recorded the same day first (runs are serialised by an advisory lock on PostgreSQL and
+        # by BEGIN IMMEDIATE on SQLite; this is the belt for a connection that did not take them): the day is
+        # covered, by that run. A "database is locked" after the busy timeout is transient and retried.
+        if "reminder_runs" not in str(error):
+            raise
+        return ReminderRun(requested_for, None, last_day, {}, {})
+
+
+def _create_reminders(engine: Engine, requested_for: date, last_day: date, offsets: Sequence[int],
+                      not_before: datetime | None) -> ReminderRun:
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK})")
@@ -176,27 +208,69 @@ def suppress_stale(engine: Engine) -> int:
             {"why": "settled or opted out before the reminder was sent"}).rowcount
 
 
-def _due_condition() -> str:
-    return (f"{IS_REMINDER} AND o.status = '{NoticeStatus.PENDING}'"
-            " AND (o.not_before IS NULL OR o.not_before <= :now)")
+def _due_condition(table: str = "o") -> str:
+    """A pending reminder no longer held (quiet hours, or another delivery's claim), on `table`."""
+    return (f"{table}.notice_kind <> '{BOLETO_NOTICE}' AND {table}.status = '{NoticeStatus.PENDING}'"
+            f" AND ({table}.not_before IS NULL OR {table}.not_before <= :now)")
 
 
-def reminders_to_send(engine: Engine, now: datetime) -> list[OutgoingNotice]:
-    """Pending reminders no longer held by the quiet hours (`now` in UTC), in the order they were created."""
-    query = text(
+def _at(statement: str, *names: str) -> TextClause:
+    return text(statement).bindparams(*(bindparam(name, type_=DateTime(timezone=True)) for name in names))
+
+
+def claim_reminders(engine: Engine, now: datetime, lease_until: datetime, limit: int) -> list[OutgoingNotice]:
+    """Up to `limit` reminders due at `now` (UTC), the oldest first, taken by this delivery: one UPDATE pushes
+    their not_before to `lease_until`, so no other delivery (the sensor's run, the daily run, `billing remind`)
+    sees them due until the lease expires, and a row left pending by a mail server that is down is tried again
+    only then. The UPDATE re-checks the due condition on each row, so a claimer that read a row before another
+    claimed it takes none of it: on PostgreSQL the rows being claimed are skipped (SKIP LOCKED), and on SQLite the
+    writers are serialised (BEGIN IMMEDIATE). RETURNING names exactly the rows this statement took."""
+    pick = f"SELECT o.id FROM outbox o WHERE {_due_condition('o')} ORDER BY o.id LIMIT :limit"
+    if engine.dialect.name == "postgresql":
+        # A materialized CTE picks the rows once: inside `id IN (...)` PostgreSQL may rescan a locking subquery
+        # while the UPDATE runs, and take more than `limit` rows.
+        claim = _at(
+            f"WITH picked AS MATERIALIZED ({pick} FOR UPDATE SKIP LOCKED)"
+            " UPDATE outbox SET not_before = :lease FROM picked WHERE outbox.id = picked.id"
+            f" AND {_due_condition('outbox')} RETURNING outbox.id", "now", "lease")
+    else:
+        claim = _at(f"UPDATE outbox SET not_before = :lease WHERE id IN ({pick})"
+                    f" AND {_due_condition('outbox')} RETURNING id", "now", "lease")
+    read = text(
         f"SELECT o.id, o.chunk_key, o.recipient, o.message_id, o.attempts, o.notice_kind, {ISSUED_BOLETO_COLUMNS}"
         " FROM outbox o JOIN boletos b ON b.debt_id = o.debt_id JOIN debts d ON d.debt_id = o.debt_id"
-        f" WHERE {_due_condition()} ORDER BY o.id"
-    ).bindparams(bindparam("now", type_=DateTime(timezone=True)))
-    with engine.connect() as connection:
+        " WHERE o.id IN :ids ORDER BY o.id"
+    ).bindparams(bindparam("ids", expanding=True))
+    with engine.begin() as connection:
+        ids = list(connection.execute(claim, {"now": now, "lease": lease_until, "limit": limit}).scalars())
+        if not ids:
+            return []
         return [OutgoingNotice(row["id"], row["chunk_key"], row["recipient"], row["message_id"], row["attempts"],
                                IssuedBoleto.from_row(row), row["notice_kind"])
-                for row in connection.execute(query, {"now": now}).mappings()]
+                for row in connection.execute(read, {"ids": ids}).mappings()]
+
+
+def hold_due(engine: Engine, now: datetime, until: datetime) -> int:
+    """Every reminder due at `now` (UTC) held until `until`: the quiet hours started during a delivery, or the
+    mail server is down and the rest waits for the lease of those tried."""
+    with engine.begin() as connection:
+        return connection.execute(_at(f"UPDATE outbox SET not_before = :until WHERE {_due_condition('outbox')}",
+                                      "now", "until"), {"now": now, "until": until}).rowcount
+
+
+def suppress(engine: Engine, reasons: dict[int, str]) -> None:
+    """Pending reminders (outbox id -> why) marked suppressed, never sent."""
+    if not reasons:
+        return
+    with engine.begin() as connection:
+        connection.execute(text(
+            f"UPDATE outbox SET status = '{NoticeStatus.SUPPRESSED}', last_error = :why,"
+            f" updated_at = CURRENT_TIMESTAMP WHERE id = :id AND status = '{NoticeStatus.PENDING}'"),
+            [{"id": row_id, "why": why} for row_id, why in reasons.items()])
 
 
 def reminders_due(engine: Engine, now: datetime) -> int:
-    query = text(f"SELECT COUNT(*) FROM outbox o WHERE {_due_condition()}").bindparams(
-        bindparam("now", type_=DateTime(timezone=True)))
+    query = _at(f"SELECT COUNT(*) FROM outbox o WHERE {_due_condition()}", "now")
     with engine.connect() as connection:
         return int(connection.execute(query, {"now": now}).scalar_one())
 

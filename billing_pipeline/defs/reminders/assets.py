@@ -53,6 +53,8 @@ def reminder_notices(context: dg.AssetExecutionContext, config: ReminderRunConfi
             day = day_of(config)
             clock = stages.clock_on(day, settings.reminder_zone) if day and config.as_today else stages.utc_now
             try:
+                if day is not None:  # the moved clock of as_today would take any day for today
+                    stages.refuse_future_day(day, settings.reminder_zone)
                 outcome = stages.remind_stage(billing.engine, settings, day, clock, progress=context.log.info)
             except stages.FutureDay as error:
                 raise dg.Failure(description=str(error), allow_retries=False) from None

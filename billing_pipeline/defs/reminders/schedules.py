@@ -18,8 +18,8 @@ REMINDER_DAY_TAG = "billing/reminder_day"
 def reminder_cron(settings: Settings) -> str:
     """Every day at BILLING_REMINDER_TIME.
 
-    >>> reminder_cron(Settings.from_env({}, reminder_time="07:30"))
-    '30 7 * * *'
+    >>> reminder_cron(Settings.from_env({}, reminder_time="08:30"))
+    '30 8 * * *'
     """
     at = settings.reminder_clock_time
     return f"{at.minute} {at.hour} * * *"
