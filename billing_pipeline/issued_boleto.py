@@ -48,12 +48,12 @@ class IssuedBoleto:
             nosso_numero=row["nosso_numero"],
             barcode=row["barcode"],
             linha_digitavel=row["linha_digitavel"].strip(),
-            due_date=_as_date(row["due_date"]),
-            issued_on=_as_date(row["issued_on"]),
+            due_date=as_date(row["due_date"]),
+            issued_on=as_date(row["issued_on"]),
             amount_cents=int(row["amount_cents"]),
             payer_name=row["payer_name"],
             payer_document=government_id.normalise(str(row["payer_document"])),
-            original_due_date=_as_date(row["original_due_date"]) if row.get("original_due_date") else None,
+            original_due_date=as_date(row["original_due_date"]) if row.get("original_due_date") else None,
             terms=_terms(row),
         )
 
@@ -65,9 +65,9 @@ def _terms(row: Mapping[Any, Any]) -> ChargeTerms:
         return ChargeTerms()
     own_until = row.get("discount_until")
     return resolve_terms(
-        policy_snapshot(row["charge_policy"]), _as_date(row["due_date"]), _as_date(row["issued_on"]),
+        policy_snapshot(row["charge_policy"]), as_date(row["due_date"]), as_date(row["issued_on"]),
         fine=_points(row.get("fine_basis_points")), interest_monthly=_points(row.get("interest_monthly_basis_points")),
-        discount=_points(row.get("discount_basis_points")), discount_until=_as_date(own_until) if own_until else None,
+        discount=_points(row.get("discount_basis_points")), discount_until=as_date(own_until) if own_until else None,
     )
 
 
@@ -75,7 +75,7 @@ def _points(value: object) -> int | None:
     return None if value is None else int(str(value))
 
 
-def _as_date(value: object) -> date:
+def as_date(value: object) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):

@@ -8,7 +8,9 @@ recognisable as the same message.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, func, literal_column, select, text
 
@@ -76,15 +78,21 @@ def rows_to_send(engine: Engine, chunk_key: str | None = None, file_id: str | No
     conditions.append(FIRST_NOTICES.format(table="o"))
     conditions.append(f"o.status IN ({', '.join(f':s{i}' for i in range(len(statuses)))})")
     params.update({f"s{i}": str(status) for i, status in enumerate(statuses)})
-    query = text(
-        f"SELECT o.id, o.chunk_key, o.recipient, o.message_id, o.attempts, {ISSUED_BOLETO_COLUMNS}"
-        " FROM outbox o JOIN boletos b ON b.debt_id = o.debt_id JOIN debts d ON d.debt_id = o.debt_id"
-        f" WHERE {' AND '.join(conditions)} ORDER BY o.id"
-    )
+    query = text(f"{OUTGOING_NOTICES} WHERE {' AND '.join(conditions)} ORDER BY o.id")
     with engine.connect() as connection:
-        return [OutgoingNotice(row["id"], row["chunk_key"], row["recipient"], row["message_id"], row["attempts"],
-                               IssuedBoleto.from_row(row))
-                for row in connection.execute(query, params).mappings()]
+        return [outgoing_notice(row) for row in connection.execute(query, params).mappings()]
+
+
+# Outbox rows `o` with the boleto and payer their message prints; a caller adds its WHERE.
+OUTGOING_NOTICES = (
+    f"SELECT o.id, o.chunk_key, o.recipient, o.message_id, o.attempts, o.notice_kind, {ISSUED_BOLETO_COLUMNS}"
+    " FROM outbox o JOIN boletos b ON b.debt_id = o.debt_id JOIN debts d ON d.debt_id = o.debt_id"
+)
+
+
+def outgoing_notice(row: Mapping[Any, Any]) -> OutgoingNotice:
+    return OutgoingNotice(row["id"], row["chunk_key"], row["recipient"], row["message_id"], row["attempts"],
+                          IssuedBoleto.from_row(row), row["notice_kind"])
 
 
 # What one try at a notice came to: a final status, or a transient failure that leaves its status as it was.

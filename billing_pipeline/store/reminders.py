@@ -21,10 +21,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import DateTime
 
-from billing_pipeline.issued_boleto import IssuedBoleto
+from billing_pipeline.issued_boleto import as_date
 from billing_pipeline.statuses import BoletoStatus, NoticeStatus
-from billing_pipeline.store.boletos import ISSUED_BOLETO_COLUMNS
-from billing_pipeline.store.outbox import BOLETO_NOTICE, MESSAGE_ID_DOMAIN, OutgoingNotice
+from billing_pipeline.store.outbox import (
+    BOLETO_NOTICE,
+    MESSAGE_ID_DOMAIN,
+    OUTGOING_NOTICES,
+    OutgoingNotice,
+    outgoing_notice,
+)
 from billing_pipeline.store.tables import outbox, reminder_optouts, reminder_runs
 
 REMINDER_PREFIX = "reminder_d"
@@ -74,9 +79,7 @@ def latest_due(due_date: date, issued_on: date, offsets: Sequence[int], first_da
             continue
         if day < first_day or day <= issued_on:
             return None
-        sending = (last_day - due_date).days
-        same_side = (offset < 0 and sending < 0) or (offset == 0 and sending == 0) or (offset > 0 and sending > 0)
-        return offset if same_side else None
+        return offset if fits_the_day(offset, due_date, last_day) else None
     return None
 
 
@@ -134,7 +137,7 @@ def _create_reminders(engine: Engine, requested_for: date, last_day: date, offse
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK})")
         covered = connection.execute(select(reminder_runs.c.day).order_by(reminder_runs.c.day.desc()).limit(1)) \
             .scalar()
-        covered_until = _as_date(covered) if covered is not None else None
+        covered_until = as_date(covered) if covered is not None else None
         if covered_until is not None and covered_until >= last_day:
             return ReminderRun(requested_for, None, last_day, {}, {})
         earliest = last_day - timedelta(days=CATCH_UP_DAYS - 1)
@@ -167,7 +170,7 @@ def _due_in(connection: Connection, first_day: date, last_day: date,
     rows: list[dict] = []
     skipped: dict[str, int] = {}
     for found in connection.execute(query, {"low": low, "high": high, "first": BOLETO_NOTICE}).mappings():
-        offset = latest_due(_as_date(found["due_date"]), _as_date(found["issued_on"]), offsets, first_day, last_day)
+        offset = latest_due(as_date(found["due_date"]), as_date(found["issued_on"]), offsets, first_day, last_day)
         if offset is None:
             continue
         reason = ("paid, written off, rejected or protested" if found["settled"] else
@@ -236,18 +239,12 @@ def claim_reminders(engine: Engine, now: datetime, lease_until: datetime, limit:
     else:
         claim = _at(f"UPDATE outbox SET not_before = :lease WHERE id IN ({pick})"
                     f" AND {_due_condition('outbox')} RETURNING id", "now", "lease")
-    read = text(
-        f"SELECT o.id, o.chunk_key, o.recipient, o.message_id, o.attempts, o.notice_kind, {ISSUED_BOLETO_COLUMNS}"
-        " FROM outbox o JOIN boletos b ON b.debt_id = o.debt_id JOIN debts d ON d.debt_id = o.debt_id"
-        " WHERE o.id IN :ids ORDER BY o.id"
-    ).bindparams(bindparam("ids", expanding=True))
+    read = text(f"{OUTGOING_NOTICES} WHERE o.id IN :ids ORDER BY o.id").bindparams(bindparam("ids", expanding=True))
     with engine.begin() as connection:
         ids = list(connection.execute(claim, {"now": now, "lease": lease_until, "limit": limit}).scalars())
         if not ids:
             return []
-        return [OutgoingNotice(row["id"], row["chunk_key"], row["recipient"], row["message_id"], row["attempts"],
-                               IssuedBoleto.from_row(row), row["notice_kind"])
-                for row in connection.execute(read, {"ids": ids}).mappings()]
+        return [outgoing_notice(row) for row in connection.execute(read, {"ids": ids}).mappings()]
 
 
 def hold_due(engine: Engine, now: datetime, until: datetime) -> int:
@@ -316,10 +313,3 @@ def last_runs(engine: Engine, limit: int = 20) -> list[dict]:
         return [dict(row) for row in connection.execute(
             select(reminder_runs).order_by(reminder_runs.c.day.desc()).limit(limit)).mappings()]
 
-
-def _as_date(value: object) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
