@@ -130,16 +130,20 @@ def notify_stage(
         outbox.create_rows(engine, chunk_key=chunk_key, file_id=file_id)
     rows = outbox.rows_to_send(engine, chunk_key=chunk_key, file_id=file_id,
                                statuses=(NoticeStatus.FAILED,) if retry_failed else (NoticeStatus.PENDING,))
-    return send_notices(engine, settings, rows, _notices_label(chunk_key, file_id), sender, sleep,
-                        progress=progress)
+    sender = sender or sender_for(settings)
+    try:
+        return send_notices(engine, settings, rows, _notices_label(chunk_key, file_id), sender, sleep,
+                            progress=progress)
+    finally:
+        sender.close()
 
 
 def send_notices(engine: Engine, settings: Settings, rows: list[outbox.OutgoingNotice], label: str,
-                 sender: Sender | None = None, sleep: Callable[[float], None] = time.sleep, *,
+                 sender: Sender, sleep: Callable[[float], None] = time.sleep, *,
                  progress: Callable[[str], None] | None = None) -> NotifyOutcome:
-    """`rows` composed, sent and marked as notify_stage says (first notices and reminders alike)."""
+    """`rows` composed, sent and marked as notify_stage says (first notices and reminders alike). The sender stays
+    open: its caller may hand it more batches, and closes it."""
     suppressions = load_suppressions(settings.suppressions_path)
-    sender = sender or sender_for(settings)
     attachments = attachments_for(engine, settings)
     outcome = NotifyOutcome()
     marks: queue.Queue = queue.Queue()
@@ -212,7 +216,6 @@ def send_notices(engine: Engine, settings: Settings, rows: list[outbox.OutgoingN
     finally:
         marks.put(None)
         recorder.join()
-        sender.close()
         attachments.close()
         outcome.seconds = time.perf_counter() - started
     log.done()

@@ -29,7 +29,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from billing_pipeline.mail.compose import Composed
 from billing_pipeline.mail.senders import Sender
 from billing_pipeline.settings import Settings
 from billing_pipeline.stages.notify import NotifyOutcome, send_notices, sender_for
@@ -151,7 +150,7 @@ def deliver_reminders(engine: Engine, settings: Settings, now: Clock = utc_now, 
     suppressed. When the mail server leaves a batch pending, the rest waits for the batch's lease to expire."""
     zone, window = settings.reminder_zone, settings.quiet_window
     total = NotifyOutcome()
-    shared: _KeptOpen | None = None
+    opened: Sender | None = None
     try:
         first = True
         while True:
@@ -175,14 +174,14 @@ def deliver_reminders(engine: Engine, settings: Settings, now: Clock = utc_now, 
             total.suppressed += len(stale)
             fresh = [row for row in rows if row.id not in stale]
             if fresh:
-                shared = shared or _KeptOpen(sender or sender_for(settings))
-                _add(total, send_notices(engine, settings, fresh, "Reminders", shared, sleep, progress=progress))
+                opened = opened or sender or sender_for(settings)
+                _add(total, send_notices(engine, settings, fresh, "Reminders", opened, sleep, progress=progress))
             if total.still_pending:  # the mail server is in trouble: the rest waits as long as this batch does
                 total.still_pending += reminders.hold_due(engine, utc, lease)
                 break
     finally:
-        if shared is not None:
-            shared.inner.close()
+        if opened is not None:
+            opened.close()
     return total
 
 
@@ -202,25 +201,6 @@ def claim_batch(settings: Settings) -> int:
     if settings.smtp_rate <= 0:
         return CLAIM_BATCH
     return max(1, min(CLAIM_BATCH, int(settings.smtp_rate * CLAIM_LEASE.total_seconds() / 3)))
-
-
-class _KeptOpen:
-    """One sender for every batch of a delivery: send_notices closes what it is given after each batch."""
-
-    def __init__(self, inner: Sender):
-        self.inner = inner
-
-    def send(self, message: Composed) -> None:
-        self.inner.send(message)
-
-    def begin(self, message: Composed) -> None:
-        self.inner.begin(message)
-
-    def finish(self) -> None:
-        self.inner.finish()
-
-    def close(self) -> None:
-        pass
 
 
 def _stale_reason(notice_kind: str, due_date: date, day: date) -> str | None:
