@@ -1,38 +1,42 @@
-"""`billing process` (and `billing cnab remessa|retorno`): the same assets materialised in this process, no daemon.
+"""`billing process` (and `billing cnab remessa|retorno`, `billing remind`): the pipeline in this process, no daemon.
 
-It uses an ephemeral Dagster instance (nothing is written to DAGSTER_HOME) and the configured store and data
-folders, so its results are the ones the daemon would produce.
+A file goes through the same stages as under the daemon (billing_pipeline.stages), each chunk's stages back to back
+in this process or in `workers` spawned ones, without a Dagster run per chunk: in one process a run would only
+record into an ephemeral instance that is thrown away. The bank files and reminders are materialised as their
+assets, on an ephemeral Dagster instance (nothing is written to DAGSTER_HOME). Both use the configured store and
+data folders, so their results are the ones the daemon would produce.
 """
+
+from __future__ import annotations
 
 import multiprocessing
 import os
+import random
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
-import dagster as dg
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from billing_pipeline import stages
-from billing_pipeline.definitions import ASSETS
-from billing_pipeline.defs.boletos.assets import boleto_pdfs, boletos
-from billing_pipeline.defs.cnab.assets import remessa, retorno
-from billing_pipeline.defs.ingest.assets import debts, source_file, validated_chunk
-from billing_pipeline.defs.notifications.assets import notifications
-from billing_pipeline.defs.partitions import chunk_partitions, retorno_file_partitions, source_file_partitions
-from billing_pipeline.defs.reminders.assets import reminder_notices
-from billing_pipeline.defs.reports.assets import file_report
-from billing_pipeline.defs.resources import BillingResource, ChunkFrameIOManager
+from billing_pipeline.faults import is_transient
 from billing_pipeline.pipeline_steps import STEPS
 from billing_pipeline.settings import Settings
 from billing_pipeline.statuses import FINISHED_FILE_STATUSES, FileStatus, ReceivedVia
 
-CHUNK_ASSETS = {asset.key.to_user_string(): asset for asset in (validated_chunk, debts, boletos, boleto_pdfs,
-                                                                 notifications)}
+if TYPE_CHECKING:
+    import dagster as dg
+
+SOURCE_FILE = STEPS[0]
+# A stage met trouble that goes away on its own (the store restarting, a locked SQLite file): it runs again after
+# 1, 2, 4, 8 and 16 s (with jitter), as the assets' STORE_RETRY policy does under the daemon.
+TRANSIENT_RETRIES = 5
+T = TypeVar("T")
 
 
 def default_workers(dialect: str) -> int:
@@ -75,9 +79,9 @@ class ProcessSummary:
 def process_file(path: Path, settings: Settings, until: str = "notifications",
                  workers: int | None = None,
                  progress: Callable[[stages.FileProgress], None] | None = None) -> ProcessSummary:
-    """The file's assets materialized in this process (and `workers` spawned ones), as the daemon's runs would,
-    every step with exactly these `settings` (the environment is not read again). The file itself stays where it
-    is: a copy is archived. `progress` is handed where the file stands every POLL_SECONDS while its steps run."""
+    """The file's stages run in this process (and `workers` spawned ones), as the daemon's runs would, every step
+    with exactly these `settings` (the environment is not read again). The file itself stays where it is: a copy
+    is archived. `progress` is handed where the file stands every POLL_SECONDS while its steps run."""
     if until not in STEPS:
         raise ValueError(f"--until must be one of {', '.join(STEPS)}")
     started = time.perf_counter()
@@ -91,35 +95,30 @@ def process_file(path: Path, settings: Settings, until: str = "notifications",
     if not registration.new and (nothing_to_do := _already_received(engine, registration)):
         engine.dispose()
         return nothing_to_do
-    instance = dg.DagsterInstance.ephemeral()
-    resources = _resources(settings)
-    instance.add_dynamic_partitions(source_file_partitions.name, [file_id])
-    # Workers start (and spend their ~2 s of imports) while this process splits the file. Whether the file has
+    # Workers start (and spend their ~1 s of imports) while this process splits the file. Whether the file has
     # several chunks is only known after the split; ~100 bytes per row is a guess that only decides this head start.
     likely_chunks = path.stat().st_size / (100 * settings.chunk_rows)
-    pool = _worker_pool(workers) if workers > 1 and until != "source_file" and likely_chunks > 1.5 else None
+    pool = _worker_pool(workers, settings) if workers > 1 and until != SOURCE_FILE and likely_chunks > 1.5 else None
     stop_polling = _poll_progress(progress, engine, settings, file_id)
     try:
-        _materialize([source_file], file_id, instance, resources)  # a rejected file is an outcome, not a failure
-        row = stages.file_record(engine, file_id)
-        keys = [c["chunk_key"] for c in stages.file_chunks(engine, file_id)]
-        if row["status"] != FileStatus.REJECTED and until != "source_file":
-            names = list(CHUNK_ASSETS)[: STEPS.index(until)]
+        split = _step(SOURCE_FILE, lambda: stages.split_stage(engine, settings, file_id))
+        keys = split.chunk_keys or [c["chunk_key"] for c in stages.file_chunks(engine, file_id)]
+        if split.rejected is None and until != SOURCE_FILE:
             if workers == 1 or len(keys) == 1:
-                instance.add_dynamic_partitions(chunk_partitions.name, keys)
                 for key in keys:
-                    _materialize([CHUNK_ASSETS[name] for name in names], key, instance, resources)
+                    _chunk(engine, settings, key, until)
             else:
-                pool = pool or _worker_pool(workers)
-                _materialize_in_parallel(pool, keys, names, settings)
-            row = stages.file_record(engine, file_id)
+                pool = pool or _worker_pool(workers, settings)
+                futures = [pool.submit(_chunk_in_worker, key, until) for key in keys]
+                for future in futures:
+                    future.result()  # the first failure is raised; the shutdown below cancels chunks not started
+        row = stages.file_record(engine, file_id)
+        if until == STEPS[-1] and row["status"] in FINISHED_FILE_STATUSES:
+            _step("file_report", lambda: stages.report_stage(engine, settings, file_id))
     finally:
         stop_polling()
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-
-    if until == "notifications" and row["status"] in FINISHED_FILE_STATUSES:
-        _materialize([file_report], file_id, instance, resources)
 
     chunks = stages.file_chunks(engine, file_id)
     summary = ProcessSummary(
@@ -133,9 +132,9 @@ def process_file(path: Path, settings: Settings, until: str = "notifications",
     )
     if row["status"] == FileStatus.REJECTED:
         summary.error = f"{row['error_code']}: {row['error_message']}"
-        summary.stage = source_file.key.to_user_string()
+        summary.stage = SOURCE_FILE
         summary.accepted, summary.rejected, summary.duplicates = 0, row["rows"], 0
-    if until != "source_file" and chunks:
+    if until != SOURCE_FILE and chunks:
         summary.rejected = sum(c["rejected"] or 0 for c in chunks)
         summary.duplicates = sum(c["duplicates"] or 0 for c in chunks)
         if STEPS.index(until) >= STEPS.index("debts"):
@@ -175,59 +174,82 @@ def _already_received(engine: Engine, registration: stages.Registration) -> Proc
         status=row["status"],
         rows=row["rows"],
         chunks=row["chunk_count"] or 0,
-        stage=source_file.key.to_user_string() if rejected or not redrop.finished else STEPS[-1],
+        stage=SOURCE_FILE if rejected or not redrop.finished else STEPS[-1],
         already_received=f"{registration.already_received()}; {redrop.verdict}",
         error=f"{row['error_code']}: {row['error_message']}" if row["error_code"] else None,
     )
 
 
-def _resources(settings: Settings) -> dict:
-    return {
-        "billing": BillingResource.of(settings),
-        "chunk_io_manager": ChunkFrameIOManager(base_dir=str(settings.staging_dir)),
-    }
+def _step(name: str, run: Callable[[], T], sleep: Callable[[float], None] = time.sleep) -> T:
+    """`run` again after transient trouble, as a step retry policy would; any other error, or transient trouble
+    that outlasts the retries, becomes one ProcessError naming the step."""
+    for retry in range(TRANSIENT_RETRIES + 1):
+        try:
+            return run()
+        except stages.ChunkStageFailed as error:
+            raise ProcessError(str(error)) from error
+        except Exception as error:  # noqa: BLE001 - classified: transient trouble is retried, the rest reported
+            if retry < TRANSIENT_RETRIES and is_transient(error):
+                sleep(2**retry * random.uniform(0.75, 1.25))
+                continue
+            kind = "permanent error" if not is_transient(error) else f"still failing after {retry} retries"
+            raise ProcessError(f"{name} failed ({kind}): {type(error).__name__}: {str(error).strip()}") from error
+    raise AssertionError("unreachable: the last try returns or raises")
 
 
-def _materialize_chunk(key: str, names: list[str], settings: Settings) -> None:
-    """One chunk's assets in a worker process, on an ephemeral instance of its own."""
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(chunk_partitions.name, [key])
-    _materialize([CHUNK_ASSETS[name] for name in names], key, instance, _resources(settings))
+def _chunk(engine: Engine, settings: Settings, key: str, until: str) -> stages.ChunkRun:
+    return _step(f"chunk {key}", lambda: stages.run_chunk_stages(engine, settings, key, until))
+
+
+# Each worker process holds one store engine for all its chunks; set by _start_worker.
+_worker_store: tuple[Engine, Settings] | None = None
+
+
+def _start_worker(settings: Settings) -> None:
+    global _worker_store  # noqa: PLW0603 - one per worker process, for the process's life
+    _worker_store = (stages.open_store(settings), settings)
+
+
+def _chunk_in_worker(key: str, until: str) -> None:
+    assert _worker_store is not None, "the pool's initializer opens the worker's store"
+    engine, settings = _worker_store
+    _chunk(engine, settings, key, until)
 
 
 def _started() -> None:
-    """A worker's first task: by the time it runs, the worker has imported the definitions."""
+    """A worker's first task: by the time it runs, the worker has imported the stages and opened its store."""
 
 
-def _worker_pool(workers: int) -> ProcessPoolExecutor:
+def _worker_pool(workers: int, settings: Settings) -> ProcessPoolExecutor:
     """Spawned, not forked: a fork would copy this process's open connections. Every worker is started now."""
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start_worker, initargs=(settings,))
     for _ in range(workers):
         pool.submit(_started)
     return pool
 
 
-def _materialize_in_parallel(pool: ProcessPoolExecutor, keys: list[str], names: list[str],
-                             settings: Settings) -> None:
-    """While one chunk's rows are in PostgreSQL's hands, another's are in ours."""
-    futures = [pool.submit(_materialize_chunk, key, names, settings) for key in keys]
-    for future in futures:
-        future.result()  # the first failure is raised; the caller's shutdown cancels the chunks not yet started
-
-
 def write_remessa(settings: Settings) -> dict[str, object]:
     """The remessa asset materialized in this process, as the daemon's write_remessa run would: its metadata."""
+    import dagster as dg
+
+    from billing_pipeline.defs.cnab.assets import remessa
+
     settings.ensure_dirs()
-    result = _materialize([remessa], None, dg.DagsterInstance.ephemeral(), _resources(settings))
+    result = _materialize([remessa], None, dg.DagsterInstance.ephemeral(), settings)
     return _metadata_of(result, remessa)
 
 
 def remind(settings: Settings, today: str = "") -> dict[str, object]:
     """The reminder_notices asset materialized in this process as if `today` (YYYY-MM-DD, "" for the real today)
     had come, as the daemon's scheduled run would: its metadata."""
+    import dagster as dg
+
+    from billing_pipeline.defs.reminders.assets import reminder_notices
+
     settings.ensure_dirs()
     config = {"day": today, "as_today": bool(today)}
-    result = _materialize([reminder_notices], None, dg.DagsterInstance.ephemeral(), _resources(settings),
+    result = _materialize([reminder_notices], None, dg.DagsterInstance.ephemeral(), settings,
                           {"ops": {"reminder_notices": {"config": config}}})
     return _metadata_of(result, reminder_notices)
 
@@ -235,6 +257,11 @@ def remind(settings: Settings, today: str = "") -> dict[str, object]:
 def import_retorno(path: Path, settings: Settings) -> tuple[stages.RetornoRegistration, dict[str, object] | None]:
     """A retorno registered by its sha256 and its asset materialized in this process; bytes imported before are
     not imported again (None: nothing was run)."""
+    import dagster as dg
+
+    from billing_pipeline.defs.cnab.assets import retorno
+    from billing_pipeline.defs.partitions import retorno_file_partitions
+
     settings.ensure_dirs()
     engine = stages.open_store(settings)
     try:
@@ -246,7 +273,7 @@ def import_retorno(path: Path, settings: Settings) -> tuple[stages.RetornoRegist
         return registration, None
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(retorno_file_partitions.name, [registration.file_id])
-    result = _materialize([retorno], registration.file_id, instance, _resources(settings))
+    result = _materialize([retorno], registration.file_id, instance, settings)
     return registration, _metadata_of(result, retorno)
 
 
@@ -256,13 +283,20 @@ def _metadata_of(result: dg.ExecuteInProcessResult, asset: dg.AssetsDefinition) 
 
 
 def _materialize(selection: list, partition_key: str | None, instance: dg.DagsterInstance,
-                 resources: dict, run_config: dict | None = None) -> dg.ExecuteInProcessResult:
+                 settings: Settings, run_config: dict | None = None) -> dg.ExecuteInProcessResult:
+    """Dagster is imported only here: `billing process` never needs it."""
+    import dagster as dg
+
+    from billing_pipeline.definitions import ASSETS
+    from billing_pipeline.defs.resources import BillingResource, ChunkFrameIOManager
+
     result = dg.materialize(
         ASSETS,
         selection=selection,
         partition_key=partition_key,
         instance=instance,
-        resources=resources,
+        resources={"billing": BillingResource.of(settings),
+                   "chunk_io_manager": ChunkFrameIOManager(base_dir=str(settings.staging_dir))},
         raise_on_error=False,
         # Failures reach the user as one line (ProcessError or the store's verdict), not as a logged stack trace.
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}, **(run_config or {})},
@@ -285,8 +319,8 @@ POLL_SECONDS = 0.5
 def _poll_progress(progress: Callable[[stages.FileProgress], None] | None, engine: Engine, settings: Settings,
                    file_id: str) -> Callable[[], None]:
     """Starts handing `progress` the file's progress every POLL_SECONDS, from a daemon thread; returns what stops
-    it, after one last look. The steps run inside dagster.materialize, here or in worker processes, so the store
-    is the one place that sees all of them."""
+    it, after one last look. The steps run here or in worker processes, so the store is the one place that sees
+    all of them."""
     if progress is None:
         return lambda: None
     stopped = threading.Event()

@@ -14,6 +14,7 @@ from billing_pipeline.cnab.errors import CnabError
 from billing_pipeline.stages.bank_inbox import look_for_retornos
 from billing_pipeline.stages.boletos import BoletoVerification, boleto_stage, verify_boletos
 from billing_pipeline.stages.cancel import BoletoNotCancellable, CancelOutcome, cancel_boleto
+from billing_pipeline.stages.chunk import ChunkRun, ChunkStageFailed, run_chunk_stages
 from billing_pipeline.stages.demo_bank import (
     DemoAnswer,
     SimulationRefused,
@@ -139,6 +140,9 @@ from billing_pipeline.storage.objects import read_bytes as read_stored
 from billing_pipeline.storage.staged_frames import read_staged_frame, write_staged_frame
 
 __all__ = [
+    "ChunkRun",
+    "ChunkStageFailed",
+    "run_chunk_stages",
     "QUEUED",
     "PartialUpload",
     "PresignedUpload",
