@@ -12,12 +12,11 @@ import smtplib
 import sqlite3
 from collections.abc import Iterator
 
-import aiohttp
 import psycopg
-from botocore import exceptions as boto_exc
 from sqlalchemy import exc as sa_exc
 
 from billing_pipeline.mail.senders import TransientSendError
+from billing_pipeline.storage.errors import loaded_classes
 
 # OSErrors that describe the moment, not the input (a busy or full device, an interrupted call, the network).
 _TRANSIENT_ERRNOS = frozenset({
@@ -56,8 +55,8 @@ def _is_transient_one(error: BaseException) -> bool:
         return True
     # The object store unreachable, or the connection cut mid-transfer (botocore's and aiohttp's own classes,
     # which are not the builtin ConnectionError); a 503 SlowDown comes out of s3fs as EBUSY, above.
-    if isinstance(error, boto_exc.ConnectionError | boto_exc.HTTPClientError | aiohttp.ClientConnectionError
-                  | aiohttp.ClientPayloadError):
+    if isinstance(error, (*loaded_classes("botocore.exceptions", "ConnectionError", "HTTPClientError"),
+                          *loaded_classes("aiohttp", "ClientConnectionError", "ClientPayloadError"))):
         return True
     return isinstance(error, OSError) and error.errno in _TRANSIENT_ERRNOS
 

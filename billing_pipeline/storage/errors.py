@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from aiohttp import ClientError
-from botocore.exceptions import BotoCoreError, NoCredentialsError
-from s3fs.utils import FileExpired
 from upath import UPath
 
 from billing_pipeline.storage.location import bucket_of
@@ -29,16 +27,31 @@ def store_faults(where: UPath) -> Iterator[None]:
     billing_pipeline.faults judges); a missing object stays FileNotFoundError, a fact about the data."""
     try:
         yield
-    except FileExpired as error:  # replaced by a new upload while it was read: the bytes read are no file
-        raise FileNotFoundError(f"{where} changed while it was read") from error
     except StorageUnavailable:
         raise
-    except FileNotFoundError as error:
-        if _no_such_bucket(error):
+    except Exception as error:
+        if isinstance(error, loaded_classes("s3fs.utils", "FileExpired")):
+            # replaced by a new upload while it was read: the bytes read are no file
+            raise FileNotFoundError(f"{where} changed while it was read") from error
+        if isinstance(error, FileNotFoundError):
+            if _no_such_bucket(error):
+                raise explained(error, where) from error
+            raise
+        if isinstance(error, (PermissionError, *loaded_classes("botocore.exceptions", "BotoCoreError"),
+                              *loaded_classes("aiohttp", "ClientError"))):
             raise explained(error, where) from error
         raise
-    except (PermissionError, BotoCoreError, ClientError) as error:
-        raise explained(error, where) from error
+
+
+def loaded_classes(module: str, *names: str) -> tuple[type, ...]:
+    """The exception classes `names` of `module` if something imported it, else none: s3fs and its HTTP stack
+    (~0.5 s of imports) are imported only when a bucket is used, and an error of theirs can only come after that.
+
+    >>> loaded_classes("no.such.module", "Error")
+    ()
+    """
+    found = sys.modules.get(module)
+    return tuple(getattr(found, name) for name in names) if found is not None else ()
 
 
 def _no_such_bucket(error: FileNotFoundError) -> bool:
@@ -49,7 +62,7 @@ def explained(error: BaseException, where: UPath) -> StorageUnavailable:
     endpoint = os.environ.get("AWS_ENDPOINT_URL") or "AWS S3"
     text = str(error).strip() or type(error).__name__
     bucket = bucket_of(where)
-    if isinstance(error, NoCredentialsError):
+    if isinstance(error, loaded_classes("botocore.exceptions", "NoCredentialsError")):
         return StorageUnavailable(f"no credentials for {where}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or "
                                   "give the machine an instance role)")
     if isinstance(error, PermissionError):
