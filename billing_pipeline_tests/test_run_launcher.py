@@ -9,12 +9,13 @@ import sys
 import time
 from pathlib import Path
 
+import dagster as dg
 import psutil
 import pytest
 import yaml
 from dagster import DagsterInstance, DagsterRunStatus
 from dagster._core.events import EngineEventData
-from dagster._core.launcher import WorkerStatus
+from dagster._core.launcher import LaunchRunContext, WorkerStatus
 from dagster._core.test_utils import create_run_for_test
 
 from billing_pipeline.instance.run_launcher import (
@@ -24,6 +25,7 @@ from billing_pipeline.instance.run_launcher import (
     process_table_identity,
     worker_status,
 )
+from billing_pipeline_tests.support import launched_jobs
 from billing_pipeline_tests.support.paths import PROJECT_ROOT
 from billing_pipeline_tests.support.stacks import dagster_home
 
@@ -35,9 +37,14 @@ def sleeper() -> subprocess.Popen:
 
 
 @pytest.mark.parametrize("path", INSTANCE_FILES, ids=lambda p: p.name)
-def test_both_instance_files_name_the_launcher(path: Path):
+def test_both_instance_files_name_the_launcher_with_preloaded_workers(path: Path):
     launcher = yaml.safe_load(path.read_text(encoding="utf-8"))["run_launcher"]
-    assert launcher == {"module": "billing_pipeline.instance.run_launcher", "class": "LocalProcessRunLauncher"}
+    assert {k: launcher[k] for k in ("module", "class")} == {
+        "module": "billing_pipeline.instance.run_launcher", "class": "LocalProcessRunLauncher"}
+    assert "billing_pipeline.definitions" in launcher["config"]["preload_modules"]
+    storage = yaml.safe_load(path.read_text(encoding="utf-8")).get("storage", {}).get("custom", {}).get("module")
+    if storage:  # the instance's own storage, imported by every worker before its run, is imported once too
+        assert storage in launcher["config"]["preload_modules"]
 
 
 def test_a_live_worker_is_running_and_a_killed_one_failed():
@@ -131,3 +138,55 @@ def test_a_run_launched_before_a_reboot_or_container_restart_is_failed_whatever_
     finally:
         process.kill()
         process.wait()
+
+
+def _preloading_instance(tmp_path: Path) -> DagsterInstance:
+    config = yaml.safe_load(INSTANCE_FILES[1].read_text(encoding="utf-8"))
+    config["run_launcher"]["config"]["preload_modules"] = [launched_jobs.__name__]
+    return DagsterInstance.from_config(str(dagster_home(tmp_path, yaml.safe_dump(config))))
+
+
+def _launched(instance: DagsterInstance, job: dg.JobDefinition, target) -> dg.DagsterRun:
+    run = instance.create_run_for_job(job, job_code_origin=dg.reconstructable(target).get_python_origin())
+    instance.run_launcher.launch_run(LaunchRunContext(dagster_run=run, workspace=None))
+    return run
+
+
+def _wait_for_status(instance: DagsterInstance, run_id: str, statuses: set[DagsterRunStatus]) -> DagsterRunStatus:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        status = instance.get_run_by_id(run_id).status
+        if status in statuses:
+            return status
+        time.sleep(0.2)
+    raise AssertionError(f"run {run_id} still {instance.get_run_by_id(run_id).status}")
+
+
+@pytest.mark.timeout(180)
+def test_a_preloaded_worker_runs_the_job_as_dagster_api_execute_run_would(tmp_path: Path):
+    with _preloading_instance(tmp_path) as instance:
+        run = _launched(instance, launched_jobs.finishes, launched_jobs.finishing_job)
+
+        assert _wait_for_status(instance, run.run_id, {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE}) == \
+            DagsterRunStatus.SUCCESS
+        messages = [entry.message for entry in instance.all_logs(run.run_id)]
+        assert f"ran in {launched_jobs.__name__}" in messages
+        identity = instance.run_launcher.worker_identity(run)
+        assert identity is not None and identity.pid != os.getpid()  # its own process, which reported itself
+
+
+@pytest.mark.timeout(180)
+def test_cancelling_a_preloaded_run_interrupts_its_worker(tmp_path: Path):
+    with _preloading_instance(tmp_path) as instance:
+        run = _launched(instance, launched_jobs.waits, launched_jobs.waiting_job)
+        _wait_for_status(instance, run.run_id, {DagsterRunStatus.STARTED})  # as an operator sees it, running
+        pid = instance.run_launcher.worker_identity(run).pid
+
+        assert instance.run_launcher.terminate(run.run_id)
+
+        assert _wait_for_status(instance, run.run_id, {DagsterRunStatus.CANCELED, DagsterRunStatus.FAILURE,
+                                                        DagsterRunStatus.SUCCESS}) == DagsterRunStatus.CANCELED
+        deadline = time.monotonic() + 30
+        while psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+            assert time.monotonic() < deadline, "the cancelled worker should have exited"
+            time.sleep(0.2)
