@@ -2,14 +2,16 @@
 
     python -m bench.pix_pdfs [--debts 5000] [--segno-codes 200]
 
-Target (issue 18): <= 0.5 ms per PDF with the QR code, on one core. Both wall-clock and process CPU time are
-printed: on a busy machine the wall clock counts the other processes' time too.
+Targets: <= 0.5 ms per PDF with the QR code, on one core (issue 18); <= 10 KB per PDF with and without it
+(issue 19). Both wall-clock and process CPU time are printed: on a busy machine the wall clock counts the other
+processes' time too. Then where one PDF's bytes go, object by object.
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import re
 import time
 from dataclasses import replace
 
@@ -38,6 +40,24 @@ def measure(render, items) -> tuple[float, float, float]:
     sizes = [len(render(item)) for item in items]
     return ((time.perf_counter() - wall) * 1000 / len(items), (time.process_time() - cpu) * 1000 / len(items),
             sum(sizes) / len(sizes) / 1024)
+
+
+def byte_breakdown(pdf: bytes) -> list[tuple[str, int]]:
+    """(object, bytes) of a PDF written in one piece, in file order: header, each object, cross-reference."""
+    starts = [(m.start(), m.group(1).decode()) for m in re.finditer(rb"(?m)^(\d+) 0 obj", pdf)]
+    xref = pdf.rindex(b"\nxref\n") + 1
+    names = {b"/Catalog": "catalog", b"/Pages": "pages", b"/Page": "page", b"/Font": "font"}
+    rows = [("header", starts[0][0])]
+    for (start, number), end in zip(starts, [s for s, _ in starts[1:]] + [xref], strict=True):
+        body = pdf[start:end]
+        kind = re.search(rb"/Type (/\w+)", body)
+        label = names.get(kind.group(1), "object") if kind else (
+            "stream: the debt's text, bars (and QR)" if number == starts[-1][1] else "stream: the layout's drawing")
+        if label == "font":
+            label = "font " + re.search(rb"/BaseFont /([\w-]+)", body).group(1).decode()  # type: ignore[union-attr]
+        rows.append((f"{number} {label}", end - start))
+    rows.append(("xref table and trailer", len(pdf) - xref))
+    return rows
 
 
 def main() -> None:
@@ -71,6 +91,11 @@ def main() -> None:
     for label, count, (wall, cpu, size) in rows:
         print(f"{label:<44}{count:>7}{wall:>10.3f}{cpu:>9.3f}{size:>9.1f}" if size else
               f"{label:<44}{count:>7}{wall:>10.3f}{cpu:>9.3f}")
+    examples = (plain.render(plain_items[0]), bolepix.render(with_payload(plain_items[0]), encoder))
+    print(f"\nbytes of one PDF{'':<24}{'without':>10}{'with PIX':>10}")
+    for (label, without), (_, with_pix) in zip(*map(byte_breakdown, examples), strict=True):
+        print(f"{label:<40}{without:>10}{with_pix:>10}")
+    print(f"{'total':<40}{len(examples[0]):>10}{len(examples[1]):>10}")
 
 
 if __name__ == "__main__":

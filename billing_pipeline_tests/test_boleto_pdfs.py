@@ -71,6 +71,41 @@ def test_every_boleto_gets_a_scannable_readable_standalone_pdf(chunk_pdfs):
             assert "DOCUMENTO DE DEMONSTRAÇÃO — NÃO PAGUE" in text
 
 
+def _cross_reference_checked(pdf: bytes) -> None:
+    """Every offset of the PDF's cross-reference table points at its object, and startxref at the table: a
+    reader that repairs a broken table (as pikepdf and pdfium do, silently) would hide a wrong one."""
+    start = int(re.findall(rb"startxref\n(\d+)\n%%EOF\n$", pdf)[0])
+    assert pdf[start:].startswith(b"xref\n0 ")
+    count = int(pdf[start:].split(b"\n")[1].split()[1])
+    entries = pdf[start:].split(b"\n", 2)[2][:20 * count]
+    assert entries[:20] == b"0000000000 65535 f \n"
+    for number in range(1, count):
+        offset = int(entries[20 * number:20 * number + 10])
+        assert pdf[offset:].startswith(b"%d 0 obj\n" % number), number
+
+
+def test_a_pdf_is_under_10_kb_its_fonts_the_standard_helvetica_not_embedded(chunk_pdfs):
+    outcome, _ = chunk_pdfs
+    with zipfile.ZipFile(outcome.archive) as archive:
+        pdfs = [archive.read(name) for name in archive.namelist()]
+    assert max(len(pdf) for pdf in pdfs) <= 10 * 1024
+    for pdf in pdfs[:4]:
+        _cross_reference_checked(pdf)
+        with pikepdf.open(io.BytesIO(pdf)) as parsed:
+            fonts = parsed.pages[0].Resources.Font
+            assert {str(font.BaseFont) for font in fonts.values()} == {"/Helvetica", "/Helvetica-Bold"}
+            assert all(str(font.Encoding) == "/WinAnsiEncoding" and "/FontDescriptor" not in font
+                       for font in fonts.values())
+
+
+def test_layout_text_beyond_windows_1252_is_replaced_not_drawn_in_another_font(tmp_path):
+    settings = Settings.from_env({"BILLING_AGENCIA": "1234", "BILLING_CONTA": "54321",
+                                  "BILLING_BENEFICIARY_NAME": "Łukasz Comércio 漢 Ltda"}, data_dir=tmp_path)
+    layout = stamper_for(settings.account, settings.is_demo_account).layout
+    assert "?ukasz Comércio ? Ltda" in _text(layout.pdf)
+    _cross_reference_checked(layout.pdf)
+
+
 def test_rerun_keeps_a_complete_archive_and_rebuilds_a_broken_one(chunk_pdfs, settings, engine):
     outcome, _ = chunk_pdfs
     key = outcome.archive.stem

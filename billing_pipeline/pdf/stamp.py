@@ -1,30 +1,26 @@
-"""A standalone PDF per debt in well under a millisecond: the WeasyPrint layout plus a PDF incremental update.
+"""A standalone PDF per debt in well under a millisecond: the layout's drawing plus one stream of the debt's.
 
-WeasyPrint draws the static layout once (`layout.py`). Each debt's PDF is those bytes, unchanged, followed by an
-incremental update (ISO 32000-1, 7.5.6) that adds one content stream with the debt's text and bars, and
-re-declares the page so that its /Contents are [q, layout, Q + debt]. Everything in the update except that one
-stream and the final cross-reference stream is the same for every debt and prepared once, so the per-debt work
-is a few string joins, one zlib call and a 6-entry xref. The text uses the standard Helvetica fonts (never
-embedded), so the linha digitável is real, selectable text.
+WeasyPrint lays the static page out once (`layout.py`, which rewrites its text in the standard fonts). Each
+debt's PDF is then writer.OnePagePdf's constant objects and one deflated content stream with the debt's text and
+bars: the per-debt work is a few string joins and one zlib call. The text uses the standard Helvetica fonts
+(never embedded), so the linha digitável is real, selectable text.
 
-With PIX, the layout has a square box for the QR code (pdf/qr.py builds its modules); the modules are drawn as
-filled rectangles, one per run of dark modules in a row, in module units under one transformation, as the bars.
+With PIX, the layout has a square box for the QR code (pdf/qr.py builds its modules); they are drawn as a 1-bit
+image mask, one sample per module: ~800 rectangles (one per run of dark modules) were 5 KB per PDF, and their
+digits took most of a PDF's time to format and deflate.
 """
 
 from __future__ import annotations
 
-import io
 import re
-import struct
 import zlib
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
 import numpy as np
-import pikepdf
-from barcode.itf import ITF
 
+from billing_pipeline.pdf.helvetica import ASCENT
 from billing_pipeline.pdf.layout import BIG_FIELDS, PIX_FIELD, Box, Layout
 from billing_pipeline.pdf.qr import FixedQrEncoder, fixed_encoder, version_for_length
 
@@ -33,8 +29,9 @@ NARROW_BAR = 0.254 * MM  # FEBRABAN: narrow bar 0.254 mm, wide = 3 narrow
 BAR_HEIGHT = 13 * MM
 TEXT_SIZE, BIG_TEXT_SIZE, SMALL_TEXT_SIZE = 8.0, 10.0, 7.0
 SMALL_FIELDS = frozenset({"numero_documento", "numero_documento_recibo"})  # a 36-character debt id
-INSTRUCTION_SIZE, INSTRUCTION_LEADING = 7.5, 9.0  # Helvetica this size matches the layout's DejaVu 7 pt lines
+INSTRUCTION_SIZE, INSTRUCTION_LEADING = 7.0, 9.0  # the layout's 7 pt lines, 0.4 mm apart
 QUIET_ZONE = 4  # light modules around a QR code (ISO/IEC 18004 6.3.8), inside the pix_qr box
+DEBT_DEFLATE_LEVEL = 6
 _BAR_RUN = re.compile("1+")
 _PDF_STRING_ESCAPES = str.maketrans({"\\": "\\\\", "(": "\\(", ")": "\\)", "\r": " ", "\n": " "})
 
@@ -58,6 +55,9 @@ class BoletoFields:
 
 def itf_bars(barcode: str) -> list[tuple[int, int]]:
     """(first module, width in modules) of each bar of the Interleaved 2 of 5 symbol, narrow = 1, wide = 3."""
+    # python-barcode pulls PIL and xml.dom (~0.2 s of every import of the definitions): only when tables are built.
+    from barcode.itf import ITF
+
     pattern = ITF(barcode, narrow=1, wide=3).build()[0]
     return [(m.start(), m.end() - m.start()) for m in _BAR_RUN.finditer(pattern)]
 
@@ -69,55 +69,10 @@ def _pdf_text(text: str) -> bytes:
 class BoletoStamper:
     def __init__(self, layout: Layout):
         self.layout = layout
-        base = layout.pdf if layout.pdf.endswith(b"\n") else layout.pdf + b"\n"
-        pdf = pikepdf.open(io.BytesIO(base))
-        page = pdf.pages[0].obj
-        size = int(pdf.trailer.Size)
-        self._base, self._size = base, size
-        self._prev_xref = int(re.findall(rb"startxref\s+(\d+)", base)[-1])
-
-        # pikepdf's stub takes only a Mapping; at runtime Dictionary() also copies a PDF dictionary Object.
-        fonts = pikepdf.Dictionary(page.Resources.Font)  # type: ignore[arg-type]
-        fonts.SBR = pdf.make_indirect(_standard_font("/Helvetica"))
-        fonts.SBB = pdf.make_indirect(_standard_font("/Helvetica-Bold"))
-        regular, bold = fonts.SBR.objgen[0], fonts.SBB.objgen[0]
-        # The update's other objects follow: the q stream, the debt's stream, the cross-reference stream.
-        self._q, self._debt, self._xref = range(max(size, regular + 1, bold + 1), max(size, regular + 1, bold + 1) + 3)
-        resources = pikepdf.Dictionary(page.Resources)  # type: ignore[arg-type]  # as for fonts above
-        resources.Font = fonts
-        original = [c.objgen[0] for c in (page.Contents if isinstance(page.Contents, pikepdf.Array)
-                                          else [page.Contents])]
-        contents = " ".join(f"{n} 0 R" for n in (self._q, *original, self._debt))
-        entries = {
-            key: value.unparse() for key, value in page.items() if key not in ("/Contents", "/Resources")
-        }
-        page_dict = b"<< " + b" ".join(k.encode() + b" " + v for k, v in sorted(entries.items()))
-        page_dict += b" /Resources " + resources.unparse(resolved=True) + f" /Contents [ {contents} ] >>".encode()
-
-        self._page = page.objgen[0]
-        objects = [
-            (self._page, page_dict),
-            (self._q, b"<< /Length 2 >>\nstream\nq\n\nendstream"),
-            (regular, fonts.SBR.unparse(resolved=True)),
-            (bold, fonts.SBB.unparse(resolved=True)),
-        ]
-        constant = bytearray()
-        self._offsets: dict[int, int] = {}
-        for number, body in objects:
-            self._offsets[number] = len(base) + len(constant)
-            constant += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-        self._constant = bytes(constant)
-        self._debt_offset = len(base) + len(constant)
-        refs = [b"/Root %d 0 R" % pdf.trailer.Root.objgen[0]]
-        if "/Info" in pdf.trailer:
-            refs.append(b"/Info %d 0 R" % pdf.trailer.Info.objgen[0])
-        self._trailer_refs = b" ".join(refs)
-        self._index = sorted([self._page, self._q, self._debt, regular, bold, self._xref])
-        pdf.close()
 
     def _content(self, fields: BoletoFields, qr: FixedQrEncoder | None = None) -> bytes:
         boxes = self.layout.fields
-        ops = [b"Q\n0 g\nBT\n"]
+        ops = [b"0 g\nBT\n"]
         values = {
             "linha_recibo": fields.linha, "linha": fields.linha,
             "nosso_numero_recibo": fields.nosso_numero, "nosso_numero": fields.nosso_numero,
@@ -142,29 +97,13 @@ class BoletoStamper:
                 raise ValueError("this boleto layout has no PIX box: render it with_pix to stamp a BR Code")
             payload = fields.pix_payload.encode("ascii")
             encoder = qr or fixed_encoder(version_for_length(len(payload)))
-            ops.append(_qr(boxes[PIX_FIELD], encoder.size, *encoder.dark_runs(payload)))
+            ops.append(_qr(boxes[PIX_FIELD], encoder.matrix(payload)))
         return b"".join(ops)
 
     def render(self, fields: BoletoFields, qr: FixedQrEncoder | None = None) -> bytes:
         """One debt's PDF. `qr` draws its BR Code (one version for every boleto of a receiver: see
         documents.qr_encoder_for); without it, the smallest version that holds the payload."""
-        # A QR code's rectangles are ~10 KB of digits: level 1 deflates them 5 times faster than 6, 10 % larger.
-        stream = zlib.compress(self._content(fields, qr), 6 if fields.pix_payload is None else 1)
-        debt = b"%d 0 obj\n<< /Length %d /Filter /FlateDecode >>\nstream\n" % (self._debt, len(stream))
-        debt += stream + b"\nendstream\nendobj\n"
-        xref_offset = self._debt_offset + len(debt)
-        offsets = {**self._offsets, self._debt: self._debt_offset, self._xref: xref_offset}
-        rows = b"".join(struct.pack(">BIH", 1, offsets[n], 0) for n in self._index)
-        index = " ".join(f"{n} 1" for n in self._index).encode()
-        xref = b"%d 0 obj\n<< /Type /XRef /Size %d %s /Prev %d /W [ 1 4 2 ] /Index [ %s ] /Length %d >>\nstream\n" % (
-            self._xref, self._xref + 1, self._trailer_refs, self._prev_xref, index, len(rows))
-        xref += rows + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref_offset
-        return b"".join((self._base, self._constant, debt, xref))
-
-
-def _standard_font(name: str) -> pikepdf.Dictionary:
-    return pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name(name),
-                              Encoding=pikepdf.Name.WinAnsiEncoding)
+        return self.layout.page.pdf(zlib.compress(self._content(fields, qr), DEBT_DEFLATE_LEVEL))
 
 
 def _bars(box: Box, barcode: str) -> bytes:
@@ -212,7 +151,9 @@ def _pair_rectangles(pairs: int) -> tuple[bytes, list[dict[str, bytes]], bytes]:
 def _instructions(anchor: Box, cell: Box, lines: tuple[str, ...]) -> list[bytes]:
     """The debt's instruction lines under the layout's, as many as the instructions box holds."""
     ops = []
-    baseline = anchor.bottom - INSTRUCTION_LEADING + 1.0
+    # The anchor is where the layout's next line box would start (its margin collapsed): the baseline is one
+    # ascent below it, as in the layout's own lines, which are typeset with Helvetica's metrics.
+    baseline = anchor.bottom - INSTRUCTION_SIZE * ASCENT / 1000
     for line in lines:
         if baseline < cell.bottom + 2.0:
             raise ValueError(f"the boleto's instructions box holds no more lines: {line!r}")
@@ -222,25 +163,16 @@ def _instructions(anchor: Box, cell: Box, lines: tuple[str, ...]) -> list[bytes]
     return ops
 
 
-@lru_cache(maxsize=8)
-def _rectangle_words(size: int) -> tuple[np.ndarray, np.ndarray]:
-    """The words of `x y w 1 re` for a symbol of `size` modules, y upwards from its last row: formatting numbers
-    is most of the cost of drawing a QR code, and a run's rectangle is then two table look-ups."""
-    corners = np.array([[b"%d %d " % (x, size - 1 - row) for row in range(size)] for x in range(size)],
-                       dtype=object)
-    widths = np.array([b"%d 1 re " % width for width in range(size + 1)], dtype=object)
-    return corners, widths
-
-
-def _qr(box: Box, size: int, rows: np.ndarray, columns: np.ndarray, widths: np.ndarray) -> bytes:
-    """The QR code's runs of dark modules in module units, the box's quiet zone around them, row 0 at the top."""
+def _qr(box: Box, modules: np.ndarray) -> bytes:
+    """The QR code as a 1-bit image mask (ISO 32000-1, 8.9.6.2), one sample per module, row 0 at the top, in the
+    box's quiet zone: 57 x 57 modules are 456 bytes, as hex (inline images are binary otherwise, which some text
+    extractors misparse) that deflate brings back to about that. A reader scales it without smoothing
+    (/Interpolate is false by default), so the modules stay sharp squares."""
+    size = modules.shape[0]
     module = min(box.right - box.left, box.top - box.bottom) / (size + 2 * QUIET_ZONE)
-    corners, width_words = _rectangle_words(size)
-    words = np.empty((len(rows), 2), dtype=object)
-    words[:, 0], words[:, 1] = corners[columns, rows], width_words[widths]
-    return b"q %.4f 0 0 %.4f %.3f %.3f cm %s f Q\n" % (
-        module, module, box.left + QUIET_ZONE * module, box.top - (size + QUIET_ZONE) * module,
-        b"".join(words.ravel().tolist()))
+    return b"q %.4f 0 0 %.4f %.3f %.3f cm BI /IM true /W %d /H %d /D [ 1 0 ] /F /AHx ID %s> EI Q\n" % (
+        size * module, size * module, box.left + QUIET_ZONE * module, box.top - (size + QUIET_ZONE) * module,
+        size, size, np.packbits(modules, axis=1).tobytes().hex().encode())
 
 
 def brazilian_date(value: date) -> str:
