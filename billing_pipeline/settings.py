@@ -17,6 +17,7 @@ from datetime import time
 from decimal import Decimal
 from email.utils import parseaddr
 from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from annotated_types import Ge, Le
@@ -40,6 +41,8 @@ GovernmentIdPolicy = Literal["strict", "lenient"]
 GOVERNMENT_ID_POLICIES: tuple[str, ...] = get_args(GovernmentIdPolicy)
 Executor = Literal["in_process", "celery"]
 LogFormat = Literal["text", "json"]
+NoticePdf = Literal["attach", "link"]
+MIN_LINK_SECRET_LENGTH = 32  # characters; `secrets.token_urlsafe(32)` gives 43
 
 
 # The environment `Settings.from_env` was given, for the source that `settings_customise_sources` builds.
@@ -283,6 +286,25 @@ class Settings(BaseSettings):
     beneficiary_contact: str = Field(
         "cobranca@example.com", description="The contact printed in every notice. DEMO default."
     )
+    notice_pdf: NoticePdf = Field(
+        "attach",
+        description="`attach`: each notice carries its boleto PDF. `link`: it carries a link to the PDF instead, "
+        "served by `billing api` under `BILLING_PUBLIC_URL` and signed with `BILLING_LINK_SECRET`: ~3.3 KB a "
+        "message instead of ~9-21 KB, for mail services that bill by size (the notices then never read the PDF "
+        "archives).",
+    )
+    public_url: str = Field(
+        "",
+        description="Where recipients reach `billing api` (behind a proxy, its public address), the base of the "
+        "links of `BILLING_NOTICE_PDF=link`: `https://boletos.example.com`. Required with `link`.",
+        json_schema_extra=_doc(example="https://boletos.example.com"),
+    )
+    link_secret: str = Field(
+        "", repr=False,  # whoever has it can make the link of any debt
+        description=f"The key that signs boleto links (HMAC-SHA256), at least {MIN_LINK_SECRET_LENGTH} characters: "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`. Required with `link`; while set, "
+        "`GET /boletos/<debtId>.pdf?sig=...` serves the PDF without a token. Changing it breaks the links sent.",
+    )
     smtp_rate: float = Field(
         20.0, ge=0, description="At most this many messages per second per worker (0: no limit)."
     )
@@ -473,6 +495,7 @@ class Settings(BaseSettings):
                 parse_smtp_url(self.smtp_url)
             except ValueError as error:
                 problems.append(f"{ENV_VARS['smtp_url']} {error}")
+        problems.extend(self._link_problems())
         if self.redelivery_max_wait_seconds < self.redelivery_first_wait_seconds:
             problems.append("BILLING_REDELIVERY_MAX_WAIT_SECONDS must not be less than "
                             "BILLING_REDELIVERY_FIRST_WAIT_SECONDS")
@@ -487,6 +510,24 @@ class Settings(BaseSettings):
         if problems:
             raise _problem("settings are not usable: " + "; ".join(problems))
         return self
+
+    def _link_problems(self) -> list[str]:
+        problems = []
+        if self.public_url:
+            parts = urlsplit(self.public_url)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+                problems.append("BILLING_PUBLIC_URL must be an http(s) address such as https://boletos.example.com "
+                                f"(no query), got {self.public_url!r}")
+        elif self.notice_pdf == "link":
+            problems.append("BILLING_PUBLIC_URL must be set with BILLING_NOTICE_PDF=link: the address recipients "
+                            "reach `billing api` at, e.g. https://boletos.example.com")
+        if self.link_secret and len(self.link_secret) < MIN_LINK_SECRET_LENGTH:
+            problems.append(f"BILLING_LINK_SECRET is too short ({len(self.link_secret)} characters): use at least "
+                            f"{MIN_LINK_SECRET_LENGTH}, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        elif not self.link_secret and self.notice_pdf == "link":
+            problems.append("BILLING_LINK_SECRET must be set with BILLING_NOTICE_PDF=link (it signs the links), e.g. "
+                            "python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        return problems
 
     # --- derived values ---------------------------------------------------------------------------------------------
     @property

@@ -319,8 +319,8 @@ def test_the_openapi_document_describes_the_routes_with_examples(api):
         assert "swagger" in client.get("/docs").text.lower()
         document = client.get("/openapi.json").json()
     for path in ("/files", "/upload", "/files/presign", "/files/{file_id}", "/files/{file_id}/rejects",
-                 "/files/{file_id}/report", "/debts/{debt_id}/boleto", "/debts/{debt_id}/boleto.pdf", "/health",
-                 "/metrics"):
+                 "/files/{file_id}/report", "/debts/{debt_id}/boleto", "/debts/{debt_id}/boleto.pdf",
+                 "/boletos/{debt_id}.pdf", "/health", "/metrics"):
         assert path in document["paths"], path
     upload = document["paths"]["/files"]["post"]
     assert {"multipart/form-data", "text/csv"} <= set(upload["requestBody"]["content"])

@@ -68,7 +68,8 @@ def test_pydantic_settings_reads_every_documented_variable(monkeypatch, tmp_path
         "BILLING_FINE_PERCENT": "2", "BILLING_INTEREST_MONTHLY_PERCENT": "1", "BILLING_DISCOUNT_PERCENT": "5",
         "BILLING_DISCOUNT_DAYS_BEFORE_DUE": "3", "BILLING_PIX_KEY": "a@b.c", "BILLING_PIX_MERCHANT_NAME": "ACME",
         "BILLING_PIX_MERCHANT_CITY": "RIO", "BILLING_REMINDER_OFFSETS": "1,2", "BILLING_REMINDER_TIME": "09:30",
-        "BILLING_REMINDER_TIMEZONE": "UTC", "BILLING_QUIET_HOURS": "22:00-07:00",
+        "BILLING_REMINDER_TIMEZONE": "UTC", "BILLING_QUIET_HOURS": "22:00-07:00", "BILLING_NOTICE_PDF": "link",
+        "BILLING_PUBLIC_URL": "https://boletos.example.com", "BILLING_LINK_SECRET": "s" * 32,
     }
     assert set(changed) == set(DEFAULTS_SHOWN)
     defaults = Settings.from_env({})

@@ -8,6 +8,7 @@ stays the one trigger of the pipeline's runs.
     multipart.py a multipart/form-data body read as a stream, never held in memory
     files.py     GET /files, /files/{file_id}, its rejects and report
     debts.py     GET /debts/{debt_id}/boleto and boleto.pdf
+    public.py    GET /boletos/{debt_id}.pdf?sig=..., the signed link a notice carries (no token)
     health.py    GET /health
     metrics.py   GET /metrics, computed at scrape time
     schemas.py   the JSON bodies, with the examples /docs shows

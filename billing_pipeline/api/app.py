@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from billing_pipeline.settings import Settings
 from billing_pipeline.stages import StorageUnavailable, connect_store, open_store, tidy_inbox
 
-from . import debts, files, health, metrics, uploads
+from . import debts, files, health, metrics, public, uploads
 from .auth import TokenGate
 from .errors import install_error_handlers
 
@@ -25,7 +25,8 @@ DESCRIPTION = """\
 Hand CSV files of debts to Smart Billing and follow them: each file goes through the same pipeline as a file
 dropped into the inbox (validation, the store, boletos, e-mails), run by the Dagster daemon.
 
-Every route but `/health` and `/metrics` needs `Authorization: Bearer <token>`, a token of `BILLING_API_TOKENS`.
+Every route but `/health`, `/metrics` and `/boletos/{debt_id}.pdf` (the signed link an e-mail carries with
+`BILLING_NOTICE_PDF=link`) needs `Authorization: Bearer <token>`, a token of `BILLING_API_TOKENS`.
 A file is known by its sha256 (`file_id`); a unique prefix of at least 4 hex digits works too.
 Errors are JSON: `{"error": "<stable code>", "message": "<one sentence>"}`.
 """
@@ -50,7 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = _engine(settings)
     install_error_handlers(app)
     app.add_middleware(TokenGate, settings=settings)
-    for module in (uploads, files, debts, health, metrics):
+    public.hide_signatures_in_access_log()
+    for module in (uploads, files, debts, public, health, metrics):
         app.include_router(module.router)
     return app
 

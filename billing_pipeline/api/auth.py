@@ -1,12 +1,13 @@
-"""Who may call the API. With BILLING_API_TOKENS, every route but /health, /metrics and the OpenAPI pages needs
-`Authorization: Bearer <token>` with one of them, compared in constant time, and a request without one is refused
-before its body is read. Without tokens the API is open, listens on loopback only (server.py), and answers only
+"""Who may call the API. With BILLING_API_TOKENS, every route but /health, /metrics, the OpenAPI pages and the signed
+boleto links (api/public.py checks their signature instead) needs `Authorization: Bearer <token>` with one of them,
+compared in constant time, and a request without one is refused before its body is read. Without tokens the API is open, listens on loopback only (server.py), and answers only
 requests made to a loopback name from no other origin: a web page the operator happens to visit can neither post
 a file to it nor read one back (cross-site requests, DNS rebinding)."""
 
 from __future__ import annotations
 
 import hmac
+import re
 from urllib.parse import urlsplit
 
 from fastapi import Request
@@ -15,9 +16,12 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from billing_pipeline.settings import Settings
+from billing_pipeline.stages.notify import PUBLIC_PDF_ROUTE
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="smart-billing"'}
 OPEN_PATHS = frozenset({"/health", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+# The signed boleto links of the notices (BILLING_NOTICE_PDF=link): their route checks the signature instead.
+SIGNED_PATH = re.compile("^" + re.escape(PUBLIC_PDF_ROUTE).replace(re.escape("{debt_id}"), "[^/]+") + "$")
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -77,8 +81,8 @@ class TokenGate:
         return None
 
     def _token_refusal(self, scope: Scope, headers: Headers) -> JSONResponse | None:
-        if scope["path"] in OPEN_PATHS:
-            return None  # /metrics checks its own token (BILLING_API_METRICS_TOKEN)
+        if scope["path"] in OPEN_PATHS or SIGNED_PATH.match(scope["path"]):
+            return None  # /metrics checks its own token (BILLING_API_METRICS_TOKEN), a boleto link its signature
         presented = presented_token(headers)
         if token_matches(presented, self.accepted):
             return None

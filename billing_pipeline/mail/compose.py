@@ -1,4 +1,5 @@
-"""A debtor's notice: pt-BR text and HTML from Jinja2 templates, the boleto PDF attached, no amount in the subject."""
+"""A debtor's notice: pt-BR text and HTML from Jinja2 templates, the boleto PDF attached (or a link to it), no
+amount in the subject."""
 
 from __future__ import annotations
 
@@ -66,12 +67,16 @@ def subject(beneficiary: str, due_date: str, reminder_days: int | None = None) -
 
 
 def compose(notice: Notice, message_id: str, from_address: str, beneficiary: str, contact: str, demo: bool,
-            pdf: bytes) -> Composed:
+            pdf: bytes | None = None, pdf_url: str | None = None) -> Composed:
     """Assembled directly as MIME (multipart/mixed: text + HTML alternatives, then the PDF), every part base64.
+    With `pdf_url` instead of `pdf` the texts carry that link and the message is the alternatives alone (~3.3 KB,
+    where the attached PDF alone adds its size and a third).
 
     The standard library's EmailMessage builds the same structure in ~3 ms per message; at a million notices that
     is an hour of CPU, so the structure is written out here and the tests parse it back with `email`."""
-    values = {**notice.__dict__, "beneficiary": beneficiary, "contact": contact, "demo": demo}
+    if (pdf is None) == (pdf_url is None):
+        raise ValueError("a notice carries either its PDF or a link to it")
+    values = {**notice.__dict__, "beneficiary": beneficiary, "contact": contact, "demo": demo, "pdf_url": pdf_url}
     text_template, html_template = _templates("notice" if notice.reminder_days is None else "reminder")
     boundary = "=_sb_" + hashlib.sha1(message_id.encode()).hexdigest()
     headers = [
@@ -81,16 +86,23 @@ def compose(notice: Notice, message_id: str, from_address: str, beneficiary: str
         f"To: {formataddr((notice.name, notice.recipient), charset='utf-8')}",
         f"Subject: {_subject_header(beneficiary, notice.due_date, demo, notice.reminder_days)}",
         "MIME-Version: 1.0",
-        f'Content-Type: multipart/mixed; boundary="{boundary}-m"',
     ]
-    text_parts = [
-        "\r\n".join(headers), "", "This is a MIME message.",
-        f"--{boundary}-m", f'Content-Type: multipart/alternative; boundary="{boundary}-a"', "",
+    alternatives = [
         f"--{boundary}-a", 'Content-Type: text/plain; charset="utf-8"', "Content-Transfer-Encoding: base64", "",
         _base64(text_template.render(values).encode()).decode("ascii"),
         f"--{boundary}-a", 'Content-Type: text/html; charset="utf-8"', "Content-Transfer-Encoding: base64", "",
         _base64(html_template.render(values).encode()).decode("ascii"),
         f"--{boundary}-a--", "",
+    ]
+    if pdf is None:
+        text = "\r\n".join([*headers, f'Content-Type: multipart/alternative; boundary="{boundary}-a"', "",
+                             "This is a MIME message.", *alternatives])
+        return Composed(message_id, _envelope_sender(from_address), notice.recipient, text.encode("ascii"))
+    text_parts = [
+        "\r\n".join(headers), f'Content-Type: multipart/mixed; boundary="{boundary}-m"', "",
+        "This is a MIME message.",
+        f"--{boundary}-m", f'Content-Type: multipart/alternative; boundary="{boundary}-a"', "",
+        *alternatives,
         f"--{boundary}-m", "Content-Type: application/pdf",
         f'Content-Disposition: attachment; filename="boleto-{notice.debt_id}.pdf"',
         "Content-Transfer-Encoding: base64", "",
@@ -109,8 +121,10 @@ def _base64(data: bytes) -> bytes:
 
 @lru_cache(maxsize=4096)
 def _subject_header(beneficiary: str, due_date: str, demo: bool, reminder_days: int | None = None) -> str:
-    # email.header's RFC 2047 encoding costs ~160 µs; a file has few distinct due dates.
-    return Header(("[DEMO] " if demo else "") + subject(beneficiary, due_date, reminder_days), "utf-8").encode()
+    # email.header's RFC 2047 encoding costs ~160 µs; a file has few distinct due dates. A long subject is folded:
+    # with CRLF, as every other line of the message (by default Header folds with a bare LF, which RFC 5322 forbids).
+    return Header(("[DEMO] " if demo else "") + subject(beneficiary, due_date, reminder_days), "utf-8").encode(
+        linesep="\r\n")
 
 
 @lru_cache(maxsize=16)

@@ -8,6 +8,8 @@ import os
 import re
 import smtplib
 import ssl
+import time
+from pathlib import Path
 from typing import Protocol
 
 from billing_pipeline.mail.compose import Composed
@@ -18,6 +20,7 @@ from billing_pipeline.storage.location import AnyPath, is_bucket, local_path
 from billing_pipeline.storage.objects import write_bytes
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")  # RFC 5321 4.5.2 dot-stuffing
+PART_SUFFIX = ".part"
 
 
 class TransientSendError(Exception):
@@ -40,13 +43,21 @@ class Sender(Protocol):
     def close(self) -> None: ...
 
 
+# A `.part` file this old is what a process killed mid-write left: a live write of one message takes milliseconds,
+# and a younger one may be another worker's (the chunks' runs share the outbox) about to be renamed.
+STALE_PART_SECONDS = 3600
+
+
 class FileOutboxSender:
-    """Each message as `<outbox>/<message id>.eml`, written atomically; opening one shows the e-mail as sent."""
+    """Each message as `<outbox>/<message id>.eml`, written atomically; opening one shows the e-mail as sent. The
+    file is the message byte for byte, as an SMTP server receives it (without SMTP's dot-stuffing), and nothing
+    else is left behind: a failed write removes its `.part`, and opening the outbox removes stale ones."""
 
     def __init__(self, directory: AnyPath):
-        self.directory = directory
+        self.directory, self.removed_parts = directory, 0
         if not is_bucket(directory):
             directory.mkdir(parents=True, exist_ok=True)
+            self.removed_parts = _remove_stale_parts(local_path(directory))
 
     def path_for(self, message: Composed) -> AnyPath:
         return self.directory / (re.sub(r"[^A-Za-z0-9._-]", "_", message.message_id.strip("<>")) + ".eml")
@@ -58,9 +69,14 @@ class FileOutboxSender:
                 write_bytes(target, message.data)
                 return
             target = local_path(target)
-            partial = target.with_name(f".{target.name}.part")
-            partial.write_bytes(message.data)
-            os.replace(partial, target)
+            partial = target.with_name(f".{target.name}{PART_SUFFIX}")
+            try:
+                partial.write_bytes(message.data)
+                os.replace(partial, target)
+            except OSError:
+                with contextlib.suppress(OSError):  # a full disk: what was written of it would stay for nothing
+                    partial.unlink(missing_ok=True)
+                raise
         except StorageUnavailable as error:
             if not error.transient:  # a refused key or a missing bucket: no retry fixes it, the operator must
                 raise
@@ -76,6 +92,17 @@ class FileOutboxSender:
 
     def close(self) -> None:
         pass
+
+
+def _remove_stale_parts(directory: Path) -> int:
+    """Removes the `.part` files of writes that never finished; returns how many."""
+    removed, now = 0, time.time()
+    for partial in directory.glob(f".*{PART_SUFFIX}"):
+        with contextlib.suppress(OSError):  # gone already (another worker tidied it), or not ours to remove
+            if now - partial.stat().st_mtime > STALE_PART_SECONDS:
+                partial.unlink()
+                removed += 1
+    return removed
 
 
 class SmtpSender:

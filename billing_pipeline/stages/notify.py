@@ -21,8 +21,10 @@ from sqlalchemy import Engine
 from billing_pipeline.boleto import format_linha
 from billing_pipeline.charge_terms import instruction_lines
 from billing_pipeline.mail.attachments import Attachments
-from billing_pipeline.mail.compose import Notice, compose
+from billing_pipeline.mail.compose import Composed, Notice, compose
 from billing_pipeline.mail.delivery import backoff_seconds, load_suppressions, make_sender
+from billing_pipeline.mail.links import PUBLIC_PDF_ROUTE as PUBLIC_PDF_ROUTE  # the API serves the links there
+from billing_pipeline.mail.links import boleto_link, signature_matches
 from billing_pipeline.mail.senders import PermanentSendError, Sender, TransientSendError
 from billing_pipeline.money import brazilian_amount
 from billing_pipeline.pdf.stamp import brazilian_date
@@ -165,7 +167,6 @@ def send_notices(engine: Engine, settings: Settings, rows: list[outbox.OutgoingN
             except BaseException as error:  # noqa: BLE001 - handed to the calling thread
                 errors.append(error)
 
-    demo = settings.is_demo_account
     log = ProgressLog(label, len(rows), progress)
 
     looked_at = 0  # rows the generator below has taken (composed or suppressed)
@@ -179,9 +180,7 @@ def send_notices(engine: Engine, settings: Settings, rows: list[outbox.OutgoingN
                 outcome.suppressed += 1
                 log.advance()
                 continue
-            yield row.id, compose(notice_for(row, settings), row.message_id, settings.mail_from,
-                                  settings.beneficiary_name, settings.beneficiary_contact, demo,
-                                  attachments.pdf(row.chunk_key, row.boleto.debt_id))
+            yield row.id, message_for(row, settings, attachments)
 
     recorder = threading.Thread(target=record_all, name="notify-record", daemon=True)
     started = time.perf_counter()
@@ -222,6 +221,25 @@ def send_notices(engine: Engine, settings: Settings, rows: list[outbox.OutgoingN
     if errors:
         raise errors[0]
     return outcome
+
+
+def message_for(row: outbox.OutgoingNotice, settings: Settings, attachments: Attachments) -> Composed:
+    """The e-mail of one outbox row, exactly as it is sent. With BILLING_NOTICE_PDF=link it carries the signed link
+    of its boleto instead of the PDF, and `attachments` (so the chunk's archive) is never read."""
+    notice = notice_for(row, settings)
+    if settings.notice_pdf == "link":
+        return compose(notice, row.message_id, settings.mail_from, settings.beneficiary_name,
+                       settings.beneficiary_contact, settings.is_demo_account,
+                       pdf_url=boleto_link(settings.public_url, settings.link_secret, row.boleto.debt_id))
+    return compose(notice, row.message_id, settings.mail_from, settings.beneficiary_name,
+                   settings.beneficiary_contact, settings.is_demo_account,
+                   attachments.pdf(row.chunk_key, row.boleto.debt_id))
+
+
+def public_link_matches(settings: Settings, debt_id: str, signature: str) -> bool:
+    """Whether `signature` is the `sig` of the link that notices carry for this debt (a normalised debt id); False
+    while BILLING_LINK_SECRET is not set, as no link was made then."""
+    return bool(settings.link_secret) and signature_matches(settings.link_secret, debt_id, signature)
 
 
 def _notices_label(chunk_key: str | None, file_id: str | None) -> str:
