@@ -2,18 +2,27 @@
 the production dagster.yaml (PostgreSQL instance storage, PostgreSQL store), for a Kanastra-format file.
 
     .venv/bin/python -m bench.daemon_ingest [--rows 1100000] [--chunk-rows 100000] [--where folder|bucket|both]
+                                            [--files 1] [--deliver] [--bare-sample 20000]
 
 The clock starts when the file is renamed into the inbox folder, or when its PUT into the inbox prefix of a bucket
 (a real SeaweedFS, every runtime folder in it) has returned, and stops when the store holds `rows` debts and as many
-boletos. `--where both` measures the folder, then the bucket, in the same invocation, and prints the ratio. Delivery runs (PDFs, notices) follow at a lower queue priority; they are measured by their own
+boletos. `--files N` drops the rows as N files (different debts) renamed into the inbox one
+after the other, all before the sensor's next look. `--where both` measures the folder, then the bucket, in the same invocation, and prints the ratio. Delivery runs (PDFs, notices) follow at a lower queue priority; they are measured by their own
 benchmarks, so the daemon is stopped at the stop of the clock. Prints the breakdown from the runs' event logs.
+
+With `--deliver` the clock runs on until every notice has been accepted by an SMTP sink (aiosmtpd in a process of
+its own, BILLING_SMTP_RATE=0): PDFs rendered, messages composed, sent and marked. Then, with the daemon stopped, a
+bare smtplib loop sends `--bare-sample` of the same messages, built beforehand, to the same sink over as many
+connections as the `smtp` pool allows, and the delivery's throughput is compared with it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
+import smtplib
 import statistics
 import subprocess
 import sys
@@ -29,6 +38,7 @@ from dagster import DagsterEventType, DagsterInstance
 from bench.ingest import create_database, database_url, drop_database
 from bench.kanastra import write
 from billing_pipeline_tests.support.s3 import S3Server
+from billing_pipeline_tests.support.smtp import SmtpProcess
 from billing_pipeline_tests.support.stacks import production_instance_yaml as instance_yaml
 
 BIN = Path(sys.executable).parent
@@ -94,6 +104,47 @@ def all_stored(connection: psycopg.Connection, rows: int) -> bool:
         "SELECT (SELECT count(*) FROM debts), (SELECT count(*) FROM boletos)").fetchone() == (rows, rows)
 
 
+def all_sent(connection: psycopg.Connection, rows: int) -> bool:
+    return connection.execute("SELECT count(*) FROM outbox WHERE status = 'sent'").fetchone()[0] >= rows
+
+
+def bare_loop(env: dict[str, str], sink: SmtpProcess, sample: int, connections: int) -> tuple[float, float]:
+    """(messages/s, mean KB) of a bare smtplib loop over `connections` connections at once, each sending its share
+    of `sample` messages of the file built beforehand exactly as delivery builds them."""
+    from billing_pipeline.settings import Settings
+    from billing_pipeline.stages import open_store
+    from billing_pipeline.stages.notify import attachments_for, message_for
+    from billing_pipeline.store import outbox
+
+    settings = Settings.from_env(env)
+    engine = open_store(settings)
+    with engine.connect() as connection:  # the sample from the first chunks, not the file's 1.1M rows in memory
+        keys = connection.exec_driver_sql("SELECT chunk_key FROM chunks ORDER BY chunk_key").scalars().all()
+    rows: list = []
+    for key in keys:
+        rows += outbox.rows_to_send(engine, chunk_key=key, statuses=(outbox.SENT,))[: sample - len(rows)]
+        if len(rows) >= sample:
+            break
+    attachments = attachments_for(engine, settings)
+    built = [message_for(row, settings, attachments) for row in rows]
+    attachments.close()
+    engine.dispose()
+
+    def send(share: list) -> None:
+        with smtplib.SMTP("127.0.0.1", sink.port) as connection:
+            for message in share:
+                connection.sendmail(message.sender, [message.recipient], message.data)
+
+    shares = [built[i::connections] for i in range(connections)]
+    threads = [threading.Thread(target=send, args=(share,)) for share in shares]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(built) / (time.perf_counter() - started), sum(len(m.data) for m in built) / len(built) / 1024
+
+
 def sessions(admin_url: str, names: list[str]) -> dict[str, int]:
     """Connections ever opened to each database (PostgreSQL 14+ counts them in pg_stat_database)."""
     with psycopg.connect(admin_url) as connection:
@@ -102,15 +153,19 @@ def sessions(admin_url: str, names: list[str]) -> dict[str, int]:
 
 
 def breakdown(instance: DagsterInstance, dropped_at: float, stopped_at: float, cpu_busy: float,
-              by_role: dict[str, float], connections: dict[str, int], peak_rss: dict[str, int]) -> None:
+              by_role: dict[str, float], connections: dict[str, int], peak_rss: dict[str, int],
+              stored_at: float | None = None) -> None:
     steps: dict[str, list[float]] = defaultdict(list)
     queued, startup, launching, first_run_created = [], [], [], None
     deliveries_started = 0
     for run in instance.get_runs():
         record = instance.get_run_record_by_id(run.run_id)
-        if run.job_name == "deliver_chunk":
-            deliveries_started += bool(record.start_time and record.start_time < stopped_at)
+        if record.create_timestamp.timestamp() < dropped_at:  # the warm-up file's
             continue
+        if run.job_name == "deliver_chunk":
+            deliveries_started += bool(record.start_time and record.start_time < (stored_at or stopped_at))
+            if stored_at is None:
+                continue
         created = record.create_timestamp.timestamp()
         if run.job_name == "ingest_file":
             first_run_created = created
@@ -132,7 +187,11 @@ def breakdown(instance: DagsterInstance, dropped_at: float, stopped_at: float, c
             if launched:
                 launching.append(record.start_time - launched)
     print("\n| part | value |\n| --- | ---: |")
-    print(f"| drop → all debts and boletos stored | {stopped_at - dropped_at:.1f} s |")
+    if stored_at is not None:
+        print(f"| drop → all debts and boletos stored | {stored_at - dropped_at:.1f} s |")
+        print(f"| drop → every notice accepted by the SMTP sink | {stopped_at - dropped_at:.1f} s |")
+    else:
+        print(f"| drop → all debts and boletos stored | {stopped_at - dropped_at:.1f} s |")
     print(f"| CPU busy meanwhile (all processes, {os.cpu_count()} cores) | {cpu_busy:.0f} core-s, "
           f"{cpu_busy / (stopped_at - dropped_at) / os.cpu_count():.0%} |")
     for role, seconds in sorted(by_role.items(), key=lambda item: -item[1]):
@@ -145,7 +204,7 @@ def breakdown(instance: DagsterInstance, dropped_at: float, stopped_at: float, c
         print(f"| connections opened to the {database} database | {count:,} |")
     if first_run_created:
         print(f"| sensor latency (drop → ingest run requested) | {first_run_created - dropped_at:.1f} s |")
-    for step in ("source_file", "validated_chunk", "debts", "boletos"):
+    for step in ("source_file", "validated_chunk", "debts", "boletos", "boleto_pdfs", "notifications"):
         if steps[step]:
             values = steps[step]
             print(f"| {step}: runs × mean (max) | {len(values)} × {statistics.mean(values):.2f} s "
@@ -158,7 +217,7 @@ def breakdown(instance: DagsterInstance, dropped_at: float, stopped_at: float, c
               f"({max(launching):.1f} s) |")
     if startup:
         print(f"| run worker up → first step: mean | {statistics.mean(startup):.1f} s |")
-    print(f"| delivery runs started before the clock stopped | {deliveries_started} |")
+    print(f"| delivery runs started before every boleto was stored | {deliveries_started} |")
 
 
 def main() -> None:
@@ -169,8 +228,18 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--where", choices=("folder", "bucket", "both"), default="folder")
     parser.add_argument("--repeat", type=int, default=1, help="measurements of each, alternating with --where both")
+    parser.add_argument("--no-warm-up", dest="warm_up", action="store_false",
+                        help="measure the daemon's first runs after its start (its launcher's forkserver cold)")
+    parser.add_argument("--files", type=int, default=1, help="drop the rows as this many files at once")
+    parser.add_argument("--deliver", action="store_true", help="run the clock until every notice is accepted")
+    parser.add_argument("--bare-sample", type=int, default=20_000, help="messages the bare smtplib loop sends")
     args = parser.parse_args()
-    source = write(Path(tempfile.mkdtemp(prefix="bench-source-")) / "kanastra.csv", args.rows)
+    if args.files > 1 and args.where != "folder":
+        raise SystemExit("--files is measured with --where folder")
+    folder = Path(tempfile.mkdtemp(prefix="bench-source-"))
+    per_file = args.rows // args.files
+    source = [write(folder / f"kanastra-{n:03d}.csv", per_file, seed=n + 1) for n in range(args.files)]
+    args.rows = per_file * args.files
     results: dict[str, list[tuple[float, int]]] = defaultdict(list)
     for _ in range(args.repeat):
         for where in (("folder", "bucket") if args.where == "both" else (args.where,)):
@@ -186,7 +255,7 @@ def main() -> None:
         print(f"bucket / folder (medians): {bucket:.1f} s / {folder:.1f} s = {bucket / folder:.2f}×")
 
 
-def measure(args: argparse.Namespace, source: Path, where: str) -> tuple[float, int]:
+def measure(args: argparse.Namespace, sources: list[Path], where: str) -> tuple[float, int]:
     """Seconds from the drop to every debt and boleto stored, and the peak RSS of the largest process (KiB)."""
     work = Path(tempfile.mkdtemp(prefix="bench-daemon-"))
     home, data = work / "dagster_home", work / "data"
@@ -206,6 +275,11 @@ def measure(args: argparse.Namespace, source: Path, where: str) -> tuple[float, 
            "BILLING_INBOX_POLL_SECONDS": "1"}
     if server is not None:
         env.update(server.env(), BILLING_DATA_DIR=f"s3://{bucket}/data")
+    sink = None
+    if args.deliver:
+        sink = SmtpProcess()
+        sink.start()
+        env.update(BILLING_SMTP_URL=sink.url, BILLING_SMTP_RATE="0")
     daemon = None
     try:
         subprocess.run([str(BIN / "billing"), "db", "upgrade"], env=env, check=True, capture_output=True)
@@ -216,10 +290,26 @@ def measure(args: argparse.Namespace, source: Path, where: str) -> tuple[float, 
         time.sleep(20)  # the daemon and its code server are up, as in production
         inbox = data / "inbox"
         inbox.mkdir(parents=True, exist_ok=True)
-        staged = inbox / ".kanastra.csv.part"
+        if args.warm_up and server is None:
+            # A daemon in service has launched runs before: its run launcher's forkserver is up (the first launch
+            # after a start pays its imports, ~1.5-5 s). A 10-row file, stored before the clock starts, does that.
+            warm = write(work / "warm-up.csv", 10, seed=999)
+            os.replace(warm, inbox / "warm-up.csv")
+            with psycopg.connect(store_url, autocommit=True) as store:
+                deadline = time.monotonic() + 300
+                while time.monotonic() < deadline:
+                    with contextlib.suppress(psycopg.errors.UndefinedTable):
+                        if all_stored(store, 10):
+                            break
+                    time.sleep(0.5)
+            args.rows_before = 10
+        else:
+            args.rows_before = 0
+        staged = [inbox / f".{source.name}.part" for source in sources]
         if server is None:
-            os.link(source, staged) if source.stat().st_dev == inbox.stat().st_dev else staged.write_bytes(
-                source.read_bytes())
+            for source, part in zip(sources, staged, strict=True):
+                os.link(source, part) if source.stat().st_dev == inbox.stat().st_dev else part.write_bytes(
+                    source.read_bytes())
         processes = ProcessCpu({
             "bin/weed ": "SeaweedFS (the S3 server)",
             "multiprocessing": "run workers (spawned by the code server)",
@@ -237,23 +327,32 @@ def measure(args: argparse.Namespace, source: Path, where: str) -> tuple[float, 
         sessions_before = sessions(args.admin_url, [instance_db, store_db])
         processes.start()
         if server is not None:  # the object is visible, whole, once its PUT returns
-            server.client().upload_file(str(source), bucket, "data/inbox/kanastra.csv")
+            server.client().upload_file(str(sources[0]), bucket, "data/inbox/kanastra.csv")
             dropped_at, (busy_before, _) = time.time(), cpu_seconds()
         else:
             dropped_at, (busy_before, _) = time.time(), cpu_seconds()
-            staged.rename(inbox / "kanastra.csv")
+            for source, part in zip(sources, staged, strict=True):  # all at once
+                part.rename(inbox / source.name)
         deadline = time.monotonic() + args.timeout
+        stored_at = None
         with psycopg.connect(store_url, autocommit=True) as store:
             while time.monotonic() < deadline:
                 try:
-                    if all_stored(store, args.rows):
+                    if stored_at is None and all_stored(store, args.rows + args.rows_before):
+                        stored_at = time.time()
+                    if stored_at is not None and (not args.deliver or all_sent(store, args.rows + args.rows_before)):
                         break
                 except psycopg.errors.UndefinedTable:
                     pass
                 time.sleep(0.5)
             else:
                 raise SystemExit(f"timed out; see {work / 'daemon.log'}")
-        stopped_at, (busy_after, _) = time.time(), cpu_seconds()
+            stopped_at, (busy_after, _) = time.time(), cpu_seconds()
+            if len(sources) > 1:  # starvation: when each file's last chunk was loaded, counted from the drop
+                done = sorted(row[0] - dropped_at for row in store.execute(
+                    "SELECT extract(epoch FROM max(loaded_at))::float FROM chunks GROUP BY file_id").fetchall())
+                print(f"files' debts all loaded, s after the drop: first {done[0]:.1f}, median "
+                      f"{statistics.median(done):.1f}, last {done[-1]:.1f} ({len(done)} files)")
         processes.stop.set()
         by_role = processes.totals(baseline)
         sessions_after = sessions(args.admin_url, [instance_db, store_db])
@@ -262,7 +361,21 @@ def measure(args: argparse.Namespace, source: Path, where: str) -> tuple[float, 
         os.environ.update({k: v for k, v in env.items() if k.startswith("DAGSTER_POSTGRES_")})
         with DagsterInstance.from_config(str(home)) as instance:
             breakdown(instance, dropped_at, stopped_at, busy_after - busy_before, by_role, connections,
-                      dict(processes.peak_rss))
+                      dict(processes.peak_rss), stored_at if args.deliver else None)
+        if sink is not None:
+            os.killpg(daemon.pid, signal.SIGTERM)
+            daemon.wait(timeout=120)
+            daemon = None
+            delivery_seconds = stopped_at - stored_at
+            connections_allowed = 2  # the smtp pool's default limit (billing_pipeline/instance/pools.py)
+            bare, size = bare_loop(env, sink, args.bare_sample, connections_allowed)
+            ours = args.rows / (stopped_at - dropped_at)
+            print(f"| notices/s over the whole file, drop → last accepted | {ours:,.0f} |")
+            print(f"| notices/s after every boleto was stored (stored → last accepted, {delivery_seconds:.0f} s) | "
+                  f"{args.rows / delivery_seconds:,.0f} |")
+            print(f"| bare smtplib loop, {args.bare_sample:,} pre-built messages of {size:.1f} KB, "
+                  f"{connections_allowed} connections | {bare:,.0f} /s |")
+            print(f"| delivery / bare loop (whole file) | {ours / bare:.2f} |")
         largest = max(kib for role, kib in processes.peak_rss.items()
                       if not role.startswith(("PostgreSQL", "SeaweedFS", "this benchmark")))
         return stopped_at - dropped_at, largest
@@ -276,6 +389,8 @@ def measure(args: argparse.Namespace, source: Path, where: str) -> tuple[float, 
             drop_database(args.admin_url, name)
         if server is not None:
             server.stop()
+        if sink is not None:
+            sink.stop()
 
 
 if __name__ == "__main__":
