@@ -350,7 +350,8 @@ def measure(args: argparse.Namespace, sources: list[Path], where: str) -> tuple[
             stopped_at, (busy_after, _) = time.time(), cpu_seconds()
             if len(sources) > 1:  # starvation: when each file's last chunk was loaded, counted from the drop
                 done = sorted(row[0] - dropped_at for row in store.execute(
-                    "SELECT extract(epoch FROM max(loaded_at))::float FROM chunks GROUP BY file_id").fetchall())
+                    "SELECT extract(epoch FROM max(c.loaded_at))::float FROM chunks c JOIN source_files f USING (file_id)"
+                    " WHERE f.original_name <> 'warm-up.csv' GROUP BY c.file_id").fetchall())
                 print(f"files' debts all loaded, s after the drop: first {done[0]:.1f}, median "
                       f"{statistics.median(done):.1f}, last {done[-1]:.1f} ({len(done)} files)")
         processes.stop.set()

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -98,7 +99,7 @@ def process_file(path: Path, settings: Settings, until: str = "notifications",
     # Workers start (and spend their ~1 s of imports) while this process splits the file. Whether the file has
     # several chunks is only known after the split; ~100 bytes per row is a guess that only decides this head start.
     likely_chunks = path.stat().st_size / (100 * settings.chunk_rows)
-    pool = _worker_pool(workers, settings) if workers > 1 and until != SOURCE_FILE and likely_chunks > 1.5 else None
+    pool = _worker_pool(workers) if workers > 1 and until != SOURCE_FILE and likely_chunks > 1.5 else None
     stop_polling = _poll_progress(progress, engine, settings, file_id)
     try:
         split = _step(SOURCE_FILE, lambda: stages.split_stage(engine, settings, file_id))
@@ -108,10 +109,14 @@ def process_file(path: Path, settings: Settings, until: str = "notifications",
                 for key in keys:
                     _chunk(engine, settings, key, until)
             else:
-                pool = pool or _worker_pool(workers, settings)
-                futures = [pool.submit(_chunk_in_worker, key, until) for key in keys]
-                for future in futures:
-                    future.result()  # the first failure is raised; the shutdown below cancels chunks not started
+                pool = pool or _worker_pool(workers)
+                futures = [pool.submit(_chunk_in_worker, key, until, settings) for key in keys]
+                try:
+                    for future in futures:
+                        future.result()  # the first failure is raised; the shutdown below cancels the rest
+                except BrokenProcessPool as error:  # a worker killed (the OOM killer) or unable to start
+                    raise ProcessError(f"a worker process ended abruptly: {error}; run the command again to "
+                                       "carry on from where the file stands") from error
         row = stages.file_record(engine, file_id)
         if until == STEPS[-1] and row["status"] in FINISHED_FILE_STATUSES:
             _step("file_report", lambda: stages.report_stage(engine, settings, file_id))
@@ -198,32 +203,30 @@ def _step(name: str, run: Callable[[], T], sleep: Callable[[float], None] = time
 
 
 def _chunk(engine: Engine, settings: Settings, key: str, until: str) -> stages.ChunkRun:
-    return _step(f"chunk {key}", lambda: stages.run_chunk_stages(engine, settings, key, until))
+    def step(name: str, stage: Callable[[], T]) -> T:
+        return _step(f"chunk {key}: {name}", stage)
+
+    return stages.run_chunk_stages(engine, settings, key, until, step=step)
 
 
-# Each worker process holds one store engine for all its chunks; set by _start_worker.
+# Each worker process holds one store engine for all its chunks, opened by its first chunk.
 _worker_store: tuple[Engine, Settings] | None = None
 
 
-def _start_worker(settings: Settings) -> None:
+def _chunk_in_worker(key: str, until: str, settings: Settings) -> None:
     global _worker_store  # noqa: PLW0603 - one per worker process, for the process's life
-    _worker_store = (stages.open_store(settings), settings)
-
-
-def _chunk_in_worker(key: str, until: str) -> None:
-    assert _worker_store is not None, "the pool's initializer opens the worker's store"
-    engine, settings = _worker_store
-    _chunk(engine, settings, key, until)
+    if _worker_store is None or _worker_store[1] != settings:
+        _worker_store = (_step(f"chunk {key}: opening the store", lambda: stages.open_store(settings)), settings)
+    _chunk(_worker_store[0], settings, key, until)
 
 
 def _started() -> None:
-    """A worker's first task: by the time it runs, the worker has imported the stages and opened its store."""
+    """A worker's first task: by the time it runs, the worker has imported the stages."""
 
 
-def _worker_pool(workers: int, settings: Settings) -> ProcessPoolExecutor:
+def _worker_pool(workers: int) -> ProcessPoolExecutor:
     """Spawned, not forked: a fork would copy this process's open connections. Every worker is started now."""
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_start_worker, initargs=(settings,))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
     for _ in range(workers):
         pool.submit(_started)
     return pool

@@ -37,14 +37,20 @@ def sleeper() -> subprocess.Popen:
 
 
 @pytest.mark.parametrize("path", INSTANCE_FILES, ids=lambda p: p.name)
-def test_both_instance_files_name_the_launcher_with_preloaded_workers(path: Path):
+def test_both_instance_files_name_the_launcher(path: Path):
     launcher = yaml.safe_load(path.read_text(encoding="utf-8"))["run_launcher"]
     assert {k: launcher[k] for k in ("module", "class")} == {
         "module": "billing_pipeline.instance.run_launcher", "class": "LocalProcessRunLauncher"}
-    assert "billing_pipeline.definitions" in launcher["config"]["preload_modules"]
-    storage = yaml.safe_load(path.read_text(encoding="utf-8")).get("storage", {}).get("custom", {}).get("module")
-    if storage:  # the instance's own storage, imported by every worker before its run, is imported once too
-        assert storage in launcher["config"]["preload_modules"]
+
+
+def test_production_preloads_the_definitions_and_its_storage_and_development_reloads_them():
+    production = yaml.safe_load(INSTANCE_FILES[0].read_text(encoding="utf-8"))
+    preloaded = production["run_launcher"]["config"]["preload_modules"]
+    assert "billing_pipeline.definitions" in preloaded
+    assert production["storage"]["custom"]["module"] in preloaded  # imported by every worker before its run
+    # `billing dev` reloads the code after an edit: its runs start in the code server, with the code as it is now.
+    development = yaml.safe_load(INSTANCE_FILES[1].read_text(encoding="utf-8"))
+    assert not development["run_launcher"].get("config", {}).get("preload_modules")
 
 
 def test_a_live_worker_is_running_and_a_killed_one_failed():
@@ -142,7 +148,7 @@ def test_a_run_launched_before_a_reboot_or_container_restart_is_failed_whatever_
 
 def _preloading_instance(tmp_path: Path) -> DagsterInstance:
     config = yaml.safe_load(INSTANCE_FILES[1].read_text(encoding="utf-8"))
-    config["run_launcher"]["config"]["preload_modules"] = [launched_jobs.__name__]
+    config["run_launcher"]["config"] = {"preload_modules": [launched_jobs.__name__]}
     return DagsterInstance.from_config(str(dagster_home(tmp_path, yaml.safe_dump(config))))
 
 

@@ -10,9 +10,14 @@ forked from a forkserver that imported those modules once: the same run, the sam
 ~0.03 s. The forkserver holds no connection or thread (it only imports, then forks on request), so its children
 start clean. Runs then execute where the launcher lives (the daemon, through the queued run coordinator), which
 needs the code server's code and environment there: the same image, environment and volumes in
-docker-compose.yml. Cancelling such a run (`terminate`) signals its worker, which Dagster turns into an
-interrupt, as `docker stop` does to a container's worker. Without `preload_modules` runs go to the code server,
-as with the DefaultRunLauncher.
+docker-compose.yml. A restart of the daemon ends the runs in flight (in docker-compose they are processes of its
+container): run monitoring then fails them and `run_retries` re-executes them from the failed step, as after a
+crash. The forkserver keeps the code it imported: after deploying new code, restart the daemon with the code
+server (docker-compose does, as both run the same image). Every run is forked from this interpreter, so one code
+location (ours) is meant; another location in its own environment needs the code server (no `preload_modules`).
+Cancelling such a run (`terminate`) marks it CANCELING from whatever process asks, the UI's webserver included;
+the worker's own cancellation thread (Dagster's) then interrupts it. Without `preload_modules` runs go to the
+code server, as with the DefaultRunLauncher.
 
 The DefaultRunLauncher asks the code server to start each run as a child process and cannot say whether that
 process still lives, so Dagster's run monitoring skips its runs. After a crash of the whole stack (power cut, OOM
@@ -34,12 +39,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.context import ForkServerContext
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +56,9 @@ LAUNCHED_IN_TAG = "billing/launched_in"
 # A start time is derived from the boot time and clock ticks since boot, and moves when the clock is stepped; the
 # boot and namespace tag, not this, tells a pid reused after a restart.
 START_TIME_TOLERANCE_SECONDS = 30.0
-_FIRST_ENGINE_EVENTS = 20
-RUN_WORKER_MODULES = ("dagster._cli.api", "dagster._core.execution.api")  # the worker's start is among a run's first engine events
+_FIRST_ENGINE_EVENTS = 20  # the worker's start is among a run's first engine events
+# What `dagster api execute_run` imports before it loads the run, preloaded whatever the configuration says.
+RUN_WORKER_MODULES = ("dagster._cli.api", "dagster._core.execution.api", "dagster._core.execution.run_cancellation_thread")
 
 
 @dataclass(frozen=True)
@@ -99,12 +103,26 @@ def worker_status(identity: WorkerIdentity) -> tuple[WorkerStatus, str]:
 
 
 def execute_run(serialized_args: str) -> None:
-    """A run worker's body, as `dagster api execute_run ARGS` runs it; SIGTERM interrupts it as that command's does."""
+    """A run worker's body, as `dagster api execute_run ARGS` runs it (SIGTERM interrupts it as it does that
+    command), plus Dagster's run cancellation thread: the worker interrupts itself once its run is CANCELING, so a
+    run is cancelled from any process that can write the instance (the UI's Terminate runs in the webserver, which
+    may not see this process)."""
     from dagster._cli.api import execute_run_command
+    from dagster._core.execution.run_cancellation_thread import _kill_on_cancel
+    from dagster._grpc.types import ExecuteRunArgs
+    from dagster._serdes import deserialize_value
     from dagster._utils.interrupts import setup_interrupt_handlers
 
     setup_interrupt_handlers()
-    execute_run_command.callback(serialized_args, None)
+    args = deserialize_value(serialized_args, ExecuteRunArgs)
+    stop_watching = threading.Event()
+    watcher = threading.Thread(target=_kill_on_cancel, args=(args.instance_ref, args.run_id, stop_watching),
+                               name="kill-on-cancel", daemon=True)
+    watcher.start()
+    try:
+        execute_run_command.callback(serialized_args, None)
+    finally:
+        stop_watching.set()
 
 
 class LocalProcessRunLauncher(DefaultRunLauncher):
@@ -115,8 +133,7 @@ class LocalProcessRunLauncher(DefaultRunLauncher):
         super().__init__(inst_data=inst_data)
         self.preload_modules = tuple(preload_modules)
         self._forkserver: ForkServerContext | None = None
-        self._workers: dict[str, BaseProcess] = {}
-        self._lock = threading.Lock()  # the queued run coordinator launches from several threads
+        self._lock = threading.Lock()
 
     @classmethod
     def config_type(cls) -> dict:
@@ -145,39 +162,29 @@ class LocalProcessRunLauncher(DefaultRunLauncher):
 
         args = ExecuteRunArgs(job_origin=run.job_code_origin, run_id=run.run_id,  # type: ignore[arg-type]
                               instance_ref=self._instance.get_ref(), set_exit_code_on_failure=True)
-        with self._lock:
-            # Finished workers are the forkserver's children, reaped there; only their handles are dropped here.
-            self._workers = {run_id: worker for run_id, worker in self._workers.items() if worker.is_alive()}
+        with self._lock:  # the queued run coordinator launches from several threads
             worker = self._forkserver_context().Process(target=execute_run, args=(serialize_value(args),),
-                                                        name=f"dagster-run-{run.run_id}", daemon=False)
+                                                        name=f"dagster-run-{run.run_id}")
             worker.start()
-            self._workers[run.run_id] = worker
+            # The worker is the forkserver's child, reaped there; forgotten here, so that this process's exit does
+            # not wait for (multiprocessing's atexit join) or kill its runs.
+            multiprocessing.process._children.discard(worker)  # type: ignore[attr-defined]
 
     def _forkserver_context(self) -> ForkServerContext:
         if self._forkserver is None:
             context = multiprocessing.get_context("forkserver")
-            # What `dagster api execute_run` imports before it loads the run, whatever the configuration says.
             context.set_forkserver_preload([*RUN_WORKER_MODULES, *self.preload_modules])
             self._forkserver = context
         return self._forkserver
 
     def terminate(self, run_id: str) -> bool:
+        """The run marked CANCELING: its worker's cancellation thread interrupts it within a few seconds."""
         if not self.preload_modules:
             return super().terminate(run_id)
         run = self._instance.get_run_by_id(run_id)
         if run is None or run.is_finished:
             return False
-        identity = self.worker_identity(run)
         self._instance.report_run_canceling(run)
-        if identity is None or worker_status(identity)[0] != WorkerStatus.RUNNING:
-            self._instance.report_engine_event(
-                message="no live run worker to stop: run monitoring ends the run once its worker is gone",
-                dagster_run=run, cls=self.__class__)
-            return False
-        try:
-            os.kill(identity.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return False
         return True
 
     def worker_identity(self, run: DagsterRun) -> WorkerIdentity | None:

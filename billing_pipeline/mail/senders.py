@@ -94,8 +94,16 @@ class FileOutboxSender:
         pass
 
 
+# The outboxes this process has tidied: a folder of 1.1M messages takes seconds to list, and a run opens a sender
+# per chunk.
+_TIDIED: set[Path] = set()
+
+
 def _remove_stale_parts(directory: Path) -> int:
-    """Removes the `.part` files of writes that never finished; returns how many."""
+    """Removes the `.part` files of writes that never finished, once per process and folder; returns how many."""
+    if directory in _TIDIED:
+        return 0
+    _TIDIED.add(directory)
     removed, now = 0, time.time()
     for partial in directory.glob(f".*{PART_SUFFIX}"):
         with contextlib.suppress(OSError):  # gone already (another worker tidied it), or not ours to remove
