@@ -7,7 +7,8 @@ the production dagster.yaml (PostgreSQL instance storage, PostgreSQL store), for
 The clock starts when the file is renamed into the inbox folder, or when its PUT into the inbox prefix of a bucket
 (a real SeaweedFS, every runtime folder in it) has returned, and stops when the store holds `rows` debts and as many
 boletos. `--files N` drops the rows as N files (different debts) renamed into the inbox one
-after the other, all before the sensor's next look. `--where both` measures the folder, then the bucket, in the same invocation, and prints the ratio. Delivery runs (PDFs, notices) follow at a lower queue priority; they are measured by their own
+after the other, all before the sensor's next look. At the end `psql \\copy` loads the same rows into a table
+with a primary key, as the yardstick of the same run. `--where both` measures the folder, then the bucket, in the same invocation, and prints the ratio. Delivery runs (PDFs, notices) follow at a lower queue priority; they are measured by their own
 benchmarks, so the daemon is stopped at the stop of the clock. Prints the breakdown from the runs' event logs.
 
 With `--deliver` the clock runs on until every notice has been accepted by an SMTP sink (aiosmtpd in a process of
@@ -35,7 +36,7 @@ from pathlib import Path
 import psycopg
 from dagster import DagsterEventType, DagsterInstance
 
-from bench.ingest import create_database, database_url, drop_database
+from bench.ingest import create_database, database_url, drop_database, psql_copy
 from bench.kanastra import write
 from billing_pipeline_tests.support.s3 import S3Server
 from billing_pipeline_tests.support.smtp import SmtpProcess
@@ -245,10 +246,14 @@ def main() -> None:
         for where in (("folder", "bucket") if args.where == "both" else (args.where,)):
             print(f"\n## data in a {where}")
             results[where].append(measure(args, source, where))
+    # The yardstick of the same run: PostgreSQL loading the same rows with nothing else, no validation.
+    reference = sum(psql_copy(args.admin_url, path) for path in source)
     for where, measured in results.items():
         print(f"\n{where}: drop → debts and boletos {', '.join(f'{seconds:.1f}' for seconds, _ in measured)} s "
               f"(median {statistics.median(s for s, _ in measured):.1f} s); largest pipeline process "
               f"{max(rss for _, rss in measured) / 1024:.0f} MiB")
+        print(f"psql \\copy of the same rows in this run: {reference:.1f} s; the median is "
+              f"{statistics.median(s for s, _ in measured) / reference:.1f}× that")
     if len(results) == 2:
         folder = statistics.median(s for s, _ in results["folder"])
         bucket = statistics.median(s for s, _ in results["bucket"])
