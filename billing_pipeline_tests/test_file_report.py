@@ -105,6 +105,11 @@ def test_a_report_asked_for_early_does_not_stand_in_for_the_final_one(billing_en
     source = tmp_path / "debts.csv"
     write_sample(source, rows=30, seed=4)
     file_id = cli("process", source, "--until", "boletos").json["file_id"]
+    # `billing process` hands validated rows over in memory; an operator's run of the chunk from the UI stages its
+    # frame, which a re-run of `debts` would read.
+    chunk_key = f"{file_id[:12]}-0000"
+    assert materialize([validated_chunk], billing_env, chunk_key,
+                       instance_with_partitions(chunk_partitions, [chunk_key])).success
     staged = list((billing_env.staging_dir / "validated_chunk").glob("*.parquet"))
     assert staged
 

@@ -26,9 +26,11 @@ def test_each_step_is_in_the_pool_of_the_resource_it_loads():
 def test_embedded_and_production_instances_share_their_limits():
     embedded = yaml.safe_load((PROJECT_ROOT / "billing_pipeline" / "dagster_embedded.yaml").read_text())
     production = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
-    for section in ("concurrency", "run_launcher", "run_retries", "run_monitoring", "run_coordinator", "sensors",
-                    "retention"):
+    for section in ("concurrency", "run_retries", "run_monitoring", "run_coordinator", "sensors", "retention"):
         assert embedded[section] == production[section], section
+    # The same launcher; only production preloads the code into its run workers (`billing dev` reloads it).
+    launcher = ("module", "class")
+    assert [embedded["run_launcher"][k] for k in launcher] == [production["run_launcher"][k] for k in launcher]
     assert production["run_retries"]["retry_on_asset_or_op_failure"] is False  # crashed runs only
     assert production["run_monitoring"]["free_slots_after_run_end_seconds"] > 0
 
