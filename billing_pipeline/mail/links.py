@@ -35,7 +35,7 @@ def signature_matches(secret: str, debt_id: str, presented: str) -> bool:
 def boleto_link(public_url: str, secret: str, debt_id: str) -> str:
     """The link a notice carries; `public_url` is where recipients reach the API (a path prefix is kept).
 
-    >>> boleto_link("https://boletos.example.com/", "x" * 32, "8f14e45f-ceea-467f-a0e6-1f3c5a7e9b2d")[:75]
+    >>> boleto_link("https://boletos.example.com/", "x" * 32, "8f14e45f-ceea-467f-a0e6-1f3c5a7e9b2d")[:76]
     'https://boletos.example.com/boletos/8f14e45f-ceea-467f-a0e6-1f3c5a7e9b2d.pdf'
     """
     path = PUBLIC_PDF_ROUTE.format(debt_id=debt_id)
