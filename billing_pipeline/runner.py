@@ -103,7 +103,7 @@ def process_file(path: Path, settings: Settings, until: str = "notifications",
     stop_polling = _poll_progress(progress, engine, settings, file_id)
     try:
         split = _step(SOURCE_FILE, lambda: stages.split_stage(engine, settings, file_id))
-        keys = split.chunk_keys or [c["chunk_key"] for c in stages.file_chunks(engine, file_id)]
+        keys = split.chunk_keys
         if split.rejected is None and until != SOURCE_FILE:
             if workers == 1 or len(keys) == 1:
                 for key in keys:
